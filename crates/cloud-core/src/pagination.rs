@@ -1,0 +1,132 @@
+//! Page-token APIs as lazy streams.
+//!
+//! [`paginate`] turns a function that fetches one page into a stream of items. Nothing is fetched until
+//! the stream is polled, and the next page only when the consumer has taken every item of the current one.
+//!
+//! ```
+//! use futures_util::TryStreamExt;
+//! use cloud_core::{paginate, Page};
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! // A fake API with three pages of two items each.
+//! let items: Vec<u32> = paginate(|token: Option<u32>| async move {
+//!     let page = token.unwrap_or(0);
+//!     let next = (page < 2).then_some(page + 1);
+//!     Ok(Page::new(vec![page * 2, page * 2 + 1], next))
+//! })
+//! .try_collect()
+//! .await?;
+//! assert_eq!(items, [0, 1, 2, 3, 4, 5]);
+//! # Ok::<(), cloud_core::Error>(())
+//! # }).unwrap();
+//! ```
+
+use std::collections::VecDeque;
+use std::future::Future;
+
+use futures_util::stream::{self, Stream};
+
+use crate::error::Result;
+
+/// One page of results and the token for the next page, if there is one.
+#[derive(Clone, Debug)]
+pub struct Page<T, K> {
+    /// The items on this page.
+    pub items: Vec<T>,
+    /// The token to fetch the next page; `None` on the last page.
+    pub next: Option<K>,
+}
+
+impl<T, K> Page<T, K> {
+    /// A page of `items` followed by the page at `next`.
+    pub fn new(items: Vec<T>, next: Option<K>) -> Page<T, K> {
+        Page { items, next }
+    }
+}
+
+enum Cursor<K> {
+    Start,
+    Next(K),
+    Done,
+}
+
+/// A lazy stream of every item of every page. `fetch` gets `None` for the first page and then each
+/// page's `next` token. An error ends the stream after it is yielded.
+pub fn paginate<T, K, F, Fut>(fetch: F) -> impl Stream<Item = Result<T>>
+where
+    F: FnMut(Option<K>) -> Fut,
+    Fut: Future<Output = Result<Page<T, K>>>,
+{
+    let state = (fetch, VecDeque::<T>::new(), Cursor::<K>::Start);
+    stream::unfold(state, |(mut fetch, mut buffer, mut cursor)| async move {
+        loop {
+            if let Some(item) = buffer.pop_front() {
+                return Some((Ok(item), (fetch, buffer, cursor)));
+            }
+            let token = match std::mem::replace(&mut cursor, Cursor::Done) {
+                Cursor::Done => return None,
+                Cursor::Start => None,
+                Cursor::Next(token) => Some(token),
+            };
+            match fetch(token).await {
+                Ok(page) => {
+                    buffer.extend(page.items);
+                    cursor = page.next.map_or(Cursor::Done, Cursor::Next);
+                }
+                Err(err) => return Some((Err(err), (fetch, buffer, Cursor::Done))),
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+    use futures_util::StreamExt;
+    use std::cell::Cell;
+
+    #[tokio::test]
+    async fn fetches_the_next_page_only_when_needed() {
+        let calls = Cell::new(0);
+        let stream = paginate(|token: Option<u32>| {
+            calls.set(calls.get() + 1);
+            async move {
+                Ok(Page::new(
+                    vec![token.unwrap_or(0)],
+                    Some(token.unwrap_or(0) + 1),
+                ))
+            }
+        });
+        futures_util::pin_mut!(stream);
+        assert_eq!(calls.get(), 0, "nothing fetched before the first poll");
+        assert_eq!(stream.next().await.unwrap().unwrap(), 0);
+        assert_eq!(stream.next().await.unwrap().unwrap(), 1);
+        assert_eq!(calls.get(), 2);
+    }
+
+    #[tokio::test]
+    async fn ends_after_yielding_an_error() {
+        let stream = paginate(|token: Option<u32>| async move {
+            match token {
+                None => Ok(Page::new(vec![1], Some(1))),
+                Some(_) => Err(Error::unexpected("page 2 failed")),
+            }
+        });
+        let results: Vec<_> = stream.collect().await;
+        assert_eq!(results.len(), 2);
+        assert!(results[0].is_ok());
+        assert!(results[1].is_err());
+    }
+
+    #[tokio::test]
+    async fn skips_empty_pages() {
+        let stream = paginate(|token: Option<u32>| async move {
+            let page = token.unwrap_or(0);
+            let items = if page == 1 { vec![] } else { vec![page] };
+            Ok(Page::new(items, (page < 2).then_some(page + 1)))
+        });
+        let items: Vec<u32> = stream.map(|r| r.unwrap()).collect().await;
+        assert_eq!(items, [0, 2]);
+    }
+}

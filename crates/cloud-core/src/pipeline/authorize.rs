@@ -1,0 +1,119 @@
+//! The authorize layer: the provider's signer or token source, run on every attempt.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use async_trait::async_trait;
+use http::header::{HeaderValue, AUTHORIZATION};
+use tower::{Service, ServiceExt};
+
+use super::{Request, Response};
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+/// Adds credentials to a request: a SigV4 signature, a bearer token, a SharedKey signature, ….
+///
+/// It runs inside the retry loop, so every attempt is signed afresh (a new date, a refreshed token).
+/// Implementations should mark the headers they add as [sensitive](HeaderValue::set_sensitive); the debug
+/// log redacts those and the usual credential headers.
+///
+/// ```
+/// use async_trait::async_trait;
+/// use cloud_core::{Authorize, Request, Result};
+///
+/// #[derive(Debug)]
+/// struct ApiKey(cloud_core::Secret);
+///
+/// #[async_trait]
+/// impl Authorize for ApiKey {
+///     async fn authorize(&self, request: &mut Request) -> Result<()> {
+///         let mut value = http::HeaderValue::from_str(self.0.expose())
+///             .map_err(|_| cloud_core::Error::invalid_input("API key is not a valid header value"))?;
+///         value.set_sensitive(true);
+///         request.headers_mut().insert("x-api-key", value);
+///         Ok(())
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait Authorize: Send + Sync + std::fmt::Debug + 'static {
+    /// Adds credentials to `request` in place.
+    async fn authorize(&self, request: &mut Request) -> Result<()>;
+}
+
+/// Sends requests as they are.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoAuth;
+
+#[async_trait]
+impl Authorize for NoAuth {
+    async fn authorize(&self, _request: &mut Request) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Adds `Authorization: Bearer <token>` with a fixed token.
+#[derive(Clone, Debug)]
+pub struct BearerToken {
+    value: HeaderValue,
+}
+
+impl BearerToken {
+    /// An authorizer for a fixed token; fails if the token cannot be a header value.
+    pub fn new(token: &Secret) -> Result<BearerToken> {
+        let mut value =
+            HeaderValue::try_from(format!("Bearer {}", token.expose())).map_err(|_| {
+                Error::invalid_input("the bearer token contains characters not allowed in a header")
+            })?;
+        value.set_sensitive(true);
+        Ok(BearerToken { value })
+    }
+}
+
+#[async_trait]
+impl Authorize for BearerToken {
+    async fn authorize(&self, request: &mut Request) -> Result<()> {
+        request
+            .headers_mut()
+            .insert(AUTHORIZATION, self.value.clone());
+        Ok(())
+    }
+}
+
+/// Runs an [`Authorize`] before each attempt.
+#[derive(Clone)]
+pub(crate) struct AuthorizeService<S> {
+    inner: S,
+    authorizer: Arc<dyn Authorize>,
+}
+
+impl<S> AuthorizeService<S> {
+    pub(crate) fn new(inner: S, authorizer: Arc<dyn Authorize>) -> AuthorizeService<S> {
+        AuthorizeService { inner, authorizer }
+    }
+}
+
+impl<S> Service<Request> for AuthorizeService<S>
+where
+    S: Service<Request, Response = Response, Error = Error> + Clone + Send + 'static,
+    S::Future: Send,
+{
+    type Response = Response;
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Response>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, mut request: Request) -> Self::Future {
+        let inner = self.inner.clone();
+        let authorizer = self.authorizer.clone();
+        Box::pin(async move {
+            authorizer.authorize(&mut request).await?;
+            inner.oneshot(request).await
+        })
+    }
+}

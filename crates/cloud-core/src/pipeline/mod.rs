@@ -1,0 +1,125 @@
+//! The request pipeline, as tower layers, outermost first:
+//!
+//! 1. [`Trace`]: a `tracing` span per call; adds provider and operation to errors.
+//! 2. [`Limit`]: at most N requests in flight per client (the permit is held until the body is read).
+//! 3. [`Retry`]: backoff, `Retry-After`, attempt and time budgets; replays only replayable bodies.
+//! 4. [`Authorize`]: the provider signs or adds a token, **on every attempt**.
+//! 5. [`AttemptTimeout`]: bounds each attempt.
+//! 6. [`Transport`]: sends over the pooled hyper client, logs the exchange, turns error statuses into
+//!    [`Error`](crate::Error)s through the provider's [`ErrorParser`](crate::ErrorParser).
+//!
+//! Each layer is a small concrete type, so the whole stack is one concrete type with no boxing between
+//! layers beyond each layer's future.
+
+use std::borrow::Cow;
+
+use crate::body::{Body, ResponseBody};
+
+pub(crate) mod authorize;
+pub(crate) mod limit;
+pub(crate) mod retry;
+pub(crate) mod timeout;
+pub(crate) mod trace;
+pub(crate) mod transport;
+
+pub use authorize::{Authorize, BearerToken, NoAuth};
+pub use retry::RetryConfig;
+pub use transport::{default_error, ErrorParser, GenericErrors};
+
+pub(crate) use authorize::AuthorizeService;
+pub(crate) use limit::Limit;
+pub(crate) use retry::Retry;
+pub(crate) use timeout::AttemptTimeout;
+pub(crate) use trace::Trace;
+pub(crate) use transport::Transport;
+
+/// A request through the pipeline.
+pub type Request = http::Request<Body>;
+/// A response from the pipeline: always a success (2xx) status; other statuses are errors.
+pub type Response = http::Response<ResponseBody>;
+
+/// The name of an operation (`GetObject`, `RunInstances`, …) and how it may be retried.
+///
+/// ```
+/// use cloud_core::Operation;
+///
+/// // RunInstances is a POST, but a client token makes repeating it safe.
+/// let op = Operation::new("RunInstances").idempotent(true);
+/// assert_eq!(op.name(), "RunInstances");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Operation {
+    name: Cow<'static, str>,
+    idempotent: Option<bool>,
+}
+
+impl Operation {
+    /// An operation whose idempotency follows its HTTP method (all but `POST` and `PATCH` are idempotent).
+    pub const fn new(name: &'static str) -> Operation {
+        Operation {
+            name: Cow::Borrowed(name),
+            idempotent: None,
+        }
+    }
+
+    /// Says whether repeating the request is safe, overriding the method's default: a `POST` with a
+    /// client token is, a `PUT` that appends is not.
+    pub fn idempotent(mut self, idempotent: bool) -> Operation {
+        self.idempotent = Some(idempotent);
+        self
+    }
+
+    /// The operation's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl From<&'static str> for Operation {
+    fn from(name: &'static str) -> Operation {
+        Operation::new(name)
+    }
+}
+
+/// What every layer may need to know about a call; travels in the request's extensions.
+#[derive(Clone, Debug)]
+pub(crate) struct CallContext {
+    pub(crate) provider: &'static str,
+    pub(crate) operation: Cow<'static, str>,
+    pub(crate) idempotent: bool,
+    /// Read the whole body inside the attempt, so a body cut short is retried like any other failure.
+    pub(crate) buffered: bool,
+}
+
+impl CallContext {
+    pub(crate) fn new(
+        provider: &'static str,
+        operation: Operation,
+        method: &http::Method,
+        buffered: bool,
+    ) -> CallContext {
+        let default_idempotent = !matches!(*method, http::Method::POST | http::Method::PATCH);
+        CallContext {
+            provider,
+            idempotent: operation.idempotent.unwrap_or(default_idempotent),
+            operation: operation.name,
+            buffered,
+        }
+    }
+
+    pub(crate) fn of(request: &Request) -> Option<&CallContext> {
+        request.extensions().get::<CallContext>()
+    }
+}
+
+/// A copy of `request` for another attempt, when its body can be replayed.
+pub(crate) fn try_clone_request(request: &Request) -> Option<Request> {
+    let body = request.body().try_clone()?;
+    let mut copy = http::Request::new(body);
+    *copy.method_mut() = request.method().clone();
+    *copy.uri_mut() = request.uri().clone();
+    *copy.version_mut() = request.version();
+    *copy.headers_mut() = request.headers().clone();
+    *copy.extensions_mut() = request.extensions().clone();
+    Some(copy)
+}

@@ -1,0 +1,233 @@
+//! The retry layer and its policy.
+//!
+//! What is retried:
+//! - a failure to connect (nothing reached the server);
+//! - an error status the server sent: 408, 429, 5xx other than 501 and 505, and anything the provider's
+//!   [`ErrorParser`](crate::ErrorParser) called [`RateLimited`](crate::ErrorKind::RateLimited) or
+//!   [`ServiceUnavailable`](crate::ErrorKind::ServiceUnavailable) (S3's `SlowDown`, GCS's
+//!   `rateLimitExceeded`, a 200 carrying `InternalError`);
+//! - a timeout or a connection that broke mid-exchange, **only** for idempotent operations, since the
+//!   server may have acted on the first attempt.
+//!
+//! Only requests whose body can be replayed are retried. Delays follow the [`Backoff`], except that a
+//! server's `Retry-After` is obeyed as given; the loop stops after `max_attempts` or when the next wait
+//! would pass `max_elapsed`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tower::{Service, ServiceExt};
+
+use super::{try_clone_request, CallContext, Request, Response};
+use crate::backoff::Backoff;
+use crate::clock::Clock;
+use crate::error::{Error, ErrorKind, Origin, Result};
+
+/// How persistently to retry.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct RetryConfig {
+    /// Attempts in all, the first included (1 disables retries).
+    pub max_attempts: u32,
+    /// No retry starts once this much time has passed since the first attempt began.
+    pub max_elapsed: Duration,
+    /// The delays between attempts.
+    pub backoff: Backoff,
+}
+
+impl RetryConfig {
+    /// No retries: one attempt.
+    pub fn disabled() -> RetryConfig {
+        RetryConfig {
+            max_attempts: 1,
+            ..RetryConfig::default()
+        }
+    }
+
+    /// Sets the number of attempts in all (at least 1).
+    pub fn with_max_attempts(mut self, attempts: u32) -> RetryConfig {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// Sets the time after which no new attempt starts.
+    pub fn with_max_elapsed(mut self, elapsed: Duration) -> RetryConfig {
+        self.max_elapsed = elapsed;
+        self
+    }
+
+    /// Sets the backoff between attempts.
+    pub fn with_backoff(mut self, backoff: Backoff) -> RetryConfig {
+        self.backoff = backoff;
+        self
+    }
+}
+
+impl Default for RetryConfig {
+    /// 6 attempts within 3 minutes, backing off from 100 ms to 15 s.
+    fn default() -> RetryConfig {
+        RetryConfig {
+            max_attempts: 6,
+            max_elapsed: Duration::from_secs(180),
+            backoff: Backoff::default(),
+        }
+    }
+}
+
+/// Whether another attempt may help and is safe.
+pub(crate) fn is_retryable(err: &Error, idempotent: bool) -> bool {
+    match err.origin() {
+        Origin::Local => false,
+        Origin::Connect => true,
+        Origin::Exchange => idempotent,
+        Origin::Status => {
+            let Some(status) = err.status().map(|s| s.as_u16()) else {
+                return false;
+            };
+            // 501 and 505 are permanent whatever the provider calls them.
+            if matches!(status, 501 | 505) {
+                return false;
+            }
+            matches!(status, 408 | 429 | 500..=599)
+                || matches!(
+                    err.kind(),
+                    ErrorKind::RateLimited | ErrorKind::ServiceUnavailable
+                )
+        }
+    }
+}
+
+/// Retries failed attempts per [`RetryConfig`].
+#[derive(Clone)]
+pub(crate) struct Retry<S> {
+    inner: S,
+    config: Arc<RetryConfig>,
+    clock: Arc<dyn Clock>,
+}
+
+impl<S> Retry<S> {
+    pub(crate) fn new(inner: S, config: Arc<RetryConfig>, clock: Arc<dyn Clock>) -> Retry<S> {
+        Retry {
+            inner,
+            config,
+            clock,
+        }
+    }
+}
+
+impl<S> Service<Request> for Retry<S>
+where
+    S: Service<Request, Response = Response, Error = Error> + Clone + Send + 'static,
+    S::Future: Send,
+{
+    type Response = Response;
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Response>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let inner = self.inner.clone();
+        let config = self.config.clone();
+        let clock = self.clock.clone();
+        Box::pin(async move {
+            let idempotent = CallContext::of(&request).is_none_or(|c| c.idempotent);
+            let start = clock.now();
+            let mut pending = Some(request);
+            let mut delay: Option<Duration> = None;
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let Some(original) = pending.take() else {
+                    unreachable!("the loop continues only while a spare request is kept");
+                };
+                // Send a copy and keep the unsigned original while another attempt may follow.
+                let current = if attempt < config.max_attempts {
+                    match try_clone_request(&original) {
+                        Some(copy) => {
+                            pending = Some(original);
+                            copy
+                        }
+                        None => original,
+                    }
+                } else {
+                    original
+                };
+                let err = match inner.clone().oneshot(current).await {
+                    Ok(response) => return Ok(response),
+                    Err(err) => err.with_attempts(attempt),
+                };
+                if pending.is_none() || !is_retryable(&err, idempotent) {
+                    return Err(err);
+                }
+                let backoff = match delay {
+                    None => config.backoff.first(),
+                    Some(previous) => config.backoff.next(previous),
+                };
+                delay = Some(backoff);
+                let wait = err.retry_after().unwrap_or(backoff);
+                if clock.now().saturating_duration_since(start) + wait > config.max_elapsed {
+                    return Err(err);
+                }
+                tracing::debug!(
+                    target: crate::debug_log::TARGET,
+                    attempt,
+                    wait_ms = wait.as_millis() as u64,
+                    error = %err,
+                    "retrying"
+                );
+                clock.sleep(wait).await;
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::StatusCode;
+
+    fn status(code: u16) -> Error {
+        Error::from_status(StatusCode::from_u16(code).unwrap())
+    }
+
+    #[test]
+    fn retries_throttling_and_server_errors_whatever_the_method() {
+        for code in [408, 429, 500, 502, 503, 504] {
+            assert!(is_retryable(&status(code), false), "{code}");
+        }
+    }
+
+    #[test]
+    fn does_not_retry_client_errors_or_unimplemented() {
+        for code in [400, 401, 403, 404, 409, 412, 416, 501, 505] {
+            assert!(!is_retryable(&status(code), true), "{code}");
+        }
+    }
+
+    #[test]
+    fn retries_provider_throttling_signals_on_other_statuses() {
+        let err = status(403).with_kind(ErrorKind::RateLimited);
+        assert!(is_retryable(&err, false));
+    }
+
+    #[test]
+    fn retries_mid_exchange_failures_only_when_idempotent() {
+        let err = Error::exchange(ErrorKind::Transport, "reset", None);
+        assert!(is_retryable(&err, true));
+        assert!(!is_retryable(&err, false));
+        let timeout = Error::exchange(ErrorKind::Timeout, "slow", None);
+        assert!(!is_retryable(&timeout, false));
+    }
+
+    #[test]
+    fn always_retries_connect_failures_and_never_local_ones() {
+        assert!(is_retryable(&Error::connect("refused"), false));
+        assert!(!is_retryable(&Error::invalid_input("bad"), true));
+    }
+}

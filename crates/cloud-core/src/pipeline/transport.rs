@@ -1,0 +1,289 @@
+//! The innermost layer: one attempt over the pooled hyper client.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{CONTENT_LENGTH, PROXY_AUTHORIZATION, RETRY_AFTER, USER_AGENT};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use http_body_util::BodyExt;
+use hyper_util::client::legacy::Client;
+use tower::Service;
+
+use super::{CallContext, Request, Response};
+use crate::body::{Body, ResponseBody};
+use crate::client::connector::{ProxyConfig, ProxyConnector};
+use crate::clock::Clock;
+use crate::debug_log::{self, DebugLog};
+use crate::error::{BoxError, Error, ErrorKind, Result};
+
+/// How much of an error response's body is read to find the provider's error code and message.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// Turns a provider's error responses into [`Error`]s.
+///
+/// The pipeline calls [`parse_error`](ErrorParser::parse_error) for every response whose status is not
+/// 2xx, with up to 64 KiB of its body, and [`error_in_success`](ErrorParser::error_in_success) for buffered
+/// 2xx responses, for APIs that report some failures inside a 200 (S3's `CompleteMultipartUpload`).
+/// Map throttling codes to [`ErrorKind::RateLimited`] so they are retried whatever their status.
+pub trait ErrorParser: Send + Sync + std::fmt::Debug + 'static {
+    /// The error for a non-2xx response. The default is [`default_error`].
+    fn parse_error(&self, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
+        default_error(status, headers, body)
+    }
+
+    /// An error hidden in a 2xx response's body, if any.
+    fn error_in_success(
+        &self,
+        _status: StatusCode,
+        _headers: &HeaderMap,
+        _body: &[u8],
+    ) -> Option<Error> {
+        None
+    }
+}
+
+/// Errors from status codes alone, with the body's text as the message.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GenericErrors;
+
+impl ErrorParser for GenericErrors {}
+
+/// The error for a status: the kind from [`ErrorKind::from_status`], the start of the body as the message,
+/// and the request id from the usual headers.
+pub fn default_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
+    let mut err = Error::from_status(status);
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if !text.is_empty() {
+        let cut = text.char_indices().nth(512).map_or(text.len(), |(i, _)| i);
+        err = err.with_message(&text[..cut]);
+    }
+    if let Some(id) = request_id(headers) {
+        err = err.with_request_id(id);
+    }
+    err
+}
+
+/// The provider's request id, from whichever of the common headers carries it.
+fn request_id(headers: &HeaderMap) -> Option<&str> {
+    [
+        "x-amz-request-id",
+        "x-ms-request-id",
+        "x-request-id",
+        "x-openstack-request-id",
+        "x-trans-id",
+        "x-guploader-uploadid",
+    ]
+    .iter()
+    .find_map(|name| headers.get(*name))
+    .and_then(|v| v.to_str().ok())
+}
+
+/// `Retry-After` in seconds or as an HTTP date, relative to `now`.
+pub(crate) fn retry_after(headers: &HeaderMap, now: std::time::SystemTime) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// What every transport of one client shares.
+pub(crate) struct TransportShared {
+    pub(crate) client: Client<hyper_rustls::HttpsConnector<ProxyConnector>, Body>,
+    pub(crate) proxies: ProxyConfig,
+    pub(crate) debug: DebugLog,
+    pub(crate) user_agent: HeaderValue,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+/// Sends one attempt.
+#[derive(Clone)]
+pub(crate) struct Transport {
+    shared: Arc<TransportShared>,
+    errors: Arc<dyn ErrorParser>,
+}
+
+impl Transport {
+    pub(crate) fn new(shared: Arc<TransportShared>, errors: Arc<dyn ErrorParser>) -> Transport {
+        Transport { shared, errors }
+    }
+}
+
+impl Service<Request> for Transport {
+    type Response = Response;
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Response>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, mut request: Request) -> Self::Future {
+        let shared = self.shared.clone();
+        let errors = self.errors.clone();
+        Box::pin(async move {
+            let buffered = CallContext::of(&request).is_some_and(|c| c.buffered);
+            let headers = request.headers_mut();
+            if !headers.contains_key(USER_AGENT) {
+                headers.insert(USER_AGENT, shared.user_agent.clone());
+            }
+            if let Some(mut auth) = shared.proxies.http_proxy_auth(request.uri()) {
+                auth.set_sensitive(true);
+                request.headers_mut().insert(PROXY_AUTHORIZATION, auth);
+            }
+            let debug = shared.debug.enabled();
+            if debug {
+                shared.debug.emit(&debug_log::curl_command(&request));
+            }
+            let start = Instant::now();
+            let response = shared.client.request(request).await.map_err(send_error)?;
+            if debug {
+                shared
+                    .debug
+                    .emit(&debug_log::response_summary(&response, start.elapsed()));
+            }
+            let (parts, incoming) = response.into_parts();
+            let len = parts
+                .headers
+                .get(CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok());
+            let status = parts.status;
+
+            if !status.is_success() {
+                // Whatever part of the body arrives is enough to explain the error.
+                let body = read_limited(incoming, ERROR_BODY_LIMIT)
+                    .await
+                    .unwrap_or_default();
+                if debug && !body.is_empty() {
+                    shared
+                        .debug
+                        .emit(&format!("< {}", String::from_utf8_lossy(&body)));
+                }
+                let mut err = errors.parse_error(status, &parts.headers, &body);
+                if err.retry_after().is_none() {
+                    if let Some(wait) = retry_after(&parts.headers, shared.clock.system_time()) {
+                        err = err.with_retry_after(wait);
+                    }
+                }
+                if err.request_id().is_none() {
+                    if let Some(id) = request_id(&parts.headers) {
+                        err = err.with_request_id(id);
+                    }
+                }
+                return Err(err.answered_with(status));
+            }
+
+            let body = if buffered {
+                let bytes = incoming
+                    .collect()
+                    .await
+                    .map_err(|e| {
+                        Error::exchange(
+                            ErrorKind::Transport,
+                            "response body interrupted",
+                            Some(e.into()),
+                        )
+                    })?
+                    .to_bytes();
+                if let Some(err) = errors.error_in_success(status, &parts.headers, &bytes) {
+                    return Err(err.answered_with(status));
+                }
+                ResponseBody::from_bytes(bytes)
+            } else {
+                ResponseBody::incoming(incoming, len)
+            };
+            Ok(http::Response::from_parts(parts, body))
+        })
+    }
+}
+
+async fn read_limited(
+    mut body: hyper::body::Incoming,
+    limit: usize,
+) -> std::result::Result<Bytes, hyper::Error> {
+    let mut buf = Vec::new();
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame?.into_data() {
+            let room = limit.saturating_sub(buf.len());
+            buf.extend_from_slice(&data[..data.len().min(room)]);
+            if buf.len() >= limit {
+                break;
+            }
+        }
+    }
+    Ok(buf.into())
+}
+
+/// Classifies a failure to send: before the connection existed, the server saw nothing; after, it may have.
+fn send_error(err: hyper_util::client::legacy::Error) -> Error {
+    if is_tls_failure(&err) {
+        // A certificate or handshake problem will not go away by trying again.
+        return Error::new(ErrorKind::Transport, "TLS handshake failed").with_source(err);
+    }
+    if err.is_connect() {
+        return Error::connect(err);
+    }
+    Error::exchange(
+        ErrorKind::Transport,
+        "connection failed during the request",
+        Some(Box::new(err) as BoxError),
+    )
+}
+
+fn is_tls_failure(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(err);
+    while let Some(cause) = source {
+        if cause.is::<rustls::Error>() {
+            return true;
+        }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            if io
+                .get_ref()
+                .is_some_and(|inner| inner.is::<rustls::Error>())
+            {
+                return true;
+            }
+        }
+        source = cause.source();
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::SystemTime;
+
+    #[test]
+    fn reads_retry_after_as_seconds_or_http_date() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("2"));
+        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(2)));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        headers.insert(RETRY_AFTER, HeaderValue::from_str(&later).unwrap());
+        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(30)));
+        headers.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"),
+        );
+        assert_eq!(retry_after(&headers, now), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn default_error_takes_message_and_request_id() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-amz-request-id", HeaderValue::from_static("ABC"));
+        let err = default_error(StatusCode::FORBIDDEN, &headers, b"  no access  ");
+        assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+        assert_eq!(err.message(), Some("no access"));
+        assert_eq!(err.request_id(), Some("ABC"));
+    }
+}
