@@ -1,1 +1,40 @@
-fn main() {}
+//! The project's task runner.
+//!
+//! - `cargo xtask test`: formatting, clippy (`-D warnings`), `cargo deny`, then every test in the workspace
+//!   (nextest, then doc tests). The one command CI runs.
+//! - `cargo xtask lint`: only the checks, no tests.
+//! - `cargo xtask bench [NAME]`: the benchmarks; with no name, lists them.
+
+mod bench;
+mod cmd;
+mod test;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <test [NEXTEST ARGS…] | lint | bench [NAME]>";
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let Some(task) = args.next() else {
+        eprintln!("{USAGE}");
+        return ExitCode::FAILURE;
+    };
+    let rest: Vec<String> = args.collect();
+    let result = match task.as_str() {
+        "test" => test::lint().and_then(|()| test::run_tests(&rest)),
+        "lint" => test::lint(),
+        "bench" => bench::run(&rest),
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown task `{other}`\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -336,6 +336,9 @@ impl ResponseBody {
         while let Some(frame) = stream.next().await {
             frames.push(frame?);
         }
+        // hyper-util returns the connection to the pool from a task of its own once the body ends; let it
+        // run before the caller's next request, which would otherwise open a second connection.
+        tokio::task::yield_now().await;
         if frames.len() <= 1 {
             return Ok(frames.pop().unwrap_or_default());
         }

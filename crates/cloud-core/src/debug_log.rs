@@ -198,10 +198,12 @@ fn write_headers(text: &mut String, headers: &HeaderMap) {
     }
 }
 
+type Sink = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// Where debug lines go besides `tracing`.
 #[derive(Clone, Default)]
 pub struct DebugLog {
-    sink: Option<Arc<dyn Fn(&str) + Send + Sync>>,
+    sink: Option<Sink>,
 }
 
 impl DebugLog {

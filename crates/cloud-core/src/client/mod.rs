@@ -275,7 +275,7 @@ impl HttpClientBuilder {
             .enable_http1();
         #[cfg(feature = "http2")]
         let https = if self.http2 {
-            https.enable_all_versions().wrap_connector(tcp)
+            https.enable_http2().wrap_connector(tcp)
         } else {
             https.wrap_connector(tcp)
         };

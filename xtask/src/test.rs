@@ -1,0 +1,59 @@
+//! `cargo xtask test` and `cargo xtask lint`.
+
+use crate::cmd::{cargo, run, succeeds};
+
+/// Formatting, clippy and cargo-deny.
+pub(crate) fn lint() -> Result<(), String> {
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--all-features",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    ensure_installed("deny", "cargo-deny")?;
+    run(cargo().args([
+        "deny",
+        "--all-features",
+        "check",
+        "licenses",
+        "bans",
+        "sources",
+    ]))
+}
+
+/// Every test of the workspace: nextest for unit and integration tests, then the doc tests (which
+/// nextest does not run). `extra` goes to nextest, to pick tests by name.
+pub(crate) fn run_tests(extra: &[String]) -> Result<(), String> {
+    run(cargo()
+        .arg("build")
+        .args(["--workspace", "--all-targets", "--all-features"]))?;
+    if !succeeds(cargo().args(["nextest", "--version"])) {
+        ensure_installed("nextest", "cargo-nextest")?;
+    }
+    run(cargo()
+        .args([
+            "nextest",
+            "run",
+            "--workspace",
+            "--all-features",
+            "--no-fail-fast",
+        ])
+        .args(extra))?;
+    if extra.is_empty() {
+        run(cargo().args(["test", "--workspace", "--all-features", "--doc"]))?;
+    }
+    Ok(())
+}
+
+/// Installs a cargo subcommand from crates.io (with its locked dependencies) when it is missing.
+fn ensure_installed(subcommand: &str, krate: &str) -> Result<(), String> {
+    if succeeds(cargo().args([subcommand, "--version"])) {
+        return Ok(());
+    }
+    eprintln!("`cargo {subcommand}` is missing; installing {krate} from crates.io");
+    run(cargo().args(["install", "--locked", krate]))
+}
