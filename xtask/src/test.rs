@@ -25,28 +25,20 @@ pub(crate) fn lint() -> Result<(), String> {
     ]))
 }
 
-/// Every test of the workspace: nextest for unit and integration tests, then the doc tests (which
-/// nextest does not run). `extra` goes to nextest, to pick tests by name.
+/// Every test of the workspace: the doc tests (which nextest does not run), then nextest for unit and
+/// integration tests, last so that its summary closes the output. `extra` goes to nextest, to pick tests
+/// by name.
 pub(crate) fn run_tests(extra: &[String]) -> Result<(), String> {
-    run(cargo()
-        .arg("build")
-        .args(["--workspace", "--all-targets", "--all-features"]))?;
+    run(cargo().arg("build").args(["--workspace", "--all-targets", "--all-features"]))?;
+    if extra.is_empty() {
+        run(cargo().args(["test", "--workspace", "--all-features", "--doc"]))?;
+    }
     if !succeeds(cargo().args(["nextest", "--version"])) {
         ensure_installed("nextest", "cargo-nextest")?;
     }
     run(cargo()
-        .args([
-            "nextest",
-            "run",
-            "--workspace",
-            "--all-features",
-            "--no-fail-fast",
-        ])
-        .args(extra))?;
-    if extra.is_empty() {
-        run(cargo().args(["test", "--workspace", "--all-features", "--doc"]))?;
-    }
-    Ok(())
+        .args(["nextest", "run", "--workspace", "--all-features", "--no-fail-fast"])
+        .args(extra))
 }
 
 /// Installs a cargo subcommand from crates.io (with its locked dependencies) when it is missing.

@@ -330,20 +330,23 @@ impl ResponseBody {
         if let ResponseInner::Buffered(bytes) = self.inner {
             return Ok(bytes.unwrap_or_default());
         }
-        // Keep the frames as they come and copy once at the end; a one-frame body is not copied at all.
         let mut stream = self;
-        let mut frames = Vec::new();
+        // Most bodies arrive in one frame: return it without copying or allocating.
+        let first = match stream.next().await {
+            None => return Ok(Bytes::new()),
+            Some(frame) => frame?,
+        };
+        let Some(second) = stream.next().await else {
+            return Ok(first);
+        };
+        let second = second?;
+        let expected = stream.len.map_or(0, |len| len.min(1 << 30) as usize);
+        let mut buf = BytesMut::with_capacity(expected.max(first.len() + second.len()));
+        buf.extend_from_slice(&first);
+        buf.extend_from_slice(&second);
         while let Some(frame) = stream.next().await {
-            frames.push(frame?);
+            buf.extend_from_slice(&frame?);
         }
-        // hyper-util returns the connection to the pool from a task of its own once the body ends; let it
-        // run before the caller's next request, which would otherwise open a second connection.
-        tokio::task::yield_now().await;
-        if frames.len() <= 1 {
-            return Ok(frames.pop().unwrap_or_default());
-        }
-        let mut buf = BytesMut::with_capacity(frames.iter().map(Bytes::len).sum());
-        frames.iter().for_each(|f| buf.extend_from_slice(f));
         Ok(buf.freeze())
     }
 

@@ -42,8 +42,8 @@ use crate::debug_log::DebugLog;
 use crate::error::{Error, ErrorKind, Result};
 use crate::pipeline::transport::TransportShared;
 use crate::pipeline::{
-    AttemptTimeout, Authorize, AuthorizeService, CallContext, ErrorParser, GenericErrors, Limit,
-    NoAuth, Operation, Request, Response, Retry, RetryConfig, Trace, Transport,
+    AttemptTimeout, Authorize, AuthorizeService, Call, CallContext, ErrorParser, GenericErrors,
+    Limit, NoAuth, Operation, Request, Response, Retry, RetryConfig, Trace, Transport,
 };
 
 /// The default `User-Agent`.
@@ -444,25 +444,22 @@ impl HttpService {
     async fn call(
         &self,
         operation: Operation,
-        mut request: Request,
+        request: Request,
         buffered: bool,
     ) -> Result<Response> {
-        let name = operation.name().to_owned();
         let context = CallContext::new(self.provider, operation, request.method(), buffered);
-        request.extensions_mut().insert(context);
-        let call = self.stack.clone().oneshot(request);
-        let Some(limit) = self.timeout else {
-            return call.await;
+        let name = context.operation.clone();
+        let call = self.stack.clone().oneshot(Call { request, context });
+        let result = match self.timeout {
+            None => call.await,
+            Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
+                Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!("no response within the call timeout of {limit:?}"),
+                ))
+            }),
         };
-        match tokio::time::timeout(limit, call).await {
-            Ok(result) => result,
-            Err(_) => Err(Error::new(
-                ErrorKind::Timeout,
-                format!("no response within the call timeout of {limit:?}"),
-            )
-            .with_provider(self.provider)
-            .with_operation(name)),
-        }
+        result.map_err(|err| err.with_provider(self.provider).with_operation(name))
     }
 }
 

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use http::header::{HeaderValue, AUTHORIZATION};
 use tower::{Service, ServiceExt};
 
-use super::{Request, Response};
+use super::{Call, Request, Response};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
@@ -95,9 +95,9 @@ impl<S> AuthorizeService<S> {
     }
 }
 
-impl<S> Service<Request> for AuthorizeService<S>
+impl<S> Service<Call> for AuthorizeService<S>
 where
-    S: Service<Request, Response = Response, Error = Error> + Clone + Send + 'static,
+    S: Service<Call, Response = Response, Error = Error> + Clone + Send + 'static,
     S::Future: Send,
 {
     type Response = Response;
@@ -108,12 +108,12 @@ where
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, mut request: Request) -> Self::Future {
+    fn call(&mut self, mut call: Call) -> Self::Future {
         let inner = self.inner.clone();
         let authorizer = self.authorizer.clone();
         Box::pin(async move {
-            authorizer.authorize(&mut request).await?;
-            inner.oneshot(request).await
+            authorizer.authorize(&mut call.request).await?;
+            inner.oneshot(call).await
         })
     }
 }

@@ -3,56 +3,96 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
-use tokio::sync::Semaphore;
-use tower::{Service, ServiceExt};
+use pin_project_lite::pin_project;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::PollSemaphore;
+use tower::Service;
 
-use super::{Request, Response};
+use super::{Call, Response};
 use crate::error::{Error, Result};
 
-/// Lets at most N requests be in flight; the permit moves into the response body and is released when
-/// the body is finished or dropped, so N bounds open connections, not just requests awaiting headers.
-#[derive(Clone)]
+/// Lets at most N requests be in flight. The permit is taken in `poll_ready` and moves into the response
+/// body, which releases it when finished or dropped, so N bounds open connections, not just requests
+/// awaiting headers.
 pub(crate) struct Limit<S> {
     inner: S,
-    semaphore: Option<Arc<Semaphore>>,
+    semaphore: Option<PollSemaphore>,
+    permit: Option<OwnedSemaphorePermit>,
 }
 
 impl<S> Limit<S> {
     pub(crate) fn new(inner: S, semaphore: Option<Arc<Semaphore>>) -> Limit<S> {
-        Limit { inner, semaphore }
+        Limit {
+            inner,
+            semaphore: semaphore.map(PollSemaphore::new),
+            permit: None,
+        }
     }
 }
 
-impl<S> Service<Request> for Limit<S>
+impl<S: Clone> Clone for Limit<S> {
+    fn clone(&self) -> Limit<S> {
+        // A clone shares the semaphore but not a permit this one may hold.
+        Limit {
+            inner: self.inner.clone(),
+            semaphore: self.semaphore.clone(),
+            permit: None,
+        }
+    }
+}
+
+impl<S> Service<Call> for Limit<S>
 where
-    S: Service<Request, Response = Response, Error = Error> + Clone + Send + 'static,
-    S::Future: Send,
+    S: Service<Call, Response = Response, Error = Error>,
 {
     type Response = Response;
     type Error = Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Response>> + Send>>;
+    type Future = LimitFuture<S::Future>;
 
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<()>> {
-        Poll::Ready(Ok(()))
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        if let Some(semaphore) = &mut self.semaphore {
+            if self.permit.is_none() {
+                // The semaphore lives as long as the client and is never closed.
+                let permit = ready!(semaphore.poll_acquire(cx)).ok_or_else(|| {
+                    Error::unexpected("the client's concurrency limiter was closed")
+                })?;
+                self.permit = Some(permit);
+            }
+        }
+        self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
-        let inner = self.inner.clone();
-        let semaphore = self.semaphore.clone();
-        Box::pin(async move {
-            let Some(semaphore) = semaphore else {
-                return inner.oneshot(request).await;
-            };
-            // The semaphore lives as long as the client and is never closed.
-            let permit = semaphore
-                .acquire_owned()
-                .await
-                .map_err(|_| Error::unexpected("the client's concurrency limiter was closed"))?;
-            let mut response = inner.oneshot(request).await?;
+    fn call(&mut self, call: Call) -> Self::Future {
+        LimitFuture {
+            inner: self.inner.call(call),
+            permit: self.permit.take(),
+        }
+    }
+}
+
+pin_project! {
+    /// The future of [`Limit`]: the inner call, then the permit handed to the response body.
+    pub(crate) struct LimitFuture<F> {
+        #[pin]
+        inner: F,
+        permit: Option<OwnedSemaphorePermit>,
+    }
+}
+
+impl<F> Future for LimitFuture<F>
+where
+    F: Future<Output = Result<Response>>,
+{
+    type Output = Result<Response>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut response = ready!(this.inner.poll(cx))?;
+        if let Some(permit) = this.permit.take() {
             response.body_mut().set_permit(permit);
-            Ok(response)
-        })
+        }
+        Poll::Ready(Ok(response))
     }
 }

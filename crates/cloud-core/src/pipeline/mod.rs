@@ -8,8 +8,8 @@
 //! 6. [`Transport`]: sends over the pooled hyper client, logs the exchange, turns error statuses into
 //!    [`Error`](crate::Error)s through the provider's [`ErrorParser`](crate::ErrorParser).
 //!
-//! Each layer is a small concrete type, so the whole stack is one concrete type with no boxing between
-//! layers beyond each layer's future.
+//! Each layer is a small concrete type, so the whole stack is one concrete type. Trace, limit and
+//! timeout return named futures that allocate nothing; only retry, authorize and transport box theirs.
 
 use std::borrow::Cow;
 
@@ -81,7 +81,25 @@ impl From<&'static str> for Operation {
     }
 }
 
-/// What every layer may need to know about a call; travels in the request's extensions.
+/// A request on its way through the pipeline, with what the layers need to know about it. (Carried
+/// beside the request rather than in its extensions, which would cost allocations on every attempt.)
+#[derive(Debug)]
+pub(crate) struct Call {
+    pub(crate) request: Request,
+    pub(crate) context: CallContext,
+}
+
+impl Call {
+    /// A copy for another attempt, when the body can be replayed.
+    pub(crate) fn try_clone(&self) -> Option<Call> {
+        Some(Call {
+            request: try_clone_request(&self.request)?,
+            context: self.context.clone(),
+        })
+    }
+}
+
+/// What every layer may need to know about a call.
 #[derive(Clone, Debug)]
 pub(crate) struct CallContext {
     pub(crate) provider: &'static str,
@@ -106,14 +124,10 @@ impl CallContext {
             buffered,
         }
     }
-
-    pub(crate) fn of(request: &Request) -> Option<&CallContext> {
-        request.extensions().get::<CallContext>()
-    }
 }
 
 /// A copy of `request` for another attempt, when its body can be replayed.
-pub(crate) fn try_clone_request(request: &Request) -> Option<Request> {
+fn try_clone_request(request: &Request) -> Option<Request> {
     let body = request.body().try_clone()?;
     let mut copy = http::Request::new(body);
     *copy.method_mut() = request.method().clone();

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use tower::{Service, ServiceExt};
 
-use super::{try_clone_request, CallContext, Request, Response};
+use super::{Call, Response};
 use crate::backoff::Backoff;
 use crate::clock::Clock;
 use crate::error::{Error, ErrorKind, Origin, Result};
@@ -118,9 +118,9 @@ impl<S> Retry<S> {
     }
 }
 
-impl<S> Service<Request> for Retry<S>
+impl<S> Service<Call> for Retry<S>
 where
-    S: Service<Request, Response = Response, Error = Error> + Clone + Send + 'static,
+    S: Service<Call, Response = Response, Error = Error> + Clone + Send + 'static,
     S::Future: Send,
 {
     type Response = Response;
@@ -131,14 +131,14 @@ where
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, call: Call) -> Self::Future {
         let inner = self.inner.clone();
         let config = self.config.clone();
         let clock = self.clock.clone();
         Box::pin(async move {
-            let idempotent = CallContext::of(&request).is_none_or(|c| c.idempotent);
+            let idempotent = call.context.idempotent;
             let start = clock.now();
-            let mut pending = Some(request);
+            let mut pending = Some(call);
             let mut delay: Option<Duration> = None;
             let mut attempt = 0;
             loop {
@@ -148,7 +148,7 @@ where
                 };
                 // Send a copy and keep the unsigned original while another attempt may follow.
                 let current = if attempt < config.max_attempts {
-                    match try_clone_request(&original) {
+                    match original.try_clone() {
                         Some(copy) => {
                             pending = Some(original);
                             copy

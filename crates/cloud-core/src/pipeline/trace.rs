@@ -1,18 +1,19 @@
-//! The outermost layer: a `tracing` span per call, and context on every error.
+//! The outermost layer: a `tracing` span per call, and an event when it ends.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::Instant;
 
-use tower::{Service, ServiceExt};
-use tracing::Instrument;
+use pin_project_lite::pin_project;
+use tower::Service;
+use tracing::Span;
 
-use super::{CallContext, Request, Response};
+use super::{Call, Response};
 use crate::debug_log::TARGET;
 use crate::error::{Error, Result};
 
-/// Wraps each call in a `cloud::http` span and adds the provider and operation to its error.
+/// Wraps each call in a `cloud_request` span of the target `cloud::http`.
 #[derive(Clone)]
 pub(crate) struct Trace<S> {
     inner: S,
@@ -24,51 +25,63 @@ impl<S> Trace<S> {
     }
 }
 
-impl<S> Service<Request> for Trace<S>
+impl<S> Service<Call> for Trace<S>
 where
-    S: Service<Request, Response = Response, Error = Error> + Clone + Send + 'static,
-    S::Future: Send,
+    S: Service<Call, Response = Response, Error = Error>,
 {
     type Response = Response;
     type Error = Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Response>> + Send>>;
+    type Future = TraceFuture<S::Future>;
 
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<()>> {
-        Poll::Ready(Ok(()))
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
-        let (provider, operation) = match CallContext::of(&request) {
-            Some(ctx) => (ctx.provider, ctx.operation.clone()),
-            None => ("http", "request".into()),
-        };
+    fn call(&mut self, call: Call) -> Self::Future {
         let span = tracing::debug_span!(
             target: TARGET,
             "cloud_request",
-            provider,
-            operation = %operation,
-            method = %request.method(),
-            host = request.uri().host().unwrap_or_default(),
+            provider = call.context.provider,
+            operation = %call.context.operation,
+            method = %call.request.method(),
+            host = call.request.uri().host().unwrap_or_default(),
         );
-        let call = self.inner.clone().oneshot(request);
-        Box::pin(
-            async move {
-                let start = Instant::now();
-                let result = call.await;
-                let elapsed_ms = start.elapsed().as_secs_f64() * 1000.0;
-                match result {
-                    Ok(response) => {
-                        tracing::debug!(target: TARGET, status = response.status().as_u16(), elapsed_ms, "done");
-                        Ok(response)
-                    }
-                    Err(err) => {
-                        let err = err.with_provider(provider).with_operation(operation);
-                        tracing::debug!(target: TARGET, error = %err, elapsed_ms, "failed");
-                        Err(err)
-                    }
+        // Time the call only when someone listens.
+        let start = (!span.is_disabled()).then(Instant::now);
+        let inner = span.in_scope(|| self.inner.call(call));
+        TraceFuture { inner, span, start }
+    }
+}
+
+pin_project! {
+    /// The future of [`Trace`]: the inner call, polled inside its span.
+    pub(crate) struct TraceFuture<F> {
+        #[pin]
+        inner: F,
+        span: Span,
+        start: Option<Instant>,
+    }
+}
+
+impl<F> Future for TraceFuture<F>
+where
+    F: Future<Output = Result<Response>>,
+{
+    type Output = Result<Response>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let _entered = this.span.enter();
+        let result = ready!(this.inner.poll(cx));
+        if let Some(start) = this.start {
+            let elapsed_ms = start.elapsed().as_secs_f64() * 1000.0;
+            match &result {
+                Ok(response) => {
+                    tracing::debug!(target: TARGET, status = response.status().as_u16(), elapsed_ms, "done")
                 }
+                Err(err) => tracing::debug!(target: TARGET, error = %err, elapsed_ms, "failed"),
             }
-            .instrument(span),
-        )
+        }
+        Poll::Ready(result)
     }
 }

@@ -13,7 +13,7 @@ use http_body_util::BodyExt;
 use hyper_util::client::legacy::Client;
 use tower::Service;
 
-use super::{CallContext, Request, Response};
+use super::{Call, Response};
 use crate::body::{Body, ResponseBody};
 use crate::client::connector::{ProxyConfig, ProxyConnector};
 use crate::clock::Clock;
@@ -115,7 +115,7 @@ impl Transport {
     }
 }
 
-impl Service<Request> for Transport {
+impl Service<Call> for Transport {
     type Response = Response;
     type Error = Error;
     type Future = Pin<Box<dyn Future<Output = Result<Response>> + Send>>;
@@ -124,11 +124,15 @@ impl Service<Request> for Transport {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, mut request: Request) -> Self::Future {
+    fn call(&mut self, call: Call) -> Self::Future {
         let shared = self.shared.clone();
         let errors = self.errors.clone();
+        let Call {
+            mut request,
+            context,
+        } = call;
         Box::pin(async move {
-            let buffered = CallContext::of(&request).is_some_and(|c| c.buffered);
+            let buffered = context.buffered;
             let headers = request.headers_mut();
             if !headers.contains_key(USER_AGENT) {
                 headers.insert(USER_AGENT, shared.user_agent.clone());
