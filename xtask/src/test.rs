@@ -29,7 +29,9 @@ pub(crate) fn lint() -> Result<(), String> {
 /// integration tests, last so that its summary closes the output. `extra` goes to nextest, to pick tests
 /// by name.
 pub(crate) fn run_tests(extra: &[String]) -> Result<(), String> {
-    run(cargo().arg("build").args(["--workspace", "--all-targets", "--all-features"]))?;
+    run(cargo()
+        .arg("build")
+        .args(["--workspace", "--all-targets", "--all-features"]))?;
     if extra.is_empty() {
         run(cargo().args(["test", "--workspace", "--all-features", "--doc"]))?;
     }
@@ -37,7 +39,13 @@ pub(crate) fn run_tests(extra: &[String]) -> Result<(), String> {
         ensure_installed("nextest", "cargo-nextest")?;
     }
     run(cargo()
-        .args(["nextest", "run", "--workspace", "--all-features", "--no-fail-fast"])
+        .args([
+            "nextest",
+            "run",
+            "--workspace",
+            "--all-features",
+            "--no-fail-fast",
+        ])
         .args(extra))
 }
 
