@@ -1,0 +1,50 @@
+//! Object storage on any provider: the [`StorageDriver`] trait, its types, and helpers that work over
+//! any driver.
+//!
+//! A program written against `Arc<dyn StorageDriver>` runs unchanged on every provider: memory and local
+//! folders (`cloud-local`), S3 and its kin, GCS, Azure Blob, Swift. Drivers are cheap to clone and safe
+//! to share across tasks and threads.
+//!
+//! - [`StorageDriver`]: containers and objects; listings are lazy streams; reads return metadata and a
+//!   byte stream; writes take bytes or a stream of unknown length. [`StorageExt`] adds conveniences.
+//! - [`upload_file`], [`download_file`] (atomic, verified, no partial file left behind), [`download_range`],
+//!   [`guess_content_type`].
+//! - [`multipart`]: the engine that uploads in parts, concurrently and in bounded memory, for providers
+//!   that can.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use futures_util::TryStreamExt;
+//! use cloud_storage::{ListOptions, StorageDriver, StorageExt};
+//!
+//! /// Copies every object under `prefix` to `backup/`, whatever the provider.
+//! async fn back_up(store: Arc<dyn StorageDriver>, container: &str, prefix: &str) -> cloud_core::Result<usize> {
+//!     let keys: Vec<String> = store
+//!         .list_objects(container, &ListOptions::new().prefix(prefix))
+//!         .try_filter_map(|entry| async move { Ok(entry.into_object().map(|o| o.key)) })
+//!         .try_collect()
+//!         .await?;
+//!     for key in &keys {
+//!         store.copy_object(container, key, container, &format!("backup/{key}")).await?;
+//!     }
+//!     Ok(keys.len())
+//! }
+//! ```
+
+mod checksum;
+mod content_type;
+mod driver;
+pub mod multipart;
+mod transfer;
+mod types;
+
+pub use checksum::{Checksum, Hasher};
+pub use content_type::guess_content_type;
+pub use driver::{
+    check_length, ByteStream, GetResult, Payload, PendingUpload, PresignMethod, StorageDriver,
+    StorageExt,
+};
+pub use transfer::{download_file, download_range, upload_file};
+pub use types::{
+    ByteRange, Capabilities, Container, GetOptions, ListEntry, ListOptions, ObjectMeta, PutOptions,
+};

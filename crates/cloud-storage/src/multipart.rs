@@ -1,0 +1,306 @@
+//! The multipart engine: uploads a stream in parts, concurrently, in bounded memory, for any provider
+//! that uploads in parts.
+//!
+//! A provider implements [`MultipartUpload`] for one upload in progress; [`upload_in_parts`] does the rest:
+//! it cuts the stream into parts of `part_size` bytes, keeps at most `concurrency` parts in flight (so
+//! memory stays within `(concurrency + 1) × part_size`), retries each failed part on its own, completes
+//! the upload with the parts in order, and aborts it on any failure **or when its future is dropped**, so
+//! no orphaned upload is left behind.
+//!
+//! ```
+//! use std::sync::{Arc, Mutex};
+//! use bytes::Bytes;
+//! use cloud_core::{async_trait, Result};
+//! use cloud_storage::multipart::{upload_in_parts, MultipartConfig, MultipartUpload, Part};
+//! use cloud_storage::{ObjectMeta, Payload};
+//!
+//! /// Collects parts in memory.
+//! #[derive(Debug, Default)]
+//! struct InMemory(Mutex<Vec<(u32, Bytes)>>);
+//!
+//! #[async_trait]
+//! impl MultipartUpload for InMemory {
+//!     async fn put_part(&self, number: u32, data: Bytes) -> Result<Part> {
+//!         let size = data.len() as u64;
+//!         self.0.lock().unwrap().push((number, data));
+//!         Ok(Part::new(number, format!("part-{number}"), size))
+//!     }
+//!     async fn complete(&self, parts: Vec<Part>) -> Result<ObjectMeta> {
+//!         Ok(ObjectMeta::new("key", parts.iter().map(|p| p.size).sum()))
+//!     }
+//!     async fn abort(&self) -> Result<()> {
+//!         Ok(())
+//!     }
+//! }
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+//! let upload = Arc::new(InMemory::default());
+//! let config = MultipartConfig::new().part_size(4).concurrency(2);
+//! let payload = Payload::from("0123456789");
+//! let meta = upload_in_parts(upload.clone(), payload.into_stream(), &config).await?;
+//! assert_eq!(meta.size, 10);
+//! assert_eq!(upload.0.lock().unwrap().len(), 3, "parts of 4, 4 and 2 bytes");
+//! # Ok::<(), cloud_core::Error>(())
+//! # }).unwrap();
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::{Bytes, BytesMut};
+use cloud_core::{Error, ErrorKind, Result};
+use futures_util::stream::{FuturesUnordered, StreamExt};
+
+use crate::driver::ByteStream;
+use crate::types::ObjectMeta;
+
+/// One uploaded part, as the provider acknowledged it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Part {
+    /// The part's number, from 1.
+    pub number: u32,
+    /// The provider's tag for the part, needed to complete the upload.
+    pub etag: String,
+    /// The part's size in bytes.
+    pub size: u64,
+}
+
+impl Part {
+    /// Part `number` with the provider's `etag`, of `size` bytes.
+    pub fn new(number: u32, etag: impl Into<String>, size: u64) -> Part {
+        Part {
+            number,
+            etag: etag.into(),
+            size,
+        }
+    }
+}
+
+/// One multipart upload in progress, as a provider implements it.
+#[async_trait]
+pub trait MultipartUpload: Send + Sync + fmt::Debug {
+    /// Uploads part `number` (from 1). Called concurrently for different parts.
+    async fn put_part(&self, number: u32, data: Bytes) -> Result<Part>;
+
+    /// Joins the parts, given in order, into the object.
+    async fn complete(&self, parts: Vec<Part>) -> Result<ObjectMeta>;
+
+    /// Abandons the upload and frees its parts.
+    async fn abort(&self) -> Result<()>;
+}
+
+/// How to upload in parts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MultipartConfig {
+    /// Bytes per part (the last may be smaller). Default 8 MiB.
+    pub part_size: usize,
+    /// Parts uploading at once. Default 8.
+    pub concurrency: usize,
+    /// Attempts per part for failures that may pass (transport errors, timeouts, throttling). Default 3.
+    pub part_attempts: u32,
+}
+
+impl MultipartConfig {
+    /// 8 MiB parts, 8 in flight, 3 attempts each.
+    pub fn new() -> MultipartConfig {
+        MultipartConfig {
+            part_size: 8 << 20,
+            concurrency: 8,
+            part_attempts: 3,
+        }
+    }
+
+    /// Sets the part size (at least 1 byte; providers have their own minimum, S3's is 5 MiB).
+    pub fn part_size(mut self, bytes: usize) -> MultipartConfig {
+        self.part_size = bytes.max(1);
+        self
+    }
+
+    /// Sets how many parts upload at once (at least 1).
+    pub fn concurrency(mut self, parts: usize) -> MultipartConfig {
+        self.concurrency = parts.max(1);
+        self
+    }
+
+    /// Sets the attempts per part (at least 1).
+    pub fn part_attempts(mut self, attempts: u32) -> MultipartConfig {
+        self.part_attempts = attempts.max(1);
+        self
+    }
+
+    /// The most payload bytes held in memory at once.
+    pub fn memory_bound(&self) -> usize {
+        (self.concurrency + 1) * self.part_size
+    }
+}
+
+impl Default for MultipartConfig {
+    fn default() -> MultipartConfig {
+        MultipartConfig::new()
+    }
+}
+
+/// Aborts the upload if dropped before [`disarm`](AbortGuard::disarm): the future was cancelled.
+struct AbortGuard {
+    upload: Option<Arc<dyn MultipartUpload>>,
+}
+
+impl AbortGuard {
+    fn disarm(&mut self) {
+        self.upload = None;
+    }
+
+    async fn abort_now(&mut self) {
+        if let Some(upload) = self.upload.take() {
+            if let Err(err) = upload.abort().await {
+                tracing::warn!(error = %err, "aborting a failed multipart upload failed");
+            }
+        }
+    }
+}
+
+impl Drop for AbortGuard {
+    fn drop(&mut self) {
+        let Some(upload) = self.upload.take() else {
+            return;
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    if let Err(err) = upload.abort().await {
+                        tracing::warn!(error = %err, "aborting a cancelled multipart upload failed");
+                    }
+                });
+            }
+            Err(_) => tracing::warn!(
+                "a multipart upload was cancelled outside a runtime and could not be aborted"
+            ),
+        }
+    }
+}
+
+/// Uploads `stream` through `upload` in parts, then completes it; aborts it on failure or cancellation.
+/// See the [module docs](self).
+pub async fn upload_in_parts(
+    upload: Arc<dyn MultipartUpload>,
+    mut stream: ByteStream,
+    config: &MultipartConfig,
+) -> Result<ObjectMeta> {
+    let mut guard = AbortGuard {
+        upload: Some(upload.clone()),
+    };
+    match send_parts(&upload, &mut stream, config).await {
+        Ok((parts, total)) => match upload.complete(parts).await {
+            Ok(meta) => {
+                guard.disarm();
+                if meta.size != total {
+                    return Err(Error::new(
+                        ErrorKind::ChecksumMismatch,
+                        format!(
+                            "the provider stored {} bytes of the {total} sent",
+                            meta.size
+                        ),
+                    ));
+                }
+                Ok(meta)
+            }
+            Err(err) => {
+                guard.abort_now().await;
+                Err(err)
+            }
+        },
+        Err(err) => {
+            guard.abort_now().await;
+            Err(err)
+        }
+    }
+}
+
+/// Sends every part, at most `concurrency` at once; returns them in order with the total size.
+async fn send_parts(
+    upload: &Arc<dyn MultipartUpload>,
+    stream: &mut ByteStream,
+    config: &MultipartConfig,
+) -> Result<(Vec<Part>, u64)> {
+    let mut in_flight = FuturesUnordered::new();
+    let mut done = Vec::new();
+    let mut buffer = BytesMut::new();
+    let mut number = 0u32;
+    let mut total = 0u64;
+    let mut ended = false;
+    while !ended {
+        match stream.next().await {
+            Some(chunk) => {
+                let chunk = chunk?;
+                total += chunk.len() as u64;
+                if buffer.capacity() < config.part_size {
+                    // One allocation per part rather than a doubling series of copies.
+                    buffer.reserve(config.part_size.max(chunk.len()));
+                }
+                buffer.extend_from_slice(&chunk);
+            }
+            None => ended = true,
+        }
+        // Full parts go now; the rest waits for more data, or goes last (an empty stream still sends
+        // one empty part, since an upload needs at least one).
+        while buffer.len() >= config.part_size || (ended && (!buffer.is_empty() || number == 0)) {
+            let take = buffer.len().min(config.part_size);
+            let data = buffer.split_to(take).freeze();
+            number += 1;
+            in_flight.push(put_part(upload.clone(), number, data, config.part_attempts));
+            // Bound memory: wait for a part to finish before reading more.
+            while in_flight.len() >= config.concurrency {
+                done.push(in_flight.next().await.expect("a part is in flight")?);
+            }
+            if buffer.is_empty() {
+                // Release the big allocation between parts instead of growing it.
+                buffer = BytesMut::new();
+                if ended {
+                    break;
+                }
+            }
+        }
+    }
+    while let Some(part) = in_flight.next().await {
+        done.push(part?);
+    }
+    done.sort_by_key(|p| p.number);
+    Ok((done, total))
+}
+
+async fn put_part(
+    upload: Arc<dyn MultipartUpload>,
+    number: u32,
+    data: Bytes,
+    attempts: u32,
+) -> Result<Part> {
+    let mut attempt = 1;
+    loop {
+        match upload.put_part(number, data.clone()).await {
+            Ok(part) => return Ok(part),
+            Err(err) if attempt < attempts && may_pass(&err) => {
+                tracing::debug!(part = number, attempt, error = %err, "retrying a part");
+                tokio::time::sleep(Duration::from_millis(100 << attempt.min(6))).await;
+                attempt += 1;
+            }
+            Err(err) => {
+                let message = format!("part {number}: {}", err.message().unwrap_or("failed"));
+                return Err(err.with_message(message));
+            }
+        }
+    }
+}
+
+fn may_pass(err: &Error) -> bool {
+    matches!(
+        err.kind(),
+        ErrorKind::Transport
+            | ErrorKind::Timeout
+            | ErrorKind::ServiceUnavailable
+            | ErrorKind::RateLimited
+    )
+}

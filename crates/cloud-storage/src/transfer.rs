@@ -1,0 +1,231 @@
+//! Moving whole files between the local disk and any [`StorageDriver`], verified.
+//!
+//! [`upload_file`] streams a file up and checks that the provider stored exactly what was read.
+//! [`download_file`] streams an object into a temporary file beside the destination, checks its length
+//! (and checksum, when the provider gives one), and only then renames it into place; on any failure, or
+//! if the future is dropped, the partial file is removed and nothing is left at the destination.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use bytes::{Bytes, BytesMut};
+use cloud_core::{Error, ErrorKind, Result};
+use futures_util::stream::{self, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::checksum::Hasher;
+use crate::content_type::guess_content_type;
+use crate::driver::{Payload, StorageDriver};
+use crate::types::{ByteRange, GetOptions, ObjectMeta, PutOptions};
+
+/// Size of each read from, and write to, local files.
+const CHUNK: usize = 1 << 20;
+
+/// Uploads the file at `path` as `key`. The content type is guessed from `path` unless `options` sets
+/// one. Fails with [`ErrorKind::ChecksumMismatch`] if the provider reports storing other bytes than were
+/// read (a different size, or a different checksum when it reports one).
+pub async fn upload_file(
+    driver: &dyn StorageDriver,
+    container: &str,
+    key: &str,
+    path: impl AsRef<Path>,
+    options: &PutOptions,
+) -> Result<ObjectMeta> {
+    let path = path.as_ref();
+    let file = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| io_error(e, "opening", path))?;
+    let len = file
+        .metadata()
+        .await
+        .map_err(|e| io_error(e, "reading", path))?
+        .len();
+    let mut options = options.clone();
+    if options.content_type.is_none() {
+        options.content_type = guess_content_type(&path.to_string_lossy()).map(str::to_owned);
+    }
+    let hasher = Arc::new(Mutex::new(Hasher::crc32c()));
+    let stream = file_stream(file, path.to_owned(), hasher.clone());
+    let payload = Payload::Stream {
+        stream: stream.boxed(),
+        len: Some(len),
+    };
+    let meta = driver.put_object(container, key, payload, &options).await?;
+    if meta.size != len {
+        return Err(mismatch(format!(
+            "{key}: the provider stored {} bytes of the {len} read from {}",
+            meta.size,
+            path.display()
+        )));
+    }
+    let sent = hasher.lock().unwrap_or_else(|e| e.into_inner()).finish();
+    if let Some(stored) = &meta.checksum {
+        if Hasher::like(stored).is_some() && *stored != sent {
+            return Err(mismatch(format!(
+                "{key}: the provider stored {stored} but {sent} was sent"
+            )));
+        }
+    }
+    Ok(meta)
+}
+
+/// The file's content as a stream of chunks, feeding `hasher` on the way.
+fn file_stream(
+    file: tokio::fs::File,
+    path: PathBuf,
+    hasher: Arc<Mutex<Hasher>>,
+) -> impl futures_util::Stream<Item = Result<Bytes>> + Send {
+    stream::unfold(Some(file), move |file| {
+        let path = path.clone();
+        let hasher = hasher.clone();
+        async move {
+            let mut file = file?;
+            let mut buf = BytesMut::with_capacity(CHUNK);
+            while buf.len() < CHUNK {
+                match file.read_buf(&mut buf).await {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) => return Some((Err(io_error(e, "reading", &path)), None)),
+                }
+            }
+            if buf.is_empty() {
+                return None;
+            }
+            hasher
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .update(&buf);
+            Some((Ok(buf.freeze()), Some(file)))
+        }
+    })
+}
+
+/// Downloads `key` to `path`, atomically: see the [module docs](self). Returns the object's metadata.
+pub async fn download_file(
+    driver: &dyn StorageDriver,
+    container: &str,
+    key: &str,
+    path: impl AsRef<Path>,
+) -> Result<ObjectMeta> {
+    let path = path.as_ref();
+    let object = driver
+        .get_object(container, key, &GetOptions::new())
+        .await?;
+    let expected = object.range.end - object.range.start;
+    let mut hasher = object.meta.checksum.as_ref().and_then(Hasher::like);
+    let partial = PartialFile::create(path).await?;
+    let mut writer = tokio::io::BufWriter::with_capacity(CHUNK, partial.open().await?);
+    let mut body = object.body;
+    let mut received = 0u64;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk?;
+        received += chunk.len() as u64;
+        if received > expected {
+            break;
+        }
+        if let Some(hasher) = &mut hasher {
+            hasher.update(&chunk);
+        }
+        writer
+            .write_all(&chunk)
+            .await
+            .map_err(|e| io_error(e, "writing", partial.path()))?;
+    }
+    if received != expected {
+        return Err(mismatch(format!(
+            "{key}: received {received} bytes but the object has {expected}"
+        )));
+    }
+    if let (Some(hasher), Some(stored)) = (&hasher, &object.meta.checksum) {
+        let got = hasher.finish();
+        if got != *stored {
+            return Err(mismatch(format!(
+                "{key}: received content with {got}, the provider has {stored}"
+            )));
+        }
+    }
+    writer
+        .flush()
+        .await
+        .map_err(|e| io_error(e, "writing", partial.path()))?;
+    drop(writer);
+    partial.commit(path).await?;
+    Ok(object.meta)
+}
+
+/// Reads the bytes of `range` of an object into memory.
+pub async fn download_range(
+    driver: &dyn StorageDriver,
+    container: &str,
+    key: &str,
+    range: ByteRange,
+) -> Result<Bytes> {
+    driver
+        .get_object(container, key, &GetOptions::new().range(range))
+        .await?
+        .bytes()
+        .await
+}
+
+/// A temporary file beside the destination, removed unless committed.
+struct PartialFile {
+    path: Option<PathBuf>,
+}
+
+impl PartialFile {
+    async fn create(destination: &Path) -> Result<PartialFile> {
+        let name = destination.file_name().ok_or_else(|| {
+            Error::invalid_input(format!("{} names no file", destination.display()))
+        })?;
+        let dir = destination
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let temp = dir.join(format!(
+            ".{}.{:016x}.partial",
+            name.to_string_lossy(),
+            fastrand::u64(..)
+        ));
+        Ok(PartialFile { path: Some(temp) })
+    }
+
+    fn path(&self) -> &Path {
+        self.path.as_deref().unwrap_or(Path::new(""))
+    }
+
+    async fn open(&self) -> Result<tokio::fs::File> {
+        tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(self.path())
+            .await
+            .map_err(|e| io_error(e, "creating", self.path()))
+    }
+
+    async fn commit(mut self, destination: &Path) -> Result<()> {
+        let temp = self.path.take().unwrap_or_default();
+        if let Err(e) = tokio::fs::rename(&temp, destination).await {
+            let _ = std::fs::remove_file(&temp);
+            return Err(io_error(e, "renaming into", destination));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for PartialFile {
+    fn drop(&mut self) {
+        if let Some(path) = self.path.take() {
+            // Synchronous on purpose: this also runs when the download future is dropped mid-way.
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+fn mismatch(message: String) -> Error {
+    Error::new(ErrorKind::ChecksumMismatch, message)
+}
+
+fn io_error(err: std::io::Error, doing: &str, path: &Path) -> Error {
+    let message = format!("{doing} {}", path.display());
+    Error::from(err).with_message(message)
+}
