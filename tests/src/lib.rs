@@ -1,5 +1,6 @@
 //! Test support shared by the workspace-wide tests: servers that run in the test process and that the
 //! tests script, and helpers to start and reach the real servers the harness installs.
 
+pub mod conformance;
 pub mod redaction;
 pub mod server;

@@ -304,3 +304,100 @@ fn may_pass(err: &Error) -> bool {
             | ErrorKind::RateLimited
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    /// Records how many parts, and bytes, are in flight at once.
+    #[derive(Debug, Default)]
+    struct Tracking {
+        in_flight: AtomicUsize,
+        bytes: AtomicUsize,
+        peak_parts: AtomicUsize,
+        peak_bytes: AtomicUsize,
+        parts: Mutex<Vec<(u32, usize)>>,
+        aborted: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl MultipartUpload for Tracking {
+        async fn put_part(&self, number: u32, data: Bytes) -> Result<Part> {
+            let parts = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            let bytes = self.bytes.fetch_add(data.len(), Ordering::SeqCst) + data.len();
+            self.peak_parts.fetch_max(parts, Ordering::SeqCst);
+            self.peak_bytes.fetch_max(bytes, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            self.bytes.fetch_sub(data.len(), Ordering::SeqCst);
+            self.parts.lock().unwrap().push((number, data.len()));
+            Ok(Part::new(number, "etag", data.len() as u64))
+        }
+
+        async fn complete(&self, parts: Vec<Part>) -> Result<ObjectMeta> {
+            let numbers: Vec<u32> = parts.iter().map(|p| p.number).collect();
+            assert_eq!(
+                numbers,
+                (1..=numbers.len() as u32).collect::<Vec<_>>(),
+                "in order, none missing"
+            );
+            Ok(ObjectMeta::new("k", parts.iter().map(|p| p.size).sum()))
+        }
+
+        async fn abort(&self) -> Result<()> {
+            self.aborted.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    fn chunks(total: usize, chunk: usize) -> ByteStream {
+        let pieces: Vec<Result<Bytes>> = (0..total.div_ceil(chunk))
+            .map(|i| Ok(Bytes::from(vec![1u8; chunk.min(total - i * chunk)])))
+            .collect();
+        futures_util::stream::iter(pieces).boxed()
+    }
+
+    #[tokio::test]
+    async fn keeps_parts_in_flight_and_bytes_in_memory_bounded() {
+        let upload = Arc::new(Tracking::default());
+        let config = MultipartConfig::new().part_size(64 << 10).concurrency(3);
+        let meta = upload_in_parts(upload.clone(), chunks(2 << 20, 10_000), &config)
+            .await
+            .unwrap();
+        assert_eq!(meta.size, 2 << 20);
+        assert_eq!(upload.parts.lock().unwrap().len(), 32);
+        assert_eq!(
+            upload.peak_parts.load(Ordering::SeqCst),
+            3,
+            "as many parts as allowed, no more"
+        );
+        assert!(upload.peak_bytes.load(Ordering::SeqCst) <= 3 * (64 << 10));
+        assert_eq!(upload.aborted.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn an_empty_stream_uploads_one_empty_part() {
+        let upload = Arc::new(Tracking::default());
+        let meta = upload_in_parts(upload.clone(), chunks(0, 1), &MultipartConfig::new())
+            .await
+            .unwrap();
+        assert_eq!(meta.size, 0);
+        assert_eq!(*upload.parts.lock().unwrap(), [(1, 0)]);
+    }
+
+    #[tokio::test]
+    async fn a_failing_source_aborts_the_upload() {
+        let upload = Arc::new(Tracking::default());
+        let stream = futures_util::stream::iter([
+            Ok(Bytes::from(vec![0u8; 100])),
+            Err(Error::unexpected("source broke")),
+        ]);
+        let err = upload_in_parts(upload.clone(), stream.boxed(), &MultipartConfig::new())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unexpected);
+        assert_eq!(upload.aborted.load(Ordering::SeqCst), 1);
+    }
+}

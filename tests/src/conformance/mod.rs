@@ -1,0 +1,3 @@
+//! The conformance suites: behaviours written once against the service traits, run for every provider.
+
+pub mod storage;
