@@ -144,7 +144,7 @@ fn sorted_entries(dir: &Path) -> io::Result<Vec<(String, bool)>> {
         };
         entries.push((name, kind.is_dir()));
     }
-    entries.sort_by(|(a, a_dir), (b, b_dir)| sort_key(a, *a_dir).cmp(&sort_key(b, *b_dir)));
+    entries.sort_by_cached_key(|(name, is_dir)| sort_key(name, *is_dir));
     entries.reverse();
     Ok(entries)
 }

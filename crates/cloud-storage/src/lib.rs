@@ -44,7 +44,10 @@ pub use driver::{
     check_length, ByteStream, GetResult, Payload, PendingUpload, PresignMethod, StorageDriver,
     StorageExt,
 };
-pub use transfer::{download_file, download_range, upload_file};
+pub use transfer::{
+    download_file, download_file_with_progress, download_range, upload_file,
+    upload_file_with_progress, Progress,
+};
 pub use types::{
     ByteRange, Capabilities, Container, GetOptions, ListEntry, ListOptions, ObjectMeta, PutOptions,
 };

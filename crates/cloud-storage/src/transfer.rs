@@ -31,7 +31,33 @@ pub async fn upload_file(
     path: impl AsRef<Path>,
     options: &PutOptions,
 ) -> Result<ObjectMeta> {
-    let path = path.as_ref();
+    upload_file_with_progress(
+        driver,
+        container,
+        key,
+        path.as_ref(),
+        options,
+        no_progress(),
+    )
+    .await
+}
+
+/// Reports how many more bytes a transfer has moved, as it moves them.
+pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
+
+fn no_progress() -> Progress {
+    Arc::new(|_| {})
+}
+
+/// [`upload_file`], calling `progress` with each chunk's size as it is read.
+pub async fn upload_file_with_progress(
+    driver: &dyn StorageDriver,
+    container: &str,
+    key: &str,
+    path: &Path,
+    options: &PutOptions,
+    progress: Progress,
+) -> Result<ObjectMeta> {
     let file = tokio::fs::File::open(path)
         .await
         .map_err(|e| io_error(e, "opening", path))?;
@@ -45,7 +71,7 @@ pub async fn upload_file(
         options.content_type = guess_content_type(&path.to_string_lossy()).map(str::to_owned);
     }
     let hasher = Arc::new(Mutex::new(Hasher::crc32c()));
-    let stream = file_stream(file, path.to_owned(), hasher.clone());
+    let stream = file_stream(file, path.to_owned(), hasher.clone(), progress);
     let payload = Payload::Stream {
         stream: stream.boxed(),
         len: Some(len),
@@ -74,10 +100,12 @@ fn file_stream(
     file: tokio::fs::File,
     path: PathBuf,
     hasher: Arc<Mutex<Hasher>>,
+    progress: Progress,
 ) -> impl futures_util::Stream<Item = Result<Bytes>> + Send {
     stream::unfold(Some(file), move |file| {
         let path = path.clone();
         let hasher = hasher.clone();
+        let progress = progress.clone();
         async move {
             let mut file = file?;
             let mut buf = BytesMut::with_capacity(CHUNK);
@@ -95,6 +123,7 @@ fn file_stream(
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .update(&buf);
+            progress(buf.len() as u64);
             Some((Ok(buf.freeze()), Some(file)))
         }
     })
@@ -107,7 +136,17 @@ pub async fn download_file(
     key: &str,
     path: impl AsRef<Path>,
 ) -> Result<ObjectMeta> {
-    let path = path.as_ref();
+    download_file_with_progress(driver, container, key, path.as_ref(), no_progress()).await
+}
+
+/// [`download_file`], calling `progress` with each chunk's size as it is written.
+pub async fn download_file_with_progress(
+    driver: &dyn StorageDriver,
+    container: &str,
+    key: &str,
+    path: &Path,
+    progress: Progress,
+) -> Result<ObjectMeta> {
     let object = driver
         .get_object(container, key, &GetOptions::new())
         .await?;
@@ -130,6 +169,7 @@ pub async fn download_file(
             .write_all(&chunk)
             .await
             .map_err(|e| io_error(e, "writing", partial.path()))?;
+        progress(chunk.len() as u64);
     }
     if received != expected {
         return Err(mismatch(format!(

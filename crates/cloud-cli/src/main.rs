@@ -1,0 +1,170 @@
+//! `cloud`: list, copy, stream and remove objects on any provider from the command line.
+//!
+//! ```text
+//! cloud --local-root /srv/objects cp --recursive ./photos local://archive/photos
+//! cloud ls local://archive/photos/
+//! cloud cat local://archive/notes.txt
+//! ```
+//!
+//! URLs name a provider, a container and a key: `local://container/key` (root from `--local-root` or
+//! `CLOUD_LOCAL_ROOT`), `memory://container/key`, and each cloud provider's scheme as it is built in. An
+//! argument without a scheme is a plain local file or folder. A user error prints one line and exits
+//! with status 1.
+
+mod cat;
+mod containers;
+mod cp;
+mod location;
+mod ls;
+mod report;
+mod rm;
+mod stat;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use cloud::storage::OpenOptions;
+
+use location::Location;
+use report::Output;
+
+/// Object storage on any provider, from the command line.
+#[derive(Debug, Parser)]
+#[command(name = "cloud", version, about, max_term_width = 100)]
+struct Cli {
+    /// Root folder of local:// URLs.
+    #[arg(long, global = true, env = "CLOUD_LOCAL_ROOT", value_name = "DIR")]
+    local_root: Option<PathBuf>,
+
+    /// Print JSON (one object per line) instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List containers (URL without a container), or objects and folders under a prefix.
+    Ls {
+        /// `scheme://` or `scheme://container/prefix`.
+        url: String,
+        /// List every object under the prefix instead of one folder level.
+        #[arg(short, long)]
+        recursive: bool,
+    },
+    /// Make a container.
+    Mb {
+        /// `scheme://container`.
+        url: String,
+    },
+    /// Remove a container.
+    Rb {
+        /// `scheme://container`.
+        url: String,
+        /// Delete every object in it first.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Copy a file or object; with --recursive, the contents of a folder or prefix.
+    Cp {
+        /// Source: a local path or a URL.
+        src: String,
+        /// Destination: a local path or a URL.
+        dst: String,
+        /// Copy the contents of SRC under DST.
+        #[arg(short, long)]
+        recursive: bool,
+        /// Files copied at once.
+        #[arg(long, default_value_t = 16, value_name = "N")]
+        concurrency: usize,
+        /// Print a line for every file copied.
+        #[arg(short, long)]
+        verbose: bool,
+    },
+    /// Write an object's content to standard output.
+    Cat {
+        /// `scheme://container/key`.
+        url: String,
+    },
+    /// Remove an object; with --recursive, every object under a prefix.
+    Rm {
+        /// `scheme://container/key`.
+        url: String,
+        /// Remove every object under the prefix.
+        #[arg(short, long)]
+        recursive: bool,
+        /// Deletions at once.
+        #[arg(long, default_value_t = 16, value_name = "N")]
+        concurrency: usize,
+    },
+    /// Show what is known about a container or an object.
+    Stat {
+        /// `scheme://container` or `scheme://container/key`.
+        url: String,
+    },
+}
+
+async fn run(cli: Cli) -> cloud::Result<()> {
+    let mut options = OpenOptions::default();
+    options.local_root = cli.local_root;
+    let output = Output { json: cli.json };
+    match cli.command {
+        Command::Ls { url, recursive } => {
+            ls::run(&Location::remote(&url, &options)?, recursive, output).await
+        }
+        Command::Mb { url } => containers::make(&Location::remote(&url, &options)?, output).await,
+        Command::Rb { url, force } => {
+            containers::remove(&Location::remote(&url, &options)?, force, 16, output).await
+        }
+        Command::Cp {
+            src,
+            dst,
+            recursive,
+            concurrency,
+            verbose,
+        } => {
+            let src = Location::parse(&src, &options)?;
+            let dst = Location::parse(&dst, &options)?;
+            cp::run(src, dst, recursive, concurrency, output, verbose).await
+        }
+        Command::Cat { url } => cat::run(&Location::remote(&url, &options)?).await,
+        Command::Rm {
+            url,
+            recursive,
+            concurrency,
+        } => {
+            rm::run(
+                &Location::remote(&url, &options)?,
+                recursive,
+                concurrency.max(1),
+                output,
+            )
+            .await
+        }
+        Command::Stat { url } => stat::run(&Location::remote(&url, &options)?, output).await,
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("cloud: could not start: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("cloud: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

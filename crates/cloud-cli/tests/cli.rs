@@ -1,0 +1,169 @@
+//! The `cloud` binary, run as a user runs it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn cloud(root: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cloud"))
+        .env("CLOUD_LOCAL_ROOT", root)
+        .env_remove("CLOUD_DEBUG")
+        .args(args)
+        .output()
+        .expect("run cloud")
+}
+
+fn ok(root: &Path, args: &[&str]) -> String {
+    let out = cloud(root, args);
+    assert!(
+        out.status.success(),
+        "cloud {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Fails with one clear line on standard error, status 1, no panic.
+fn user_error(root: &Path, args: &[&str]) -> String {
+    let out = cloud(root, args);
+    assert_eq!(out.status.code(), Some(1), "cloud {args:?}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.starts_with("cloud: "), "{stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("backtrace"),
+        "{stderr}"
+    );
+    stderr
+}
+
+fn make_tree(dir: &Path) {
+    let files: &[(&str, &[u8])] = &[
+        ("plain.txt", b"plain"),
+        ("empty", b""),
+        ("sub dir/with space+plus~tilde#hash?q=1&x.txt", b"odd"),
+        ("sub dir/ü/日本語.bin", &[0, 159, 146, 150]),
+        ("deep/a/b/c/d/e.json", b"{}"),
+        ("100%/percent%20name", b"%"),
+    ];
+    for (name, data) in files {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, data).unwrap();
+    }
+    let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(dir.join("big.bin"), big).unwrap();
+}
+
+fn assert_same_tree(a: &Path, b: &Path) {
+    let list = |root: &Path| -> Vec<(String, Vec<u8>)> {
+        let mut files: Vec<_> = walkdir::WalkDir::new(root)
+            .into_iter()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_type().is_file())
+            .map(|e| {
+                let rel = e.path().strip_prefix(root).unwrap().display().to_string();
+                (rel, std::fs::read(e.path()).unwrap())
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    assert_eq!(list(a), list(b));
+}
+
+#[test]
+fn a_folder_tree_with_odd_names_round_trips_byte_exact() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("root");
+    let src = work.path().join("src");
+    let back = work.path().join("back");
+    make_tree(&src);
+    ok(&root, &["mb", "local://bucket"]);
+    let up = ok(
+        &root,
+        &[
+            "cp",
+            "--recursive",
+            "--concurrency",
+            "4",
+            src.to_str().unwrap(),
+            "local://bucket/tree",
+        ],
+    );
+    assert!(up.contains("copied 7 files"), "{up}");
+    let down = ok(
+        &root,
+        &["cp", "-r", "local://bucket/tree", back.to_str().unwrap()],
+    );
+    assert!(down.contains("copied 7 files"), "{down}");
+    assert_same_tree(&src, &back);
+}
+
+#[test]
+fn single_objects_copy_cat_stat_and_remove() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("root");
+    let file = work.path().join("note.md");
+    std::fs::write(&file, "# hello").unwrap();
+    ok(&root, &["mb", "local://b"]);
+    ok(&root, &["cp", file.to_str().unwrap(), "local://b/docs/"]);
+    assert_eq!(ok(&root, &["cat", "local://b/docs/note.md"]), "# hello");
+    ok(
+        &root,
+        &["cp", "local://b/docs/note.md", "local://b/copy.md"],
+    );
+    let stat: serde_json::Value =
+        serde_json::from_str(&ok(&root, &["--json", "stat", "local://b/copy.md"])).unwrap();
+    assert_eq!(stat["size"], 7);
+    assert_eq!(stat["content_type"], "text/markdown");
+    let listed = ok(&root, &["--json", "ls", "local://b"]);
+    let entries: Vec<serde_json::Value> = listed
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(entries.len(), 2, "{listed}");
+    assert_eq!(entries[0]["key"], "copy.md");
+    assert_eq!(entries[1]["prefix"], "docs/");
+    let out = work.path().join("out.md");
+    ok(
+        &root,
+        &["cp", "local://b/docs/note.md", out.to_str().unwrap()],
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "# hello");
+    ok(&root, &["rm", "local://b/copy.md"]);
+    ok(&root, &["rm", "--recursive", "local://b/docs"]);
+    assert_eq!(ok(&root, &["ls", "--recursive", "local://b"]), "");
+    ok(&root, &["rb", "local://b"]);
+}
+
+#[test]
+fn user_errors_print_one_line_and_exit_1() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("root");
+    ok(&root, &["mb", "local://b"]);
+    assert!(user_error(&root, &["cat", "local://b/missing"]).contains("not found"));
+    assert!(user_error(&root, &["ls", "nosuch://x"]).contains("no storage provider for nosuch://"));
+    assert!(user_error(&root, &["mb", "local://b"]).contains("already exists"));
+    assert!(user_error(&root, &["cp", "local://b/../../etc", "x"]).contains("invalid input"));
+    ok(&root, &["cp", "/dev/null", "local://b/k"]);
+    assert!(user_error(&root, &["rb", "local://b"]).contains("not empty"));
+    let no_root = Command::new(env!("CARGO_BIN_EXE_cloud"))
+        .env_remove("CLOUD_LOCAL_ROOT")
+        .args(["ls", "local://b"])
+        .output()
+        .unwrap();
+    assert_eq!(no_root.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&no_root.stderr).contains("CLOUD_LOCAL_ROOT"));
+}
+
+#[test]
+fn rb_force_removes_the_objects_then_the_container() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("root");
+    let src = work.path().join("src");
+    make_tree(&src);
+    ok(&root, &["mb", "local://gone"]);
+    ok(&root, &["cp", "-r", src.to_str().unwrap(), "local://gone"]);
+    ok(&root, &["rb", "--force", "local://gone"]);
+    assert!(!ok(&root, &["ls", "local://"]).contains("gone"));
+}

@@ -1,0 +1,13 @@
+//! Object storage: the [`StorageDriver`] API, its providers, and choosing one by URL.
+//!
+//! Everything of [`cloud_storage`] is here, plus [`from_url`] and the [`Registry`] of schemes.
+
+mod registry;
+mod url;
+
+pub use cloud_storage::*;
+pub use registry::{from_url, from_url_with, Factory, OpenOptions, Registry};
+pub use url::StorageUrl;
+
+#[cfg(feature = "local")]
+pub use cloud_local::{Faults, LocalStorage, MemoryStorage, MemoryStorageBuilder};

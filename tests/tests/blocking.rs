@@ -1,0 +1,84 @@
+//! The blocking API: one `Storage` shared by many `std::thread`s, with the same guarantees as the async
+//! API.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use cloud::blocking::Storage;
+use cloud::storage::{Faults, ListOptions, MemoryStorage, PutOptions};
+use cloud::ErrorKind;
+use cloud_tests::conformance::storage::pattern;
+
+#[test]
+fn one_storage_serves_many_threads_at_once() {
+    let store = Storage::new(Arc::new(MemoryStorage::new()));
+    store.create_container("c").unwrap();
+    let threads: Vec<_> = (0..32)
+        .map(|t| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                for i in 0..20 {
+                    let key = format!("t{t:02}/{i:02}");
+                    store.put_bytes("c", &key, key.clone()).unwrap();
+                    assert_eq!(store.get_bytes("c", &key).unwrap(), key);
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let listed = store
+        .list_objects("c", &ListOptions::new().page_size(50))
+        .count();
+    assert_eq!(listed, 32 * 20);
+}
+
+#[test]
+fn a_reader_streams_and_a_std_reader_uploads() {
+    let store = Storage::new(Arc::new(MemoryStorage::new()));
+    store.create_container("c").unwrap();
+    let data = pattern(3 << 20);
+    let meta = store
+        .put_reader(
+            "c",
+            "k",
+            std::io::Cursor::new(data.to_vec()),
+            None,
+            &PutOptions::new(),
+        )
+        .unwrap();
+    assert_eq!(meta.size, data.len() as u64);
+    let mut back = Vec::new();
+    store
+        .reader("c", "k")
+        .unwrap()
+        .read_to_end(&mut back)
+        .unwrap();
+    assert_eq!(back, data);
+}
+
+#[test]
+fn a_body_cut_short_is_an_unexpected_eof() {
+    let store = Storage::new(Arc::new(
+        MemoryStorage::builder()
+            .faults(Faults::new().truncate_reads(10))
+            .build(),
+    ));
+    store.create_container("c").unwrap();
+    store.put_bytes("c", "k", pattern(100)).unwrap();
+    let mut back = Vec::new();
+    let err = store
+        .reader("c", "k")
+        .unwrap()
+        .read_to_end(&mut back)
+        .unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
+}
+
+#[tokio::test]
+async fn calling_it_from_async_code_is_refused_not_a_panic() {
+    let store = Storage::new(Arc::new(MemoryStorage::new()));
+    let err = store.create_container("c").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+}
