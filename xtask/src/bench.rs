@@ -2,18 +2,33 @@
 
 use crate::cmd::{cargo, run as run_cmd};
 
-/// A benchmark: its name, what it measures, and the binary of `cloud-tests` that runs it.
+/// How a benchmark runs.
+enum Runner {
+    /// A binary of the `cloud-tests` crate.
+    Binary(&'static str),
+    /// A function of this task runner (for benchmarks of whole commands).
+    Task(fn() -> Result<(), String>),
+}
+
+/// A benchmark: its name, what it measures, and how it runs.
 struct Bench {
     name: &'static str,
     what: &'static str,
-    binary: &'static str,
+    runner: Runner,
 }
 
-const BENCHES: &[Bench] = &[Bench {
-    name: "http",
-    what: "client CPU per 1 KiB GET: the cloud-core pipeline vs raw hyper, same loopback responder",
-    binary: "bench-http",
-}];
+const BENCHES: &[Bench] = &[
+    Bench {
+        name: "http",
+        what: "client CPU per 1 KiB GET: the cloud-core pipeline vs raw hyper, same loopback responder",
+        runner: Runner::Binary("bench-http"),
+    },
+    Bench {
+        name: "storage-local",
+        what: "10,000 small files and 1 GiB up and down through local:// with the CLI, vs cp -r",
+        runner: Runner::Task(crate::storage_local::run_bench),
+    },
+];
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let Some(name) = args.first() else {
@@ -32,19 +47,22 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         vec![bench]
     };
     for bench in selected {
-        run_cmd(
-            cargo()
-                .args([
-                    "run",
-                    "--release",
-                    "-p",
-                    "cloud-tests",
-                    "--bin",
-                    bench.binary,
-                    "--",
-                ])
-                .args(&args[1..]),
-        )?;
+        match bench.runner {
+            Runner::Binary(binary) => run_cmd(
+                cargo()
+                    .args([
+                        "run",
+                        "--release",
+                        "-p",
+                        "cloud-tests",
+                        "--bin",
+                        binary,
+                        "--",
+                    ])
+                    .args(&args[1..]),
+            )?,
+            Runner::Task(task) => task()?,
+        }
     }
     Ok(())
 }

@@ -3,15 +3,19 @@
 //! - `cargo xtask test`: formatting, clippy (`-D warnings`), `cargo deny`, then every test in the workspace
 //!   (nextest, then doc tests). The one command CI runs.
 //! - `cargo xtask lint`: only the checks, no tests.
+//! - `cargo xtask demo`: the main job on the embedded default: a folder tree into `local://` and back.
 //! - `cargo xtask bench [NAME]`: the benchmarks; with no name, lists them.
 
 mod bench;
 mod cmd;
+mod demo;
+mod storage_local;
 mod test;
+mod tree;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <test [NEXTEST ARGS…] | lint | bench [NAME]>";
+const USAGE: &str = "usage: cargo xtask <test [NEXTEST ARGS…] | lint | demo | bench [NAME]>";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -24,6 +28,7 @@ fn main() -> ExitCode {
         "test" => test::lint().and_then(|()| test::run_tests(&rest)),
         "lint" => test::lint(),
         "bench" => bench::run(&rest),
+        "demo" => demo::run_demo(),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
