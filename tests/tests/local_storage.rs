@@ -128,7 +128,21 @@ async fn a_record_no_longer_describes_a_file_changed_by_other_means() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_writers_to_one_key_never_leave_a_torn_file() {
     let root = tempfile::tempdir().unwrap();
-    let store = Arc::new(LocalStorage::new(root.path()).unwrap());
+    concurrent_writers(root.path(), LocalStorage::new(root.path()).unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writers_never_pair_one_version_with_another_record() {
+    let root = tempfile::tempdir().unwrap();
+    concurrent_writers(
+        root.path(),
+        LocalStorage::new(root.path()).unwrap().with_record_files(),
+    )
+    .await;
+}
+
+async fn concurrent_writers(root: &Path, store: LocalStorage) {
+    let store = Arc::new(store);
     store.create_container("c").await.unwrap();
     let versions: Vec<Bytes> = (0..16u8).map(|v| Bytes::from(vec![v; 1 << 20])).collect();
     let writers: Vec<_> = versions
@@ -164,9 +178,13 @@ async fn concurrent_writers_to_one_key_never_leave_a_torn_file() {
     assert!(versions.contains(&last), "the object is one whole version");
     let head = store.head_object("c", "contended").await.unwrap();
     assert_eq!(head.size, 1 << 20);
-    let leftovers = std::fs::read_dir(root.path().join(".cloud/tmp"))
-        .unwrap()
-        .count();
+    let expected = cloud_storage::Checksum::Crc32c(crc32c::crc32c(&last));
+    assert_eq!(
+        head.checksum,
+        Some(expected),
+        "the record describes the version stored"
+    );
+    let leftovers = std::fs::read_dir(root.join(".cloud/tmp")).unwrap().count();
     assert_eq!(leftovers, 0, "no temporary file remains");
 }
 

@@ -21,6 +21,8 @@ fn timed(make: &dyn Fn() -> Command, cleanup: &dyn Fn()) -> Result<Timed, String
     let mut best: Option<Timed> = None;
     for _ in 0..2 {
         cleanup();
+        // Flush dirty pages first, so one run's writeback does not slow the next.
+        let _ = Command::new("sync").status();
         let out_file = workspace_root().join("target/bench/time.out");
         let cmd = make();
         let mut timer = Command::new("/usr/bin/time");
@@ -85,6 +87,7 @@ pub(crate) fn run_bench() -> Result<(), String> {
         )?;
     }
     tree::write_large(&large, 1024)?;
+    let _ = Command::new("sync").status();
     let objects = work.join("objects");
     let cloud_cmd = |args: Vec<String>| {
         let mut cmd = Command::new(&cloud);

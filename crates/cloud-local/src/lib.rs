@@ -25,6 +25,8 @@ mod faults;
 #[cfg(feature = "storage")]
 mod listing;
 #[cfg(feature = "storage")]
+mod local_fs;
+#[cfg(feature = "storage")]
 mod local_storage;
 #[cfg(feature = "storage")]
 mod local_walk;

@@ -2,102 +2,42 @@
 //!
 //! Layout under the root:
 //! - `<container>/<key>`: each object is a plain file; keys with `/` nest in folders.
-//! - `.cloud/meta/<container>/<key>.json`: content type, user metadata and CRC-32C of each object
-//!   written here, with the size and modification time of the file they describe. A file changed by
-//!   other means no longer matches its record, and is then served as a plain file.
+//! - a record of each object written here (content type, user metadata, CRC-32C, and the size and
+//!   modification time of the file it describes), in the extended attribute `user.cloud.record` of the
+//!   object's file, or in `.cloud/meta/<container>/<key>.json` where the file system has no extended
+//!   attributes. A file changed by other means no longer matches its record, and is then served as a
+//!   plain file.
 //! - `.cloud/tmp/`: writes in progress. Every write goes to a temporary file first and is renamed into
 //!   place whole, so readers and concurrent writers never see a torn file.
 
-use std::collections::BTreeMap;
-use std::hash::{Hash, Hasher as _};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
-use cloud_core::{Error, ErrorKind, Result};
+use cloud_core::{Error, Result};
 use cloud_storage::{
-    guess_content_type, Capabilities, Checksum, Container, GetOptions, GetResult, Hasher,
-    ListEntry, ListOptions, ObjectMeta, Payload, PendingUpload, PutOptions, StorageDriver,
+    Capabilities, Container, GetOptions, GetResult, Hasher, ListEntry, ListOptions, ObjectMeta,
+    Payload, PendingUpload, PutOptions, StorageDriver,
 };
 use futures_util::stream::{self, BoxStream, StreamExt};
-use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::conditions;
+use crate::local_fs::{fs_error, Root};
 use crate::local_walk::{holds_any_file, Walk};
-use crate::names;
 
 const CHUNK: usize = 1 << 20;
+/// Objects up to this size are read or written whole, in one trip to the blocking pool.
+const SMALL: u64 = 1 << 20;
 const PAGE_SIZE: usize = 1000;
-const LOCK_STRIPES: usize = 64;
 
 /// Object storage in a folder: containers are folders, objects are files. See the module docs for the
 /// layout. Clones share everything.
 #[derive(Clone, Debug)]
 pub struct LocalStorage {
-    inner: Arc<Inner>,
-}
-
-#[derive(Debug)]
-struct Inner {
-    root: PathBuf,
-    /// Serialise the rename of a file and of its metadata record, per key, so concurrent writers of one
-    /// key cannot pair one's data with the other's record.
-    locks: Vec<tokio::sync::Mutex<()>>,
-}
-
-/// What is kept beside each object written here.
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct Record {
-    size: u64,
-    modified_ns: u64,
-    crc32c: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    content_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    content_encoding: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    cache_control: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    content_disposition: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    metadata: BTreeMap<String, String>,
-}
-
-fn nanos(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
-}
-
-/// The metadata of the file `key`, with its record if the record still describes it.
-pub(crate) fn object_meta(
-    key: &str,
-    file: &std::fs::Metadata,
-    record: Option<Record>,
-) -> ObjectMeta {
-    let modified = file.modified().unwrap_or(UNIX_EPOCH);
-    let mut meta = ObjectMeta::new(key, file.len());
-    meta.last_modified = Some(modified);
-    // Size and modification time change with every write, and cost nothing to read in a listing.
-    meta.etag = Some(format!("\"{:x}-{:x}\"", nanos(modified), file.len()));
-    match record.filter(|r| r.size == file.len() && r.modified_ns == nanos(modified)) {
-        Some(record) => {
-            meta.checksum = Some(Checksum::Crc32c(record.crc32c));
-            meta.content_type = record.content_type;
-            meta.content_encoding = record.content_encoding;
-            meta.cache_control = record.cache_control;
-            meta.content_disposition = record.content_disposition;
-            meta.metadata = record.metadata;
-        }
-        None => meta.content_type = guess_content_type(key).map(str::to_owned),
-    }
-    if meta.content_type.is_none() {
-        meta.content_type = Some("application/octet-stream".to_owned());
-    }
-    meta
+    root: Arc<Root>,
 }
 
 impl LocalStorage {
@@ -106,104 +46,52 @@ impl LocalStorage {
         let root = root.into();
         std::fs::create_dir_all(&root).map_err(|e| fs_error(e, "creating the root", &root))?;
         Ok(LocalStorage {
-            inner: Arc::new(Inner {
-                root,
-                locks: (0..LOCK_STRIPES)
-                    .map(|_| tokio::sync::Mutex::new(()))
-                    .collect(),
-            }),
+            root: Arc::new(Root::new(root)),
         })
+    }
+
+    /// Keeps each object's record (content type, metadata, checksum) in a file under `.cloud/meta/`
+    /// rather than in an extended attribute of the object's file: for trees copied by tools that drop
+    /// extended attributes. File systems without user extended attributes get this anyway.
+    pub fn with_record_files(self) -> LocalStorage {
+        self.root.use_record_files();
+        self
     }
 
     /// The root folder.
     pub fn root(&self) -> &Path {
-        &self.inner.root
+        &self.root.path
     }
 
-    fn container_dir(&self, container: &str) -> Result<PathBuf> {
-        names::check_container(container)?;
-        Ok(self.inner.root.join(container))
-    }
-
-    fn object_path(&self, container: &str, key: &str) -> Result<PathBuf> {
-        let mut path = self.container_dir(container)?;
-        path.extend(names::key_segments(key)?);
-        Ok(path)
-    }
-
-    fn record_path(&self, container: &str, key: &str) -> PathBuf {
-        let mut path = self.inner.root.join(".cloud").join("meta").join(container);
-        path.push(format!("{key}.json"));
-        path
-    }
-
-    fn lock_for(&self, container: &str, key: &str) -> &tokio::sync::Mutex<()> {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        (container, key).hash(&mut hasher);
-        &self.inner.locks[hasher.finish() as usize % LOCK_STRIPES]
-    }
-
-    async fn require_container(&self, container: &str) -> Result<PathBuf> {
-        let dir = self.container_dir(container)?;
-        match tokio::fs::metadata(&dir).await {
-            Ok(meta) if meta.is_dir() => Ok(dir),
-            Ok(_) => Err(no_container(container)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(no_container(container)),
-            Err(e) => Err(fs_error(e, "reading", &dir)),
-        }
-    }
-
-    async fn read_record(&self, container: &str, key: &str) -> Option<Record> {
-        let bytes = tokio::fs::read(self.record_path(container, key))
+    /// Runs file-system work on the blocking pool, in one trip.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Root) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let root = self.root.clone();
+        tokio::task::spawn_blocking(move || work(&root))
             .await
-            .ok()?;
-        serde_json::from_slice(&bytes).ok()
+            .map_err(|e| Error::unexpected("a file-system task stopped").with_source(e))?
     }
 
-    /// Opens the object's file and reads its metadata from the open file, so both describe the same
-    /// version even if the object is replaced meanwhile.
-    async fn open(&self, container: &str, key: &str) -> Result<(tokio::fs::File, ObjectMeta)> {
-        let path = self.object_path(container, key)?;
-        let file = match tokio::fs::File::open(&path).await {
-            Ok(file) => file,
-            Err(e) if is_missing(&e) => return Err(self.missing(container, key).await),
-            Err(e) => return Err(fs_error(e, "opening", &path)),
-        };
-        let stat = file
-            .metadata()
-            .await
-            .map_err(|e| fs_error(e, "reading", &path))?;
-        if !stat.is_file() {
-            return Err(self.missing(container, key).await);
-        }
-        let record = self.read_record(container, key).await;
-        Ok((file, object_meta(key, &stat, record)))
-    }
-
-    async fn missing(&self, container: &str, key: &str) -> Error {
-        match self.require_container(container).await {
-            Ok(_) => Error::new(
-                ErrorKind::NotFound,
-                format!("object {key} does not exist in {container}"),
-            ),
-            Err(err) => err,
-        }
-    }
-
-    /// Writes the payload into a temporary file; returns it with its size and checksum.
-    async fn write_temporary(&self, payload: Payload) -> Result<(TempFile, u64, u32)> {
-        let tmp_dir = self.inner.root.join(".cloud").join("tmp");
-        tokio::fs::create_dir_all(&tmp_dir)
-            .await
-            .map_err(|e| fs_error(e, "creating", &tmp_dir))?;
-        let temp = TempFile(Some(
-            tmp_dir.join(format!("{:016x}.partial", fastrand::u64(..))),
-        ));
-        let file = tokio::fs::File::create(temp.path())
-            .await
-            .map_err(|e| fs_error(e, "creating", temp.path()))?;
+    /// Streams a payload of unknown or large size into a temporary file, then installs it.
+    async fn put_streamed(
+        &self,
+        container: &str,
+        key: &str,
+        payload: Payload,
+        options: &PutOptions,
+    ) -> Result<ObjectMeta> {
+        let owned = container.to_owned();
+        let (temp, file) = self
+            .blocking(move |root| {
+                root.require_container(&owned)?;
+                root.temp_file()
+            })
+            .await?;
         let declared = payload.len();
-        let mut writer = tokio::io::BufWriter::with_capacity(CHUNK, file);
+        let mut writer =
+            tokio::io::BufWriter::with_capacity(CHUNK, tokio::fs::File::from_std(file));
         let mut hasher = Hasher::crc32c();
         let mut size = 0u64;
         let mut stream = payload.into_stream();
@@ -221,127 +109,20 @@ impl LocalStorage {
             .flush()
             .await
             .map_err(|e| fs_error(e, "writing", temp.path()))?;
-        let Checksum::Crc32c(crc) = hasher.finish() else {
+        let file = writer.into_inner().into_std().await;
+        let cloud_storage::Checksum::Crc32c(crc) = hasher.finish() else {
             unreachable!("a crc32c hasher gives a crc32c checksum");
         };
-        Ok((temp, size, crc))
-    }
-
-    /// Moves a finished temporary file to `key`, with its record.
-    async fn install(
-        &self,
-        container: &str,
-        key: &str,
-        temp: TempFile,
-        record: Record,
-    ) -> Result<()> {
-        let target = self.object_path(container, key)?;
-        let record_path = self.record_path(container, key);
-        let record_bytes = serde_json::to_vec(&record)
-            .map_err(|e| Error::unexpected("encoding a record").with_source(e))?;
-        let _guard = self.lock_for(container, key).lock().await;
-        if let Some(parent) = target.parent() {
-            tokio::fs::create_dir_all(parent)
-                .await
-                .map_err(|e| self.placement_error(e, key, parent))?;
-        }
-        tokio::fs::rename(temp.path(), &target)
+        let (container, key, options) = (container.to_owned(), key.to_owned(), options.clone());
+        self.blocking(move |root| root.install(&container, &key, temp, file, crc, &options))
             .await
-            .map_err(|e| self.placement_error(e, key, &target))?;
-        temp.forget();
-        // The record is written beside the data after it, atomically too; a reader that sees new data
-        // with an old record notices the mismatch and ignores the record.
-        if let Some(parent) = record_path.parent() {
-            tokio::fs::create_dir_all(parent)
-                .await
-                .map_err(|e| fs_error(e, "creating", parent))?;
-        }
-        let record_temp = TempFile(Some(
-            record_path.with_extension(format!("{:016x}.partial", fastrand::u64(..))),
-        ));
-        tokio::fs::write(record_temp.path(), &record_bytes)
-            .await
-            .map_err(|e| fs_error(e, "writing", record_temp.path()))?;
-        tokio::fs::rename(record_temp.path(), &record_path)
-            .await
-            .map_err(|e| fs_error(e, "writing", &record_path))?;
-        record_temp.forget();
-        Ok(())
-    }
-
-    fn placement_error(&self, err: io::Error, key: &str, path: &Path) -> Error {
-        // A folder where a file should go, or a file where a folder should: the key clashes with another.
-        let raw = err.raw_os_error();
-        if matches!(
-            err.kind(),
-            io::ErrorKind::NotADirectory
-                | io::ErrorKind::IsADirectory
-                | io::ErrorKind::AlreadyExists
-        ) || raw == Some(20)
-            || raw == Some(21)
-        {
-            return Error::new(
-                ErrorKind::Conflict,
-                format!("the key {key} clashes with another object: a folder cannot also be a file here"),
-            );
-        }
-        fs_error(err, "writing", path)
-    }
-
-    /// Removes empty folders from `dir` up to (not including) `stop`.
-    async fn prune(dir: Option<&Path>, stop: &Path) {
-        let mut dir = dir.map(Path::to_path_buf);
-        while let Some(current) = dir {
-            if current == stop
-                || !current.starts_with(stop)
-                || tokio::fs::remove_dir(&current).await.is_err()
-            {
-                break;
-            }
-            dir = current.parent().map(Path::to_path_buf);
-        }
     }
 }
 
-/// A temporary file, removed when dropped unless [`forget`](TempFile::forget) is called.
-struct TempFile(Option<PathBuf>);
-
-impl TempFile {
-    fn path(&self) -> &Path {
-        self.0.as_deref().unwrap_or(Path::new(""))
-    }
-
-    fn forget(mut self) {
-        self.0 = None;
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if let Some(path) = self.0.take() {
-            // Synchronous on purpose: this also runs when a write future is dropped mid-way.
-            let _ = std::fs::remove_file(path);
-        }
-    }
-}
-
-fn is_missing(err: &io::Error) -> bool {
-    matches!(
-        err.kind(),
-        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-    ) || err.raw_os_error() == Some(20)
-}
-
-fn no_container(container: &str) -> Error {
-    Error::new(
-        ErrorKind::NotFound,
-        format!("container {container} does not exist"),
-    )
-}
-
-fn fs_error(err: io::Error, doing: &str, path: &Path) -> Error {
-    let message = format!("{doing} {}", path.display());
-    Error::from(err).with_message(message)
+/// An object opened for reading: small ones are read whole at once.
+enum Opened {
+    Read(ObjectMeta, std::ops::Range<u64>, Bytes),
+    File(ObjectMeta, std::ops::Range<u64>, std::fs::File),
 }
 
 #[async_trait]
@@ -362,31 +143,27 @@ impl StorageDriver for LocalStorage {
     }
 
     fn list_containers(&self) -> BoxStream<'static, Result<Container>> {
-        let root = self.inner.root.clone();
+        let this = self.clone();
         stream::once(async move {
-            let mut dir = tokio::fs::read_dir(&root)
-                .await
-                .map_err(|e| fs_error(e, "reading", &root))?;
-            let mut containers = Vec::new();
-            while let Some(entry) = dir
-                .next_entry()
-                .await
-                .map_err(|e| fs_error(e, "reading", &root))?
-            {
-                let Ok(name) = entry.file_name().into_string() else {
-                    continue;
-                };
-                let Ok(meta) = entry.metadata().await else {
-                    continue;
-                };
-                if meta.is_dir() && names::check_container(&name).is_ok() {
-                    let mut container = Container::new(name);
-                    container.created = meta.created().or_else(|_| meta.modified()).ok();
-                    containers.push(container);
+            this.blocking(|root| {
+                let entries = std::fs::read_dir(&root.path)
+                    .map_err(|e| fs_error(e, "reading", &root.path))?;
+                let mut containers = Vec::new();
+                for entry in entries.flatten() {
+                    let (Ok(name), Ok(meta)) = (entry.file_name().into_string(), entry.metadata())
+                    else {
+                        continue;
+                    };
+                    if meta.is_dir() && crate::names::check_container(&name).is_ok() {
+                        let mut container = Container::new(name);
+                        container.created = meta.created().or_else(|_| meta.modified()).ok();
+                        containers.push(container);
+                    }
                 }
-            }
-            containers.sort_by(|a, b| a.name.cmp(&b.name));
-            Ok::<_, Error>(containers)
+                containers.sort_by(|a, b| a.name.cmp(&b.name));
+                Ok(containers)
+            })
+            .await
         })
         .flat_map(|listed| match listed {
             Ok(containers) => stream::iter(containers.into_iter().map(Ok)).boxed(),
@@ -396,21 +173,23 @@ impl StorageDriver for LocalStorage {
     }
 
     async fn get_container(&self, container: &str) -> Result<Container> {
-        let dir = self.require_container(container).await?;
-        let meta = tokio::fs::metadata(&dir)
-            .await
-            .map_err(|e| fs_error(e, "reading", &dir))?;
-        let mut result = Container::new(container);
-        result.created = meta.created().or_else(|_| meta.modified()).ok();
-        Ok(result)
+        let name = container.to_owned();
+        self.blocking(move |root| {
+            let dir = root.require_container(&name)?;
+            let meta = std::fs::metadata(&dir).map_err(|e| fs_error(e, "reading", &dir))?;
+            let mut result = Container::new(name);
+            result.created = meta.created().or_else(|_| meta.modified()).ok();
+            Ok(result)
+        })
+        .await
     }
 
     async fn create_container(&self, container: &str) -> Result<Container> {
-        let dir = self.container_dir(container)?;
+        let dir = self.root.container_dir(container)?;
         match tokio::fs::create_dir(&dir).await {
             Ok(()) => self.get_container(container).await,
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(Error::new(
-                ErrorKind::AlreadyExists,
+                cloud_core::ErrorKind::AlreadyExists,
                 format!("container {container} exists"),
             )),
             Err(e) => Err(fs_error(e, "creating", &dir)),
@@ -418,24 +197,20 @@ impl StorageDriver for LocalStorage {
     }
 
     async fn delete_container(&self, container: &str) -> Result<()> {
-        let dir = self.require_container(container).await?;
-        let probe = dir.clone();
-        let occupied = tokio::task::spawn_blocking(move || holds_any_file(&probe))
-            .await
-            .map_err(|e| Error::unexpected("the folder check stopped").with_source(e))?
-            .map_err(|e| fs_error(e, "reading", &dir))?;
-        if occupied {
-            return Err(Error::new(
-                ErrorKind::NotEmpty,
-                format!("container {container} is not empty"),
-            ));
-        }
-        tokio::fs::remove_dir_all(&dir)
-            .await
-            .map_err(|e| fs_error(e, "deleting", &dir))?;
-        let records = self.inner.root.join(".cloud").join("meta").join(container);
-        let _ = tokio::fs::remove_dir_all(records).await;
-        Ok(())
+        let name = container.to_owned();
+        self.blocking(move |root| {
+            let dir = root.require_container(&name)?;
+            if holds_any_file(&dir).map_err(|e| fs_error(e, "reading", &dir))? {
+                return Err(Error::new(
+                    cloud_core::ErrorKind::NotEmpty,
+                    format!("container {name} is not empty"),
+                ));
+            }
+            std::fs::remove_dir_all(&dir).map_err(|e| fs_error(e, "deleting", &dir))?;
+            let _ = std::fs::remove_dir_all(root.records_dir(&name));
+            Ok(())
+        })
+        .await
     }
 
     fn list_objects(
@@ -448,13 +223,13 @@ impl StorageDriver for LocalStorage {
         let options = options.clone();
         let page_size = options.page_size.unwrap_or(PAGE_SIZE);
         let start = async move {
-            let dir = this.require_container(&container).await?;
-            let opened = dir.clone();
-            let walk = tokio::task::spawn_blocking(move || Walk::new(opened, &options))
-                .await
-                .map_err(|e| Error::unexpected("the listing stopped").with_source(e))?
-                .map_err(|e| fs_error(e, "listing", &dir))?;
-            Ok::<_, Error>((walk, dir))
+            this.blocking(move |root| {
+                let dir = root.require_container(&container)?;
+                let walk =
+                    Walk::new(dir.clone(), &options).map_err(|e| fs_error(e, "listing", &dir))?;
+                Ok((walk, dir))
+            })
+            .await
         };
         stream::once(start)
             .flat_map(move |started| match started {
@@ -465,7 +240,9 @@ impl StorageDriver for LocalStorage {
     }
 
     async fn head_object(&self, container: &str, key: &str) -> Result<ObjectMeta> {
-        Ok(self.open(container, key).await?.1)
+        let (container, key) = (container.to_owned(), key.to_owned());
+        self.blocking(move |root| root.open(&container, &key).map(|(_, meta)| meta))
+            .await
     }
 
     async fn get_object(
@@ -474,43 +251,40 @@ impl StorageDriver for LocalStorage {
         key: &str,
         options: &GetOptions,
     ) -> Result<GetResult> {
-        let (mut file, meta) = self.open(container, key).await?;
-        conditions::check(options, &meta)?;
-        let range = match options.range {
-            Some(range) => range.resolve(meta.size)?,
-            None => 0..meta.size,
-        };
-        if range.start > 0 {
-            file.seek(io::SeekFrom::Start(range.start))
-                .await
-                .map_err(|e| Error::from(e).with_message(format!("reading {key}")))?;
-        }
-        let remaining = range.end - range.start;
-        let body = stream::unfold((file, remaining), |(mut file, remaining)| async move {
-            if remaining == 0 {
-                return None;
-            }
-            let want = remaining.min(CHUNK as u64) as usize;
-            let mut buf = BytesMut::with_capacity(want);
-            while buf.len() < want {
-                match file.read_buf(&mut buf).await {
-                    // The file shrank under us: end early, and let the reader notice the short body.
-                    Ok(0) => break,
-                    Ok(_) => {}
-                    Err(e) => return Some((Err(Error::from(e)), (file, 0))),
+        let (container, key, options) = (container.to_owned(), key.to_owned(), options.clone());
+        let opened = self
+            .blocking(move |root| {
+                let (mut file, meta) = root.open(&container, &key)?;
+                conditions::check(&options, &meta)?;
+                let range = match options.range {
+                    Some(range) => range.resolve(meta.size)?,
+                    None => 0..meta.size,
+                };
+                let len = range.end - range.start;
+                if len <= SMALL {
+                    let data = Root::read_at(&mut file, range.start, len, &key)?;
+                    return Ok(Opened::Read(meta, range, data));
                 }
+                use std::io::Seek;
+                file.seek(io::SeekFrom::Start(range.start))
+                    .map_err(|e| Error::from(e).with_message(format!("reading {key}")))?;
+                Ok(Opened::File(meta, range, file))
+            })
+            .await?;
+        let (meta, range, body) = match opened {
+            Opened::Read(meta, range, data) => {
+                (meta, range, stream::once(async move { Ok(data) }).boxed())
             }
-            if buf.is_empty() {
-                return None;
+            Opened::File(meta, range, file) => {
+                let len = range.end - range.start;
+                (
+                    meta,
+                    range,
+                    file_chunks(tokio::fs::File::from_std(file), len).boxed(),
+                )
             }
-            let left = remaining - buf.len() as u64;
-            Some((Ok(Bytes::from(buf)), (file, left)))
-        });
-        Ok(GetResult {
-            meta,
-            range,
-            body: body.boxed(),
-        })
+        };
+        Ok(GetResult { meta, range, body })
     }
 
     async fn put_object(
@@ -521,62 +295,56 @@ impl StorageDriver for LocalStorage {
         options: &PutOptions,
     ) -> Result<ObjectMeta> {
         // Refuse bad names before touching anything.
-        let target = self.object_path(container, key)?;
-        self.require_container(container).await?;
-        let (temp, size, crc) = self.write_temporary(payload).await?;
-        let stat = tokio::fs::metadata(temp.path())
-            .await
-            .map_err(|e| fs_error(e, "reading", temp.path()))?;
-        let record = Record {
-            size,
-            modified_ns: nanos(stat.modified().unwrap_or(UNIX_EPOCH)),
-            crc32c: crc,
-            content_type: options.content_type.clone(),
-            content_encoding: options.content_encoding.clone(),
-            cache_control: options.cache_control.clone(),
-            content_disposition: options.content_disposition.clone(),
-            metadata: options
-                .metadata
-                .iter()
-                .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
-                .collect(),
-        };
-        self.install(container, key, temp, record).await?;
-        let installed = tokio::fs::metadata(&target)
-            .await
-            .map_err(|e| fs_error(e, "reading", &target))?;
-        let record = self.read_record(container, key).await;
-        Ok(object_meta(key, &installed, record))
+        self.root.object_path(container, key)?;
+        if payload.len().is_some_and(|len| len <= SMALL) {
+            let data = payload.into_bytes().await?;
+            let (container, key, options) = (container.to_owned(), key.to_owned(), options.clone());
+            return self
+                .blocking(move |root| root.put_small(&container, &key, &data, &options))
+                .await;
+        }
+        self.put_streamed(container, key, payload, options).await
     }
 
     async fn delete_object(&self, container: &str, key: &str) -> Result<()> {
-        let target = self.object_path(container, key)?;
-        let dir = self.require_container(container).await?;
-        let record_path = self.record_path(container, key);
-        let _guard = self.lock_for(container, key).lock().await;
-        match tokio::fs::symlink_metadata(&target).await {
-            Ok(meta) if meta.is_file() => {
-                tokio::fs::remove_file(&target)
-                    .await
-                    .map_err(|e| fs_error(e, "deleting", &target))?;
-            }
-            // A folder (the key is only a prefix of others) or nothing: there is no such object.
-            Ok(_) => return Ok(()),
-            Err(e) if is_missing(&e) => {}
-            Err(e) => return Err(fs_error(e, "deleting", &target)),
-        }
-        let _ = tokio::fs::remove_file(&record_path).await;
-        LocalStorage::prune(target.parent(), &dir).await;
-        let records = self.inner.root.join(".cloud").join("meta").join(container);
-        LocalStorage::prune(record_path.parent(), &records).await;
-        Ok(())
+        let (container, key) = (container.to_owned(), key.to_owned());
+        self.blocking(move |root| root.delete(&container, &key))
+            .await
     }
 
     async fn list_pending_uploads(&self, container: &str) -> Result<Vec<PendingUpload>> {
         // Writes go straight to a temporary file; there are never multipart uploads to list.
-        self.require_container(container).await?;
-        Ok(Vec::new())
+        let container = container.to_owned();
+        self.blocking(move |root| root.require_container(&container).map(|_| Vec::new()))
+            .await
     }
+}
+
+/// `len` bytes of an open file, a chunk at a time; ends early if the file shrank, so the reader sees a
+/// short body.
+fn file_chunks(
+    file: tokio::fs::File,
+    len: u64,
+) -> impl futures_util::Stream<Item = Result<Bytes>> + Send {
+    stream::unfold((file, len), |(mut file, remaining)| async move {
+        if remaining == 0 {
+            return None;
+        }
+        let want = remaining.min(CHUNK as u64) as usize;
+        let mut buf = BytesMut::with_capacity(want);
+        while buf.len() < want {
+            match file.read_buf(&mut buf).await {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => return Some((Err(Error::from(e)), (file, 0))),
+            }
+        }
+        if buf.is_empty() {
+            return None;
+        }
+        let left = remaining - buf.len() as u64;
+        Some((Ok(buf.freeze()), (file, left)))
+    })
 }
 
 /// The entries of a walk, a page at a time, each page read on the blocking pool.

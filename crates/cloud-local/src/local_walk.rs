@@ -79,7 +79,7 @@ impl Walk {
                         Err(e) => return Err(e),
                     };
                     if meta.is_file() {
-                        page.push(ListEntry::Object(crate::local_storage::object_meta(
+                        page.push(ListEntry::Object(crate::local_fs::object_meta(
                             &key, &meta, None,
                         )));
                     }

@@ -13,13 +13,15 @@ use cloud_core::{Error, ErrorKind, Result};
 use futures_util::stream::{self, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::checksum::Hasher;
+use crate::checksum::{Checksum, Hasher};
 use crate::content_type::guess_content_type;
 use crate::driver::{Payload, StorageDriver};
 use crate::types::{ByteRange, GetOptions, ObjectMeta, PutOptions};
 
 /// Size of each read from, and write to, local files.
 const CHUNK: usize = 1 << 20;
+/// Files and objects up to this size are read or written whole, in one trip to the blocking pool.
+const SMALL: u64 = 1 << 20;
 
 /// Uploads the file at `path` as `key`. The content type is guessed from `path` unless `options` sets
 /// one. Fails with [`ErrorKind::ChecksumMismatch`] if the provider reports storing other bytes than were
@@ -58,23 +60,29 @@ pub async fn upload_file_with_progress(
     options: &PutOptions,
     progress: Progress,
 ) -> Result<ObjectMeta> {
-    let file = tokio::fs::File::open(path)
-        .await
-        .map_err(|e| io_error(e, "opening", path))?;
-    let len = file
-        .metadata()
-        .await
-        .map_err(|e| io_error(e, "reading", path))?
-        .len();
     let mut options = options.clone();
     if options.content_type.is_none() {
         options.content_type = guess_content_type(&path.to_string_lossy()).map(str::to_owned);
     }
     let hasher = Arc::new(Mutex::new(Hasher::crc32c()));
-    let stream = file_stream(file, path.to_owned(), hasher.clone(), progress);
-    let payload = Payload::Stream {
-        stream: stream.boxed(),
-        len: Some(len),
+    let (payload, len) = match open_source(path).await? {
+        Source::Small(data) => {
+            hasher
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .update(&data);
+            progress(data.len() as u64);
+            let len = data.len() as u64;
+            (Payload::Bytes(data), len)
+        }
+        Source::Large(file, len) => {
+            let stream = file_stream(file, path.to_owned(), hasher.clone(), progress);
+            let payload = Payload::Stream {
+                stream: stream.boxed(),
+                len: Some(len),
+            };
+            (payload, len)
+        }
     };
     let meta = driver.put_object(container, key, payload, &options).await?;
     if meta.size != len {
@@ -93,6 +101,37 @@ pub async fn upload_file_with_progress(
         }
     }
     Ok(meta)
+}
+
+/// A file to upload: small ones are read whole at once.
+enum Source {
+    Small(Bytes),
+    Large(tokio::fs::File, u64),
+}
+
+/// Opens `path`, and reads it whole if it is small, in one trip to the blocking pool.
+async fn open_source(path: &Path) -> Result<Source> {
+    let owned = path.to_owned();
+    let opened = tokio::task::spawn_blocking(
+        move || -> std::io::Result<(std::fs::File, u64, Option<Vec<u8>>)> {
+            use std::io::Read;
+            let mut file = std::fs::File::open(&owned)?;
+            let len = file.metadata()?.len();
+            if len > SMALL {
+                return Ok((file, len, None));
+            }
+            let mut data = Vec::with_capacity(len as usize);
+            file.read_to_end(&mut data)?;
+            Ok((file, len, Some(data)))
+        },
+    )
+    .await
+    .map_err(|e| Error::unexpected("reading a file stopped").with_source(e))?
+    .map_err(|e| io_error(e, "reading", path))?;
+    Ok(match opened {
+        (_, _, Some(data)) => Source::Small(data.into()),
+        (file, len, None) => Source::Large(tokio::fs::File::from_std(file), len),
+    })
 }
 
 /// The file's content as a stream of chunks, feeding `hasher` on the way.
@@ -152,10 +191,34 @@ pub async fn download_file_with_progress(
         .await?;
     let expected = object.range.end - object.range.start;
     let mut hasher = object.meta.checksum.as_ref().and_then(Hasher::like);
-    let partial = PartialFile::create(path).await?;
-    let mut writer = tokio::io::BufWriter::with_capacity(CHUNK, partial.open().await?);
     let mut body = object.body;
     let mut received = 0u64;
+    if expected <= SMALL {
+        let mut data = BytesMut::with_capacity(expected as usize);
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk?;
+            received += chunk.len() as u64;
+            if received > expected {
+                break;
+            }
+            if let Some(hasher) = &mut hasher {
+                hasher.update(&chunk);
+            }
+            data.extend_from_slice(&chunk);
+            progress(chunk.len() as u64);
+        }
+        verify(
+            key,
+            received,
+            expected,
+            hasher.as_ref(),
+            object.meta.checksum.as_ref(),
+        )?;
+        write_whole(path, data.freeze()).await?;
+        return Ok(object.meta);
+    }
+    let partial = PartialFile::beside(path)?;
+    let mut writer = tokio::io::BufWriter::with_capacity(CHUNK, partial.open().await?);
     while let Some(chunk) = body.next().await {
         let chunk = chunk?;
         received += chunk.len() as u64;
@@ -171,19 +234,13 @@ pub async fn download_file_with_progress(
             .map_err(|e| io_error(e, "writing", partial.path()))?;
         progress(chunk.len() as u64);
     }
-    if received != expected {
-        return Err(mismatch(format!(
-            "{key}: received {received} bytes but the object has {expected}"
-        )));
-    }
-    if let (Some(hasher), Some(stored)) = (&hasher, &object.meta.checksum) {
-        let got = hasher.finish();
-        if got != *stored {
-            return Err(mismatch(format!(
-                "{key}: received content with {got}, the provider has {stored}"
-            )));
-        }
-    }
+    verify(
+        key,
+        received,
+        expected,
+        hasher.as_ref(),
+        object.meta.checksum.as_ref(),
+    )?;
     writer
         .flush()
         .await
@@ -191,6 +248,51 @@ pub async fn download_file_with_progress(
     drop(writer);
     partial.commit(path).await?;
     Ok(object.meta)
+}
+
+/// Fails unless exactly `expected` bytes arrived and, when the provider vouches for a checksum, they
+/// match it.
+fn verify(
+    key: &str,
+    received: u64,
+    expected: u64,
+    hasher: Option<&Hasher>,
+    stored: Option<&Checksum>,
+) -> Result<()> {
+    if received != expected {
+        return Err(mismatch(format!(
+            "{key}: received {received} bytes but the object has {expected}"
+        )));
+    }
+    if let (Some(hasher), Some(stored)) = (hasher, stored) {
+        let got = hasher.finish();
+        if got != *stored {
+            return Err(mismatch(format!(
+                "{key}: received content with {got}, the provider has {stored}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Writes `data` to `destination` through a temporary file beside it, in one trip to the blocking pool.
+async fn write_whole(destination: &Path, data: Bytes) -> Result<()> {
+    let partial = PartialFile::beside(destination)?;
+    let destination = destination.to_owned();
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(partial.path())
+            .map_err(|e| io_error(e, "creating", partial.path()))?;
+        file.write_all(&data)
+            .map_err(|e| io_error(e, "writing", partial.path()))?;
+        drop(file);
+        partial.commit_blocking(&destination)
+    })
+    .await
+    .map_err(|e| Error::unexpected("writing a file stopped").with_source(e))?
 }
 
 /// Reads the bytes of `range` of an object into memory.
@@ -213,7 +315,8 @@ struct PartialFile {
 }
 
 impl PartialFile {
-    async fn create(destination: &Path) -> Result<PartialFile> {
+    /// A temporary name beside `destination` (same folder, so the final rename is atomic).
+    fn beside(destination: &Path) -> Result<PartialFile> {
         let name = destination.file_name().ok_or_else(|| {
             Error::invalid_input(format!("{} names no file", destination.display()))
         })?;
@@ -245,6 +348,15 @@ impl PartialFile {
     async fn commit(mut self, destination: &Path) -> Result<()> {
         let temp = self.path.take().unwrap_or_default();
         if let Err(e) = tokio::fs::rename(&temp, destination).await {
+            let _ = std::fs::remove_file(&temp);
+            return Err(io_error(e, "renaming into", destination));
+        }
+        Ok(())
+    }
+
+    fn commit_blocking(mut self, destination: &Path) -> Result<()> {
+        let temp = self.path.take().unwrap_or_default();
+        if let Err(e) = std::fs::rename(&temp, destination) {
             let _ = std::fs::remove_file(&temp);
             return Err(io_error(e, "renaming into", destination));
         }
