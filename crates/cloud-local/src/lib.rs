@@ -21,6 +21,7 @@
 
 #[cfg(feature = "storage")]
 mod conditions;
+#[cfg(feature = "storage")]
 mod faults;
 #[cfg(feature = "storage")]
 mod listing;
@@ -35,6 +36,7 @@ mod memory_storage;
 #[cfg(feature = "storage")]
 mod names;
 
+#[cfg(feature = "storage")]
 pub use faults::Faults;
 #[cfg(feature = "storage")]
 pub use local_storage::LocalStorage;

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
-use cloud_core::{Error, Result};
+use cloud_core::{paginate, Error, Page, Result};
 use cloud_storage::{
     Capabilities, Container, GetOptions, GetResult, Hasher, ListEntry, ListOptions, ObjectMeta,
     Payload, PendingUpload, PutOptions, StorageDriver,
@@ -144,30 +144,34 @@ impl StorageDriver for LocalStorage {
 
     fn list_containers(&self) -> BoxStream<'static, Result<Container>> {
         let this = self.clone();
-        stream::once(async move {
-            this.blocking(|root| {
-                let entries = std::fs::read_dir(&root.path)
-                    .map_err(|e| fs_error(e, "reading", &root.path))?;
-                let mut containers = Vec::new();
-                for entry in entries.flatten() {
-                    let (Ok(name), Ok(meta)) = (entry.file_name().into_string(), entry.metadata())
-                    else {
-                        continue;
-                    };
-                    if meta.is_dir() && crate::names::check_container(&name).is_ok() {
-                        let mut container = Container::new(name);
-                        container.created = meta.created().or_else(|_| meta.modified()).ok();
-                        containers.push(container);
-                    }
-                }
-                containers.sort_by(|a, b| a.name.cmp(&b.name));
-                Ok(containers)
-            })
-            .await
-        })
-        .flat_map(|listed| match listed {
-            Ok(containers) => stream::iter(containers.into_iter().map(Ok)).boxed(),
-            Err(err) => stream::once(async move { Err(err) }).boxed(),
+        // One page: a folder's entries are read at once.
+        paginate(move |_: Option<()>| {
+            let this = this.clone();
+            async move {
+                let containers = this
+                    .blocking(|root| {
+                        let entries = std::fs::read_dir(&root.path)
+                            .map_err(|e| fs_error(e, "reading", &root.path))?;
+                        let mut containers = Vec::new();
+                        for entry in entries.flatten() {
+                            let (Ok(name), Ok(meta)) =
+                                (entry.file_name().into_string(), entry.metadata())
+                            else {
+                                continue;
+                            };
+                            if meta.is_dir() && crate::names::check_container(&name).is_ok() {
+                                let mut container = Container::new(name);
+                                container.created =
+                                    meta.created().or_else(|_| meta.modified()).ok();
+                                containers.push(container);
+                            }
+                        }
+                        containers.sort_by(|a, b| a.name.cmp(&b.name));
+                        Ok(containers)
+                    })
+                    .await?;
+                Ok(Page::new(containers, None))
+            }
         })
         .boxed()
     }

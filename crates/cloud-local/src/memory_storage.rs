@@ -259,22 +259,22 @@ impl StorageDriver for MemoryStorage {
 
     fn list_containers(&self) -> BoxStream<'static, Result<Container>> {
         let inner = self.inner.clone();
-        stream::once(async move {
-            inner.faults.enter("ListContainers").await?;
-            let containers: Vec<Container> = inner
-                .read()
-                .iter()
-                .map(|(name, c)| {
-                    let mut container = Container::new(name);
-                    container.created = Some(c.created);
-                    container
-                })
-                .collect();
-            Ok::<_, Error>(stream::iter(containers.into_iter().map(Ok)))
-        })
-        .flat_map(|listed| match listed {
-            Ok(containers) => containers.boxed(),
-            Err(err) => stream::once(async move { Err(err) }).boxed(),
+        // One page: everything is at hand.
+        paginate(move |_: Option<()>| {
+            let inner = inner.clone();
+            async move {
+                inner.faults.enter("ListContainers").await?;
+                let containers = inner
+                    .read()
+                    .iter()
+                    .map(|(name, c)| {
+                        let mut container = Container::new(name);
+                        container.created = Some(c.created);
+                        container
+                    })
+                    .collect();
+                Ok(Page::new(containers, None))
+            }
         })
         .boxed()
     }

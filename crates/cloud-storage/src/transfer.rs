@@ -193,32 +193,13 @@ pub async fn download_file_with_progress(
     let mut hasher = object.meta.checksum.as_ref().and_then(Hasher::like);
     let mut body = object.body;
     let mut received = 0u64;
-    if expected <= SMALL {
-        let mut data = BytesMut::with_capacity(expected as usize);
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk?;
-            received += chunk.len() as u64;
-            if received > expected {
-                break;
-            }
-            if let Some(hasher) = &mut hasher {
-                hasher.update(&chunk);
-            }
-            data.extend_from_slice(&chunk);
-            progress(chunk.len() as u64);
-        }
-        verify(
-            key,
-            received,
-            expected,
-            hasher.as_ref(),
-            object.meta.checksum.as_ref(),
-        )?;
-        write_whole(path, data.freeze()).await?;
-        return Ok(object.meta);
-    }
-    let partial = PartialFile::beside(path)?;
-    let mut writer = tokio::io::BufWriter::with_capacity(CHUNK, partial.open().await?);
+    let mut destination = if expected <= SMALL {
+        Destination::Memory(BytesMut::with_capacity(expected as usize))
+    } else {
+        let partial = PartialFile::beside(path)?;
+        let file = partial.open().await?;
+        Destination::File(partial, tokio::io::BufWriter::with_capacity(CHUNK, file))
+    };
     while let Some(chunk) = body.next().await {
         let chunk = chunk?;
         received += chunk.len() as u64;
@@ -228,10 +209,7 @@ pub async fn download_file_with_progress(
         if let Some(hasher) = &mut hasher {
             hasher.update(&chunk);
         }
-        writer
-            .write_all(&chunk)
-            .await
-            .map_err(|e| io_error(e, "writing", partial.path()))?;
+        destination.write(&chunk).await?;
         progress(chunk.len() as u64);
     }
     verify(
@@ -241,13 +219,43 @@ pub async fn download_file_with_progress(
         hasher.as_ref(),
         object.meta.checksum.as_ref(),
     )?;
-    writer
-        .flush()
-        .await
-        .map_err(|e| io_error(e, "writing", partial.path()))?;
-    drop(writer);
-    partial.commit(path).await?;
+    destination.commit(path).await?;
     Ok(object.meta)
+}
+
+/// Where a download goes until it is verified: memory for small objects (written out in one trip to
+/// the blocking pool), a temporary file beside the destination for large ones.
+enum Destination {
+    Memory(BytesMut),
+    File(PartialFile, tokio::io::BufWriter<tokio::fs::File>),
+}
+
+impl Destination {
+    async fn write(&mut self, chunk: &[u8]) -> Result<()> {
+        match self {
+            Destination::Memory(data) => data.extend_from_slice(chunk),
+            Destination::File(partial, writer) => writer
+                .write_all(chunk)
+                .await
+                .map_err(|e| io_error(e, "writing", partial.path()))?,
+        }
+        Ok(())
+    }
+
+    /// Puts the verified content at `path`.
+    async fn commit(self, path: &Path) -> Result<()> {
+        match self {
+            Destination::Memory(data) => write_whole(path, data.freeze()).await,
+            Destination::File(partial, mut writer) => {
+                writer
+                    .flush()
+                    .await
+                    .map_err(|e| io_error(e, "writing", partial.path()))?;
+                drop(writer);
+                partial.commit(path).await
+            }
+        }
+    }
 }
 
 /// Fails unless exactly `expected` bytes arrived and, when the provider vouches for a checksum, they
