@@ -29,6 +29,16 @@
 //!     }
 //!     Ok(keys.len())
 //! }
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! // Any driver will do; the in-memory one needs no account.
+//! let store: Arc<dyn StorageDriver> = Arc::new(cloud_local::MemoryStorage::new());
+//! store.create_container("docs").await?;
+//! store.put_bytes("docs", "2026/plan.md", "# plan").await?;
+//! assert_eq!(back_up(store.clone(), "docs", "2026/").await?, 1);
+//! assert_eq!(store.get_bytes("docs", "backup/2026/plan.md").await?, "# plan");
+//! # Ok::<(), cloud_core::Error>(())
+//! # }).unwrap();
 //! ```
 
 mod checksum;
