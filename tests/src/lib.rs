@@ -4,3 +4,4 @@
 pub mod conformance;
 pub mod redaction;
 pub mod server;
+pub mod servers;

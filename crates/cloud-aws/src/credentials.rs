@@ -1,0 +1,213 @@
+//! AWS credentials: from explicit values, the environment, or the shared profile files.
+//!
+//! Looked up in this order by [`Credentials::from_env`]:
+//! 1. `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and optionally `AWS_SESSION_TOKEN`;
+//! 2. the profile `AWS_PROFILE` (default `default`) in `~/.aws/credentials` (or
+//!    `AWS_SHARED_CREDENTIALS_FILE`), then in `~/.aws/config` (or `AWS_CONFIG_FILE`, where profiles are
+//!    headed `[profile NAME]`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use cloud_core::{Error, ErrorKind, Result, Secret};
+
+/// An access key, its secret, and a session token for temporary credentials.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    access_key_id: String,
+    secret_access_key: Secret,
+    session_token: Option<Secret>,
+}
+
+impl Credentials {
+    /// Static credentials.
+    pub fn new(
+        access_key_id: impl Into<String>,
+        secret_access_key: impl Into<Secret>,
+    ) -> Credentials {
+        Credentials {
+            access_key_id: access_key_id.into(),
+            secret_access_key: secret_access_key.into(),
+            session_token: None,
+        }
+    }
+
+    /// Adds a session token (temporary credentials from STS).
+    pub fn with_session_token(mut self, token: impl Into<Secret>) -> Credentials {
+        self.session_token = Some(token.into());
+        self
+    }
+
+    /// The access key id (not secret: it names the key).
+    pub fn access_key_id(&self) -> &str {
+        &self.access_key_id
+    }
+
+    /// The secret access key.
+    pub fn secret_access_key(&self) -> &Secret {
+        &self.secret_access_key
+    }
+
+    /// The session token, if any.
+    pub fn session_token(&self) -> Option<&Secret> {
+        self.session_token.as_ref()
+    }
+
+    /// Credentials from the environment, then from the shared profile files; an
+    /// [`ErrorKind::Unauthenticated`] error naming every place looked in when none has them.
+    pub fn from_env() -> Result<Credentials> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        if let (Some(id), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+            let mut credentials = Credentials::new(id, secret);
+            credentials.session_token = var("AWS_SESSION_TOKEN").map(Secret::new);
+            return Ok(credentials);
+        }
+        let profile = Profile::load(&profile_name())?;
+        if let (Some(id), Some(secret)) = (
+            profile.get("aws_access_key_id"),
+            profile.get("aws_secret_access_key"),
+        ) {
+            let mut credentials = Credentials::new(id, secret);
+            credentials.session_token = profile.get("aws_session_token").map(Secret::new);
+            return Ok(credentials);
+        }
+        Err(Error::new(
+            ErrorKind::Unauthenticated,
+            format!(
+                "no AWS credentials: looked for AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment, \
+                 then for aws_access_key_id and aws_secret_access_key in profile {:?} of {} and {}",
+                profile_name(),
+                credentials_file().display(),
+                config_file().display()
+            ),
+        ))
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &self.secret_access_key)
+            .field("session_token", &self.session_token)
+            .finish()
+    }
+}
+
+fn profile_name() -> String {
+    std::env::var("AWS_PROFILE")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "default".to_owned())
+}
+
+fn home() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default()
+}
+
+fn credentials_file() -> PathBuf {
+    std::env::var_os("AWS_SHARED_CREDENTIALS_FILE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home().join(".aws/credentials"))
+}
+
+fn config_file() -> PathBuf {
+    std::env::var_os("AWS_CONFIG_FILE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home().join(".aws/config"))
+}
+
+/// The settings of one profile, merged from the credentials file and the config file (the credentials
+/// file wins).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Profile {
+    values: BTreeMap<String, String>,
+}
+
+impl Profile {
+    /// The profile `name`; empty when neither file has it (missing files are not an error).
+    pub(crate) fn load(name: &str) -> Result<Profile> {
+        let mut values = BTreeMap::new();
+        let config_section = if name == "default" {
+            "default".to_owned()
+        } else {
+            format!("profile {name}")
+        };
+        for (path, section) in [
+            (config_file(), config_section),
+            (credentials_file(), name.to_owned()),
+        ] {
+            match std::fs::read_to_string(&path) {
+                Ok(text) => values.extend(parse_section(&text, &section)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(Error::from(e).with_message(format!("reading {}", path.display())));
+                }
+            }
+        }
+        Ok(Profile { values })
+    }
+
+    /// A setting, if present and not empty.
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
+        self.values
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// The `key = value` lines of `[section]` in an INI-style AWS file.
+fn parse_section(text: &str, section: &str) -> BTreeMap<String, String> {
+    let mut values = BTreeMap::new();
+    let mut inside = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if let Some(header) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            inside = header.trim() == section;
+            continue;
+        }
+        if inside {
+            if let Some((key, value)) = line.split_once('=') {
+                values.insert(key.trim().to_ascii_lowercase(), value.trim().to_owned());
+            }
+        }
+    }
+    values
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_one_section_of_an_aws_file() {
+        let text = "[default]\naws_access_key_id = AKID1\n\n[profile dev]\n# comment\naws_access_key_id=AKID2\nregion = eu-west-1\n[other]\nx=y\n";
+        let dev = parse_section(text, "profile dev");
+        assert_eq!(
+            dev.get("aws_access_key_id").map(String::as_str),
+            Some("AKID2")
+        );
+        assert_eq!(dev.get("region").map(String::as_str), Some("eu-west-1"));
+        assert!(!dev.contains_key("x"));
+        assert_eq!(parse_section(text, "default").len(), 1);
+    }
+
+    #[test]
+    fn debug_output_hides_the_secret_and_token() {
+        let credentials =
+            Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI").with_session_token("FwoGZXIvYXdzEJr");
+        let shown = format!("{credentials:?}");
+        assert!(shown.contains("AKIDEXAMPLE"));
+        assert!(
+            !shown.contains("wJalrXUtnFEMI") && !shown.contains("FwoGZXIvYXdzEJr"),
+            "{shown}"
+        );
+    }
+}

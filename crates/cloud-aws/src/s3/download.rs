@@ -1,0 +1,106 @@
+//! Downloads that survive a broken connection: the rest is asked for with `Range`, and `If-Match` on
+//! the ETag, so bytes of a newer version of the object are never spliced onto an older one.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use cloud_core::{Body, Error, ErrorKind, ResponseBody, Result};
+use cloud_storage::ByteStream;
+use futures_util::stream::{self, StreamExt};
+use http::Method;
+
+use super::requests::{header, request};
+use super::storage::S3Inner;
+
+/// How many times one download may resume.
+const MAX_RESUMES: u32 = 5;
+
+struct Download {
+    inner: Arc<S3Inner>,
+    bucket: String,
+    key: String,
+    etag: Option<String>,
+    /// The next byte expected, and one past the last.
+    next: u64,
+    end: u64,
+    body: Option<ResponseBody>,
+    resumes: u32,
+}
+
+impl Download {
+    /// Asks for the bytes still missing.
+    async fn resume(&mut self, cause: Error) -> Result<()> {
+        let Some(etag) = self.etag.clone() else {
+            return Err(cause);
+        };
+        if self.resumes >= MAX_RESUMES {
+            return Err(cause);
+        }
+        self.resumes += 1;
+        tracing::debug!(key = %self.key, at = self.next, resumes = self.resumes, error = %cause, "resuming a download");
+        let url = self.inner.addressing.url(&self.bucket, &self.key, "");
+        let mut req = request(Method::GET, &url, Body::empty())?;
+        let range = format!("bytes={}-{}", self.next, self.end - 1);
+        req.headers_mut()
+            .insert(http::header::RANGE, header("Range", &range)?);
+        req.headers_mut()
+            .insert(http::header::IF_MATCH, header("If-Match", &etag)?);
+        let response = self
+            .inner
+            .http
+            .send("GetObject", req)
+            .await
+            .map_err(|e| e.with_resource(format!("{}/{}", self.bucket, self.key)))?;
+        self.body = Some(response.into_body());
+        Ok(())
+    }
+}
+
+/// The body of a GET of `range`, resumed where it broke off, as often as [`MAX_RESUMES`].
+pub(crate) fn resumable(
+    inner: Arc<S3Inner>,
+    bucket: String,
+    key: String,
+    etag: Option<String>,
+    range: Range<u64>,
+    body: ResponseBody,
+) -> ByteStream {
+    let download = Download {
+        inner,
+        bucket,
+        key,
+        etag,
+        next: range.start,
+        end: range.end,
+        body: Some(body),
+        resumes: 0,
+    };
+    stream::unfold(Some(download), |state| async move {
+        let mut download = state?;
+        loop {
+            let Some(body) = download.body.as_mut() else {
+                return None;
+            };
+            let failure = match body.next().await {
+                Some(Ok(chunk)) => {
+                    download.next += chunk.len() as u64;
+                    return Some((Ok(chunk), Some(download)));
+                }
+                None if download.next >= download.end => return None,
+                None => Error::new(
+                    ErrorKind::Transport,
+                    format!(
+                        "the body ended after {} of {} bytes",
+                        download.next, download.end
+                    ),
+                ),
+                Some(Err(err)) if err.kind() == ErrorKind::Transport => err,
+                Some(Err(err)) => return Some((Err(err), None)),
+            };
+            if let Err(err) = download.resume(failure).await {
+                return Some((Err(err), None));
+            }
+        }
+    })
+    .boxed()
+}

@@ -1,0 +1,152 @@
+//! Building S3 requests: addressing (path-style or virtual-hosted) and URI encoding.
+
+use cloud_core::{Body, Error, Request, Result};
+use http::{HeaderValue, Method, Uri};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+/// Everything but the unreserved characters of RFC 3986, as SigV4 and S3 expect.
+const QUERY: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+/// The same, keeping `/` between key segments.
+const KEY: &AsciiSet = &QUERY.remove(b'/');
+
+/// How bucket and key map onto URLs of one endpoint.
+#[derive(Clone, Debug)]
+pub(crate) struct Addressing {
+    scheme: String,
+    /// Host and port.
+    authority: String,
+    path_style: bool,
+}
+
+impl Addressing {
+    /// Addressing for `endpoint`; path-style when asked, or when the host is an IP address or
+    /// `localhost` (virtual hosts cannot work there).
+    pub(crate) fn new(endpoint: &str, path_style: Option<bool>) -> Result<Addressing> {
+        let uri: Uri = endpoint.parse().map_err(|e| {
+            Error::invalid_input(format!("the S3 endpoint {endpoint:?} is not a URL"))
+                .with_source(e)
+        })?;
+        let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+            return Err(Error::invalid_input(format!(
+                "the S3 endpoint {endpoint:?} needs a scheme and a host"
+            )));
+        };
+        let host = authority.host();
+        let literal_host = host == "localhost"
+            || host.parse::<std::net::IpAddr>().is_ok()
+            || host.starts_with('[');
+        Ok(Addressing {
+            scheme: scheme.to_owned(),
+            authority: authority.as_str().to_owned(),
+            path_style: path_style.unwrap_or(false) || literal_host,
+        })
+    }
+
+    /// Whether `bucket` can be a DNS label (lower case, digits, hyphens; no dots, which break TLS).
+    fn virtual_host_ok(&self, bucket: &str) -> bool {
+        !self.path_style
+            && (3..=63).contains(&bucket.len())
+            && bucket
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    }
+
+    /// The URL of the endpoint's root (ListBuckets).
+    pub(crate) fn root(&self) -> String {
+        format!("{}://{}/", self.scheme, self.authority)
+    }
+
+    /// The URL of `key` in `bucket` (the bucket itself when `key` is empty), with `query` appended.
+    pub(crate) fn url(&self, bucket: &str, key: &str, query: &str) -> String {
+        let key = utf8_percent_encode(key, KEY);
+        let mut url = if self.virtual_host_ok(bucket) {
+            format!("{}://{bucket}.{}/{key}", self.scheme, self.authority)
+        } else {
+            format!("{}://{}/{bucket}/{key}", self.scheme, self.authority)
+        };
+        if !query.is_empty() {
+            url.push('?');
+            url.push_str(query);
+        }
+        url
+    }
+}
+
+/// A query string from pairs, each name and value encoded.
+pub(crate) fn query(pairs: &[(&str, &str)]) -> String {
+    let mut query = String::new();
+    for (name, value) in pairs {
+        if !query.is_empty() {
+            query.push('&');
+        }
+        query.extend(utf8_percent_encode(name, QUERY));
+        query.push('=');
+        query.extend(utf8_percent_encode(value, QUERY));
+    }
+    query
+}
+
+/// The `x-amz-copy-source` value for `bucket`/`key`.
+pub(crate) fn copy_source(bucket: &str, key: &str) -> String {
+    format!("/{bucket}/{}", utf8_percent_encode(key, KEY))
+}
+
+/// A request with `method` to `url` and `body`.
+pub(crate) fn request(method: Method, url: &str, body: Body) -> Result<Request> {
+    let uri: Uri = url.parse().map_err(|e| {
+        Error::invalid_input(format!("{url:?} is not a valid request URL")).with_source(e)
+    })?;
+    let mut request = http::Request::new(body);
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    Ok(request)
+}
+
+/// A header value, refusing text that cannot be sent (non-ASCII, line breaks).
+pub(crate) fn header(name: &str, value: &str) -> Result<HeaderValue> {
+    if !value
+        .bytes()
+        .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
+    {
+        return Err(Error::invalid_input(format!(
+            "the value of {name} must be printable ASCII for S3: {value:?}"
+        )));
+    }
+    HeaderValue::from_str(value)
+        .map_err(|e| Error::invalid_input(format!("bad value for {name}")).with_source(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uses_virtual_hosts_on_aws_and_paths_on_local_endpoints() {
+        let aws = Addressing::new("https://s3.eu-west-1.amazonaws.com", None).unwrap();
+        assert_eq!(
+            aws.url("photos", "a b/c+d.jpg", ""),
+            "https://photos.s3.eu-west-1.amazonaws.com/a%20b/c%2Bd.jpg"
+        );
+        assert_eq!(
+            aws.url("Has.Dots", "k", ""),
+            "https://s3.eu-west-1.amazonaws.com/Has.Dots/k"
+        );
+        let local = Addressing::new("http://127.0.0.1:9000", None).unwrap();
+        assert_eq!(
+            local.url("b", "ü/~x", "uploads="),
+            "http://127.0.0.1:9000/b/%C3%BC/~x?uploads="
+        );
+    }
+
+    #[test]
+    fn encodes_query_values_fully() {
+        assert_eq!(
+            query(&[("prefix", "a b/c"), ("list-type", "2")]),
+            "prefix=a%20b%2Fc&list-type=2"
+        );
+    }
+}

@@ -1,0 +1,595 @@
+//! The S3 [`StorageDriver`].
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use base64::Engine;
+use bytes::Bytes;
+use cloud_core::{paginate, Body, Error, ErrorKind, HttpService, Page, Response, Result};
+use cloud_storage::multipart::{upload_in_parts, MultipartConfig};
+use cloud_storage::{
+    Capabilities, Checksum, Container, GetOptions, GetResult, ListEntry, ListOptions, ObjectMeta,
+    Payload, PendingUpload, PresignMethod, PutOptions, StorageDriver,
+};
+use futures_util::stream::{BoxStream, StreamExt};
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use http::{HeaderMap, Method, StatusCode};
+
+use super::download::resumable;
+use super::model::{self, ListAllMyBucketsResult, ListBucketResult, ListMultipartUploadsResult};
+use super::multipart::S3Upload;
+use super::requests::{copy_source, header, query, request, Addressing};
+use crate::auth::SigV4;
+
+/// Object storage on S3 or an S3-compatible service. Cheap to clone; clones share everything.
+///
+/// Built with [`S3Builder`](super::S3Builder).
+#[derive(Clone, Debug)]
+pub struct S3 {
+    inner: Arc<S3Inner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct S3Inner {
+    pub(crate) provider: &'static str,
+    pub(crate) http: HttpService,
+    pub(crate) signer: Arc<SigV4>,
+    pub(crate) addressing: Addressing,
+    pub(crate) multipart_threshold: u64,
+    pub(crate) multipart: MultipartConfig,
+}
+
+impl S3 {
+    pub(crate) fn from_inner(inner: S3Inner) -> S3 {
+        S3 {
+            inner: Arc::new(inner),
+        }
+    }
+}
+
+impl S3Inner {
+    /// Sends a request whose body is read whole within each attempt (small responses).
+    pub(crate) async fn call(
+        &self,
+        operation: &'static str,
+        resource: &str,
+        request: cloud_core::Request,
+    ) -> Result<Response> {
+        self.http
+            .send_buffered(operation, request)
+            .await
+            .map_err(|e| e.with_resource(resource))
+    }
+
+    pub(crate) async fn call_xml(
+        &self,
+        operation: &'static str,
+        resource: &str,
+        request: cloud_core::Request,
+    ) -> Result<String> {
+        let body = self
+            .call(operation, resource, request)
+            .await?
+            .into_body()
+            .bytes()
+            .await?;
+        String::from_utf8(body.to_vec()).map_err(|_| {
+            Error::unexpected(format!("{operation} answered with text that is not UTF-8"))
+        })
+    }
+
+    pub(crate) async fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
+        let mut req = request(
+            Method::HEAD,
+            &self.addressing.url(bucket, key, ""),
+            Body::empty(),
+        )?;
+        req.headers_mut().insert(
+            "x-amz-checksum-mode",
+            http::HeaderValue::from_static("ENABLED"),
+        );
+        let response = self
+            .call("HeadObject", &format!("{bucket}/{key}"), req)
+            .await?;
+        let size = content_length(response.headers());
+        Ok(object_meta(key, response.headers(), size))
+    }
+
+    async fn head_bucket(&self, bucket: &str) -> Result<()> {
+        let req = request(
+            Method::HEAD,
+            &self.addressing.url(bucket, "", ""),
+            Body::empty(),
+        )?;
+        self.call("HeadBucket", bucket, req).await.map(drop)
+    }
+}
+
+fn content_length(headers: &HeaderMap) -> u64 {
+    headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get(name)?.to_str().ok().map(str::to_owned)
+}
+
+/// The CRC-32C of a whole object, from `x-amz-checksum-crc32c` (not the composite checksum of a
+/// multipart object, which covers its parts, not the object).
+fn crc32c_header(headers: &HeaderMap) -> Option<Checksum> {
+    let value = text(headers, "x-amz-checksum-crc32c")?;
+    if headers
+        .get("x-amz-checksum-type")
+        .is_some_and(|t| t != "FULL_OBJECT")
+        || value.contains('-')
+    {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(value)
+        .ok()?;
+    Some(Checksum::Crc32c(u32::from_be_bytes(bytes.try_into().ok()?)))
+}
+
+fn crc32c_value(crc: u32) -> String {
+    base64::engine::general_purpose::STANDARD.encode(crc.to_be_bytes())
+}
+
+/// Object metadata from the headers of a HEAD or GET.
+fn object_meta(key: &str, headers: &HeaderMap, size: u64) -> ObjectMeta {
+    let mut meta = ObjectMeta::new(key, size);
+    meta.etag = text(headers, "etag");
+    meta.last_modified =
+        text(headers, "last-modified").and_then(|t| httpdate::parse_http_date(&t).ok());
+    meta.content_type = text(headers, "content-type");
+    meta.content_encoding = text(headers, "content-encoding");
+    meta.cache_control = text(headers, "cache-control");
+    meta.content_disposition = text(headers, "content-disposition");
+    meta.checksum = crc32c_header(headers);
+    for (name, value) in headers {
+        if let (Some(user), Ok(value)) = (name.as_str().strip_prefix("x-amz-meta-"), value.to_str())
+        {
+            meta.metadata.insert(user.to_owned(), value.to_owned());
+        }
+    }
+    for (name, field) in [
+        ("x-amz-version-id", "version_id"),
+        ("x-amz-storage-class", "storage_class"),
+    ] {
+        if let Some(value) = text(headers, name) {
+            meta.extra.insert(field.to_owned(), value);
+        }
+    }
+    meta
+}
+
+/// `bytes START-END/TOTAL` → (START..END+1, TOTAL).
+fn content_range(headers: &HeaderMap) -> Option<(std::ops::Range<u64>, u64)> {
+    let value = text(headers, "content-range")?;
+    let (range, total) = value.strip_prefix("bytes ")?.split_once('/')?;
+    let (start, end) = range.split_once('-')?;
+    let (start, end): (u64, u64) = (start.parse().ok()?, end.parse().ok()?);
+    Some((start..end + 1, total.parse().ok()?))
+}
+
+/// Adds the content headers and user metadata of `options` to a write.
+pub(crate) fn put_headers(req: &mut cloud_core::Request, options: &PutOptions) -> Result<()> {
+    let headers = req.headers_mut();
+    for (name, value) in [
+        (CONTENT_TYPE.as_str(), &options.content_type),
+        ("content-encoding", &options.content_encoding),
+        ("cache-control", &options.cache_control),
+        ("content-disposition", &options.content_disposition),
+    ] {
+        if let Some(value) = value {
+            headers.insert(http::HeaderName::from_static(name), header(name, value)?);
+        }
+    }
+    for (name, value) in &options.metadata {
+        let header_name = format!("x-amz-meta-{}", name.to_ascii_lowercase());
+        let header_name = http::HeaderName::try_from(header_name.as_str())
+            .map_err(|_| Error::invalid_input(format!("{name:?} cannot be a metadata name")))?;
+        headers.insert(header_name, header(name, value)?);
+    }
+    Ok(())
+}
+
+fn merge_page(page: ListBucketResult) -> Vec<ListEntry> {
+    // Objects and prefixes arrive in two lists; the listing promises one order.
+    let mut entries: Vec<ListEntry> = page
+        .contents
+        .into_iter()
+        .map(|content| {
+            let mut meta = ObjectMeta::new(content.key, content.size);
+            meta.etag = content.etag;
+            meta.last_modified = content.last_modified.as_deref().and_then(model::timestamp);
+            ListEntry::Object(meta)
+        })
+        .chain(
+            page.common_prefixes
+                .into_iter()
+                .map(|p| ListEntry::Prefix(p.prefix)),
+        )
+        .collect();
+    entries.sort_by(|a, b| a.name().cmp(b.name()));
+    entries
+}
+
+#[async_trait]
+impl StorageDriver for S3 {
+    fn provider(&self) -> &'static str {
+        self.inner.provider
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        let mut caps = Capabilities::default();
+        caps.list_delimiter = true;
+        caps.list_start_after = true;
+        caps.range_reads = true;
+        caps.conditional_reads = true;
+        caps.copy = true;
+        caps.presign = true;
+        caps.multipart = true;
+        caps.user_metadata = true;
+        caps.key_is_also_prefix = true;
+        caps
+    }
+
+    fn list_containers(&self) -> BoxStream<'static, Result<Container>> {
+        let inner = self.inner.clone();
+        paginate(move |_: Option<()>| {
+            let inner = inner.clone();
+            async move {
+                let req = request(Method::GET, &inner.addressing.root(), Body::empty())?;
+                let xml = inner.call_xml("ListBuckets", "", req).await?;
+                let listed: ListAllMyBucketsResult = model::parse("bucket list", &xml)?;
+                let containers = listed
+                    .buckets
+                    .bucket
+                    .into_iter()
+                    .map(|b| {
+                        let mut container = Container::new(b.name);
+                        container.created = b.creation_date.as_deref().and_then(model::timestamp);
+                        container
+                    })
+                    .collect();
+                Ok(Page::new(containers, None))
+            }
+        })
+        .boxed()
+    }
+
+    async fn get_container(&self, container: &str) -> Result<Container> {
+        self.inner.head_bucket(container).await?;
+        Ok(Container::new(container))
+    }
+
+    async fn create_container(&self, container: &str) -> Result<Container> {
+        // In us-east-1 S3 answers 200 to creating a bucket one already owns; ask first, to say so.
+        match self.inner.head_bucket(container).await {
+            Ok(()) => {
+                return Err(Error::new(
+                    ErrorKind::AlreadyExists,
+                    format!("bucket {container} exists"),
+                )
+                .with_resource(container))
+            }
+            Err(err) if err.is_not_found() => {}
+            Err(err) => return Err(err),
+        }
+        let req = request(
+            Method::PUT,
+            &self.inner.addressing.url(container, "", ""),
+            Body::empty(),
+        )?;
+        self.inner.call("CreateBucket", container, req).await?;
+        Ok(Container::new(container))
+    }
+
+    async fn delete_container(&self, container: &str) -> Result<()> {
+        let req = request(
+            Method::DELETE,
+            &self.inner.addressing.url(container, "", ""),
+            Body::empty(),
+        )?;
+        self.inner
+            .call("DeleteBucket", container, req)
+            .await
+            .map(drop)
+    }
+
+    fn list_objects(
+        &self,
+        container: &str,
+        options: &ListOptions,
+    ) -> BoxStream<'static, Result<ListEntry>> {
+        let inner = self.inner.clone();
+        let bucket = container.to_owned();
+        let options = options.clone();
+        paginate(move |token: Option<String>| {
+            let inner = inner.clone();
+            let bucket = bucket.clone();
+            let options = options.clone();
+            async move {
+                let max_keys = options.page_size.map(|n| n.min(1000).to_string());
+                let mut pairs = vec![("list-type", "2")];
+                for (name, value) in [
+                    ("prefix", options.prefix.as_deref()),
+                    ("delimiter", options.delimiter.as_deref()),
+                    ("max-keys", max_keys.as_deref()),
+                    ("continuation-token", token.as_deref()),
+                    (
+                        "start-after",
+                        options.start_after.as_deref().filter(|_| token.is_none()),
+                    ),
+                ] {
+                    if let Some(value) = value {
+                        pairs.push((name, value));
+                    }
+                }
+                pairs.sort();
+                let req = request(
+                    Method::GET,
+                    &inner.addressing.url(&bucket, "", &query(&pairs)),
+                    Body::empty(),
+                )?;
+                let xml = inner.call_xml("ListObjectsV2", &bucket, req).await?;
+                let page: ListBucketResult = model::parse("listing", &xml)?;
+                let next = if page.is_truncated {
+                    page.next_continuation_token.clone()
+                } else {
+                    None
+                };
+                if page.is_truncated && next.is_none() {
+                    return Err(Error::unexpected(
+                        "S3 said the listing goes on but gave no token to continue",
+                    ));
+                }
+                Ok(Page::new(merge_page(page), next))
+            }
+        })
+        .boxed()
+    }
+
+    async fn head_object(&self, container: &str, key: &str) -> Result<ObjectMeta> {
+        self.inner.head(container, key).await
+    }
+
+    async fn get_object(
+        &self,
+        container: &str,
+        key: &str,
+        options: &GetOptions,
+    ) -> Result<GetResult> {
+        let resource = format!("{container}/{key}");
+        let mut req = request(
+            Method::GET,
+            &self.inner.addressing.url(container, key, ""),
+            Body::empty(),
+        )?;
+        let headers = req.headers_mut();
+        if let Some(range) = options.range {
+            headers.insert(http::header::RANGE, header("Range", &range.to_header())?);
+        } else {
+            headers.insert(
+                "x-amz-checksum-mode",
+                http::HeaderValue::from_static("ENABLED"),
+            );
+        }
+        for (name, value) in [
+            ("if-match", &options.if_match),
+            ("if-none-match", &options.if_none_match),
+        ] {
+            if let Some(value) = value {
+                headers.insert(http::HeaderName::from_static(name), header(name, value)?);
+            }
+        }
+        for (name, time) in [
+            ("if-modified-since", options.if_modified_since),
+            ("if-unmodified-since", options.if_unmodified_since),
+        ] {
+            if let Some(time) = time {
+                headers.insert(
+                    http::HeaderName::from_static(name),
+                    header(name, &httpdate::fmt_http_date(time))?,
+                );
+            }
+        }
+        let response = self
+            .inner
+            .http
+            .send("GetObject", req)
+            .await
+            .map_err(|e| e.with_resource(&resource))?;
+        let (range, size) = if response.status() == StatusCode::PARTIAL_CONTENT {
+            content_range(response.headers()).ok_or_else(|| {
+                Error::unexpected("S3 sent a partial body without a Content-Range")
+            })?
+        } else {
+            let len = content_length(response.headers());
+            (0..len, len)
+        };
+        let meta = object_meta(key, response.headers(), size);
+        let body = resumable(
+            self.inner.clone(),
+            container.to_owned(),
+            key.to_owned(),
+            meta.etag.clone(),
+            range.clone(),
+            response.into_body(),
+        );
+        Ok(GetResult { meta, range, body })
+    }
+
+    async fn put_object(
+        &self,
+        container: &str,
+        key: &str,
+        payload: Payload,
+        options: &PutOptions,
+    ) -> Result<ObjectMeta> {
+        let declared = payload.len();
+        if declared.is_none_or(|len| len > self.inner.multipart_threshold) {
+            let upload =
+                Arc::new(S3Upload::start(self.inner.clone(), container, key, options).await?);
+            let meta =
+                upload_in_parts(upload, payload.into_stream(), &self.inner.multipart).await?;
+            cloud_storage::check_length(meta.size, declared)?;
+            return Ok(meta);
+        }
+        // Small enough to hold: one PUT whose body every retry can resend.
+        let data = payload.into_bytes().await?;
+        let crc = crc32c::crc32c(&data);
+        let size = data.len() as u64;
+        let mut req = request(
+            Method::PUT,
+            &self.inner.addressing.url(container, key, ""),
+            Body::from_bytes(data),
+        )?;
+        put_headers(&mut req, options)?;
+        req.headers_mut().insert(
+            "x-amz-checksum-crc32c",
+            header("checksum", &crc32c_value(crc))?,
+        );
+        let response = self
+            .inner
+            .call("PutObject", &format!("{container}/{key}"), req)
+            .await?;
+        if let Some(stored) = crc32c_header(response.headers()) {
+            if stored != Checksum::Crc32c(crc) {
+                return Err(Error::new(
+                    ErrorKind::ChecksumMismatch,
+                    format!("S3 stored {stored} for {key}, not what was sent"),
+                ));
+            }
+        }
+        let mut meta = ObjectMeta::new(key, size);
+        meta.etag = text(response.headers(), "etag");
+        meta.last_modified = Some(SystemTime::now());
+        meta.content_type = options.content_type.clone();
+        meta.metadata = options
+            .metadata
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+            .collect();
+        meta.checksum = Some(Checksum::Crc32c(crc));
+        Ok(meta)
+    }
+
+    async fn delete_object(&self, container: &str, key: &str) -> Result<()> {
+        let req = request(
+            Method::DELETE,
+            &self.inner.addressing.url(container, key, ""),
+            Body::empty(),
+        )?;
+        self.inner
+            .call("DeleteObject", &format!("{container}/{key}"), req)
+            .await
+            .map(drop)
+    }
+
+    async fn copy_object(
+        &self,
+        from_container: &str,
+        from_key: &str,
+        to_container: &str,
+        to_key: &str,
+    ) -> Result<ObjectMeta> {
+        let mut req = request(
+            Method::PUT,
+            &self.inner.addressing.url(to_container, to_key, ""),
+            Body::empty(),
+        )?;
+        req.headers_mut().insert(
+            "x-amz-copy-source",
+            header("x-amz-copy-source", &copy_source(from_container, from_key))?,
+        );
+        req.headers_mut().insert(
+            "x-amz-metadata-directive",
+            http::HeaderValue::from_static("COPY"),
+        );
+        self.inner
+            .call(
+                "CopyObject",
+                &format!("{from_container}/{from_key} to {to_container}/{to_key}"),
+                req,
+            )
+            .await?;
+        self.inner.head(to_container, to_key).await
+    }
+
+    async fn presign(
+        &self,
+        container: &str,
+        key: &str,
+        method: PresignMethod,
+        expires_in: Duration,
+    ) -> Result<String> {
+        if expires_in > Duration::from_secs(7 * 24 * 3600) {
+            return Err(Error::invalid_input(
+                "S3 presigned URLs last at most 7 days",
+            ));
+        }
+        let method = match method {
+            PresignMethod::Get => Method::GET,
+            PresignMethod::Put => Method::PUT,
+            _ => return Err(Error::unsupported("that presigned method")),
+        };
+        let uri: http::Uri = self
+            .inner
+            .addressing
+            .url(container, key, "")
+            .parse()
+            .map_err(|e| Error::invalid_input("the object URL is not valid").with_source(e))?;
+        self.inner
+            .signer
+            .presign(&method, &uri, expires_in, SystemTime::now())
+    }
+
+    async fn list_pending_uploads(&self, container: &str) -> Result<Vec<PendingUpload>> {
+        let mut pending = Vec::new();
+        let mut markers: Option<(String, String)> = None;
+        loop {
+            let mut pairs = vec![("uploads", "")];
+            if let Some((key, id)) = &markers {
+                pairs.push(("key-marker", key));
+                pairs.push(("upload-id-marker", id));
+            }
+            let req = request(
+                Method::GET,
+                &self.inner.addressing.url(container, "", &query(&pairs)),
+                Body::empty(),
+            )?;
+            let xml = self
+                .inner
+                .call_xml("ListMultipartUploads", container, req)
+                .await?;
+            let page: ListMultipartUploadsResult = model::parse("upload list", &xml)?;
+            for upload in page.uploads {
+                let mut entry = PendingUpload::new(upload.key, upload.upload_id);
+                entry.initiated = upload.initiated.as_deref().and_then(model::timestamp);
+                pending.push(entry);
+            }
+            match (
+                page.is_truncated,
+                page.next_key_marker,
+                page.next_upload_id_marker,
+            ) {
+                (true, Some(key), Some(id)) => markers = Some((key, id)),
+                _ => return Ok(pending),
+            }
+        }
+    }
+}
+
+/// The body of an upload part or a whole object, with its CRC-32C header.
+pub(crate) fn checksummed(req: &mut cloud_core::Request, data: &Bytes) -> Result<()> {
+    let value = crc32c_value(crc32c::crc32c(data));
+    req.headers_mut()
+        .insert("x-amz-checksum-crc32c", header("checksum", &value)?);
+    Ok(())
+}

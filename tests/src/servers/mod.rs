@@ -1,0 +1,3 @@
+//! Real servers the tests run against, started and stopped by the tests themselves.
+
+pub mod s3s;
