@@ -7,9 +7,9 @@
 //! ```
 //!
 //! URLs name a provider, a container and a key: `local://container/key` (root from `--local-root` or
-//! `CLOUD_LOCAL_ROOT`), `memory://container/key`, and each cloud provider's scheme as it is built in. An
-//! argument without a scheme is a plain local file or folder. A user error prints one line and exits
-//! with status 1.
+//! `CLOUD_LOCAL_ROOT`), `memory://container/key`, `s3://bucket/key` (configured by the usual `AWS_*`
+//! variables and profiles, `AWS_ENDPOINT_URL` for S3-compatible services). An argument without a scheme
+//! is a plain local file or folder. A user error prints one line and exits with status 1.
 
 mod cat;
 mod containers;

@@ -167,3 +167,94 @@ fn rb_force_removes_the_objects_then_the_container() {
     ok(&root, &["rb", "--force", "local://gone"]);
     assert!(!ok(&root, &["ls", "local://"]).contains("gone"));
 }
+
+/// The same commands on `s3://`, against s3s-fs (which checks signatures) running in this test.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_urls_work_in_every_command() {
+    use cloud_tests::servers::s3s::{S3sServer, ACCESS_KEY, SECRET_KEY};
+    let server = S3sServer::start().await;
+    let endpoint = server.endpoint();
+    let work = tempfile::tempdir().unwrap();
+    let src = work.path().join("src");
+    let back = work.path().join("back");
+    make_tree(&src);
+    let run = move |args: Vec<String>| {
+        let endpoint = endpoint.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                Command::new(env!("CARGO_BIN_EXE_cloud"))
+                    .env("AWS_ENDPOINT_URL", endpoint)
+                    .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+                    .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+                    .env("AWS_REGION", "us-east-1")
+                    .env_remove("AWS_PROFILE")
+                    .env_remove("HTTPS_PROXY")
+                    .env_remove("HTTP_PROXY")
+                    .env_remove("ALL_PROXY")
+                    .args(args)
+                    .output()
+                    .unwrap()
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let ok = |out: Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let s = |v: &[&str]| v.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    ok(run(s(&["mb", "s3://tree-bucket"])).await);
+    ok(run(s(&[
+        "cp",
+        "-r",
+        src.to_str().unwrap(),
+        "s3://tree-bucket/tree",
+    ]))
+    .await);
+    let listing = ok(run(s(&["ls", "s3://tree-bucket/tree/"])).await);
+    assert!(listing.contains("tree/sub dir/"), "{listing}");
+    ok(run(s(&[
+        "cp",
+        "-r",
+        "s3://tree-bucket/tree",
+        back.to_str().unwrap(),
+    ]))
+    .await);
+    assert_same_tree(&src, &back);
+    assert_eq!(
+        ok(run(s(&["cat", "s3://tree-bucket/tree/plain.txt"])).await),
+        "plain"
+    );
+    ok(run(s(&[
+        "cp",
+        "s3://tree-bucket/tree/plain.txt",
+        "s3://tree-bucket/copy.txt",
+    ]))
+    .await);
+    let stat = ok(run(s(&["--json", "stat", "s3://tree-bucket/copy.txt"])).await);
+    assert!(stat.contains("\"size\":5"), "{stat}");
+    ok(run(s(&["rm", "--recursive", "s3://tree-bucket/tree"])).await);
+    ok(run(s(&["rm", "s3://tree-bucket/copy.txt"])).await);
+    assert_eq!(
+        ok(run(s(&["ls", "--recursive", "s3://tree-bucket"])).await),
+        ""
+    );
+    let denied = Command::new(env!("CARGO_BIN_EXE_cloud"))
+        .env("AWS_ENDPOINT_URL", server.endpoint())
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", "not-the-secret-Q7zX")
+        .args(["ls", "s3://"])
+        .output()
+        .unwrap();
+    assert_eq!(denied.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&denied.stderr);
+    assert!(
+        stderr.contains("unauthenticated") && !stderr.contains("Q7zX"),
+        "{stderr}"
+    );
+}

@@ -95,7 +95,7 @@ impl FaultState {
             }
         }
         if let Some(every) = self.faults.throttle_every {
-            if n % every == 0 {
+            if n.is_multiple_of(every) {
                 return Err(Error::new(
                     ErrorKind::RateLimited,
                     format!("injected fault: call {n} ({operation}) throttled"),

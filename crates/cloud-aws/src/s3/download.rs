@@ -78,9 +78,7 @@ pub(crate) fn resumable(
     stream::unfold(Some(download), |state| async move {
         let mut download = state?;
         loop {
-            let Some(body) = download.body.as_mut() else {
-                return None;
-            };
+            let body = download.body.as_mut()?;
             let failure = match body.next().await {
                 Some(Ok(chunk)) => {
                     download.next += chunk.len() as u64;

@@ -11,3 +11,9 @@ pub use url::StorageUrl;
 
 #[cfg(feature = "local")]
 pub use cloud_local::{Faults, LocalStorage, MemoryStorage, MemoryStorageBuilder};
+
+/// Amazon S3 and S3-compatible services.
+#[cfg(feature = "aws")]
+pub mod s3 {
+    pub use cloud_aws::{Credentials, S3Builder, S3};
+}

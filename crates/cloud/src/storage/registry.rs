@@ -60,6 +60,8 @@ impl Registry {
             registry.register("local", Arc::new(open_local));
             registry.register("memory", Arc::new(open_memory));
         }
+        #[cfg(feature = "aws")]
+        registry.register("s3", Arc::new(open_s3));
         registry
     }
 
@@ -100,8 +102,8 @@ impl fmt::Debug for Registry {
     }
 }
 
-/// The driver for `url` (`local://container/key`, `memory://container`, …) and the URL parsed, with
-/// options from the environment.
+/// The driver for `url` (`local://container/key`, `memory://container`, `s3://bucket/key` with the
+/// `aws` feature, …) and the URL parsed, with options from the environment.
 ///
 /// ```
 /// # fn main() -> cloud::Result<()> {
@@ -133,6 +135,17 @@ fn open_local(_url: &StorageUrl, options: &OpenOptions) -> Result<Arc<dyn Storag
         )
     })?;
     Ok(Arc::new(cloud_local::LocalStorage::new(root)?))
+}
+
+#[cfg(feature = "aws")]
+fn open_s3(_url: &StorageUrl, _options: &OpenOptions) -> Result<Arc<dyn StorageDriver>> {
+    // One driver per process: every s3:// URL shares its connection pool.
+    static SHARED: OnceLock<cloud_aws::S3> = OnceLock::new();
+    if let Some(s3) = SHARED.get() {
+        return Ok(Arc::new(s3.clone()));
+    }
+    let s3 = cloud_aws::S3Builder::from_env().build()?;
+    Ok(Arc::new(SHARED.get_or_init(|| s3).clone()))
 }
 
 #[cfg(feature = "local")]
