@@ -9,6 +9,7 @@
 mod bench;
 mod cmd;
 mod demo;
+mod servers;
 mod storage_local;
 mod test;
 mod tree;

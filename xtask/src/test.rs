@@ -38,7 +38,10 @@ pub(crate) fn run_tests(extra: &[String]) -> Result<(), String> {
     if !succeeds(cargo().args(["nextest", "--version"])) {
         ensure_installed("nextest", "cargo-nextest")?;
     }
-    run(cargo()
+    // Started before the tests and stopped when this function returns, whatever happens.
+    let servers = [crate::servers::moto()?];
+    let mut nextest = cargo();
+    nextest
         .args([
             "nextest",
             "run",
@@ -46,7 +49,11 @@ pub(crate) fn run_tests(extra: &[String]) -> Result<(), String> {
             "--all-features",
             "--no-fail-fast",
         ])
-        .args(extra))
+        .args(extra);
+    for server in &servers {
+        nextest.env(server.env.0, &server.env.1);
+    }
+    run(&mut nextest)
 }
 
 /// Installs a cargo subcommand from crates.io (with its locked dependencies) when it is missing.

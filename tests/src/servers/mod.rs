@@ -1,3 +1,4 @@
 //! Real servers the tests run against, started and stopped by the tests themselves.
 
+pub mod moto;
 pub mod s3s;

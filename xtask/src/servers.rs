@@ -1,0 +1,102 @@
+//! The real servers the tests need: installed into `.cache/` when missing, started on free loopback
+//! ports, stopped when the guard is dropped. A server that cannot be installed or started fails the run
+//! with a message saying what went wrong.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::cmd::{run, workspace_root};
+
+/// A server process, killed when dropped.
+pub(crate) struct Server {
+    child: Child,
+    /// `CLOUD_TEST_…` and the endpoint, for the tests.
+    pub(crate) env: (&'static str, String),
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Quietly: the test runner's summary stays the last thing printed.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn cache() -> PathBuf {
+    workspace_root().join(".cache")
+}
+
+fn free_port() -> Result<u16, String> {
+    let listener =
+        TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free loopback port: {e}"))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| e.to_string())
+}
+
+/// Waits until something listens on `port`, or the process exits, or `limit` passes.
+fn wait_listening(name: &str, child: &mut Child, port: u16, limit: Duration) -> Result<(), String> {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!(
+                "{name} exited ({status}) before it listened on port {port}"
+            ));
+        }
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!(
+        "{name} did not listen on port {port} within {limit:?}"
+    ))
+}
+
+/// A Python virtual environment in `.cache/venv` with `packages` installed (from PyPI, once).
+fn python_tool(binary: &str, packages: &[&str]) -> Result<PathBuf, String> {
+    let venv = cache().join("venv");
+    let tool = venv.join("bin").join(binary);
+    if tool.exists() {
+        return Ok(tool);
+    }
+    if !venv.join("bin/pip").exists() {
+        run(Command::new("python3").arg("-m").arg("venv").arg(&venv))
+            .map_err(|e| format!("{e}: the tests need Python 3 with venv to install {binary}"))?;
+    }
+    run(Command::new(venv.join("bin/pip"))
+        .args(["install", "--quiet"])
+        .args(packages))?;
+    if tool.exists() {
+        Ok(tool)
+    } else {
+        Err(format!("installing {packages:?} did not provide {binary}"))
+    }
+}
+
+/// moto, emulating AWS (S3, EC2) on a free loopback port.
+pub(crate) fn moto() -> Result<Server, String> {
+    let binary = python_tool("moto_server", &["moto[server]"])?;
+    let port = free_port()?;
+    let log = std::fs::File::create(cache().join("moto.log"))
+        .map_err(|e| format!("creating the moto log: {e}"))?;
+    let mut child = Command::new(&binary)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .map_err(|e| format!("starting {}: {e}", binary.display()))?;
+    if let Err(e) = wait_listening("moto", &mut child, port, Duration::from_secs(60)) {
+        let _ = child.kill();
+        return Err(format!("{e} (see .cache/moto.log)"));
+    }
+    eprintln!("started moto on 127.0.0.1:{port}");
+    Ok(Server {
+        child,
+        env: ("CLOUD_TEST_MOTO", format!("http://127.0.0.1:{port}")),
+    })
+}
