@@ -1,4 +1,5 @@
 //! Real servers the tests run against, started and stopped by the tests themselves.
 
+pub mod fault_proxy;
 pub mod moto;
 pub mod s3s;

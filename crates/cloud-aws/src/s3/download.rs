@@ -45,12 +45,35 @@ impl Download {
             .insert(http::header::RANGE, header("Range", &range)?);
         req.headers_mut()
             .insert(http::header::IF_MATCH, header("If-Match", &etag)?);
+        let resource = format!("{}/{}", self.bucket, self.key);
         let response = self
             .inner
             .http
             .send("GetObject", req)
             .await
-            .map_err(|e| e.with_resource(format!("{}/{}", self.bucket, self.key)))?;
+            .map_err(|e| e.with_resource(&resource))?;
+        // Not every server honours If-Match (s3s-fs does not): check the version and the offset too.
+        let headers = response.headers();
+        let same_version = headers
+            .get(http::header::ETAG)
+            .is_none_or(|tag| tag.as_bytes() == etag.as_bytes());
+        if !same_version {
+            return Err(Error::new(
+                ErrorKind::PreconditionFailed,
+                "the object changed while it was being read",
+            )
+            .with_resource(resource));
+        }
+        let starts_right = headers
+            .get(http::header::CONTENT_RANGE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with(&format!("bytes {}-", self.next)));
+        if !starts_right {
+            return Err(Error::unexpected(
+                "the resumed body does not start where the first one stopped",
+            )
+            .with_resource(resource));
+        }
         self.body = Some(response.into_body());
         Ok(())
     }

@@ -1,0 +1,195 @@
+//! A fault-injecting HTTP proxy between a client and a real server, in this process on `127.0.0.1:0`.
+//!
+//! Every request is forwarded as it came (the `Host` header included, so SigV4 signatures still verify
+//! upstream) unless the script says otherwise for it: answer `503 SlowDown`, break the connection after
+//! reading part of the request body, or break it after sending part of the response body.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, Response};
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::server::{Body, Fault};
+
+/// What to do with one request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Forward it.
+    Pass,
+    /// Answer `503 SlowDown` without forwarding.
+    SlowDown,
+    /// Read this many bytes of the request body, then break the connection.
+    CutRequest(usize),
+    /// Forward it, send this many bytes of the response body, then break the connection.
+    CutResponse(usize),
+}
+
+/// A request as the proxy saw it.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    /// The method.
+    pub method: Method,
+    /// Path and query.
+    pub target: String,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// What the script chose.
+    pub action: Action,
+}
+
+type Script = Arc<dyn Fn(&Method, &str, usize) -> Action + Send + Sync>;
+
+/// A running proxy; stops when dropped.
+pub struct FaultProxy {
+    addr: SocketAddr,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    accept_loop: JoinHandle<()>,
+}
+
+impl FaultProxy {
+    /// A proxy to `upstream` (`http://host:port`). `script(method, path_and_query, n)` chooses the action
+    /// for the n-th request (from 0) it sees.
+    pub async fn start(
+        upstream: &str,
+        script: impl Fn(&Method, &str, usize) -> Action + Send + Sync + 'static,
+    ) -> FaultProxy {
+        let script: Script = Arc::new(script);
+        let upstream: Arc<str> = upstream.trim_end_matches('/').into();
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local address");
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let counter = Arc::new(AtomicUsize::new(0));
+        let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+            .build_http::<Full<Bytes>>();
+        let recorded = seen.clone();
+        let accept_loop = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (script, upstream, seen, counter, client) = (
+                    script.clone(),
+                    upstream.clone(),
+                    recorded.clone(),
+                    counter.clone(),
+                    client.clone(),
+                );
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+                        let (script, upstream, seen, counter, client) = (
+                            script.clone(),
+                            upstream.clone(),
+                            seen.clone(),
+                            counter.clone(),
+                            client.clone(),
+                        );
+                        async move {
+                            let n = counter.fetch_add(1, Ordering::SeqCst);
+                            let target = req
+                                .uri()
+                                .path_and_query()
+                                .map(|p| p.to_string())
+                                .unwrap_or_default();
+                            let action = script(req.method(), &target, n);
+                            seen.lock().unwrap().push(Seen {
+                                method: req.method().clone(),
+                                target: target.clone(),
+                                headers: req.headers().clone(),
+                                action,
+                            });
+                            handle(req, action, &upstream, &target, &client).await
+                        }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        FaultProxy {
+            addr,
+            seen,
+            accept_loop,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Every request seen so far.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.accept_loop.abort();
+    }
+}
+
+async fn handle(
+    req: Request<Incoming>,
+    action: Action,
+    upstream: &str,
+    target: &str,
+    client: &hyper_util::client::legacy::Client<
+        hyper_util::client::legacy::connect::HttpConnector,
+        Full<Bytes>,
+    >,
+) -> Result<Response<Body>, Fault> {
+    let (parts, body) = req.into_parts();
+    if let Action::CutRequest(limit) = action {
+        let mut body = body;
+        let mut read = 0;
+        while read < limit {
+            match body.frame().await {
+                Some(Ok(frame)) => read += frame.data_ref().map_or(0, |d| d.len()),
+                _ => break,
+            }
+        }
+        return Err(Fault::other(format!(
+            "the proxy broke the connection after {read} request bytes"
+        )));
+    }
+    let body = body.collect().await.map_err(Fault::other)?.to_bytes();
+    if action == Action::SlowDown {
+        let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>PROXY</RequestId></Error>";
+        let mut response = crate::server::text(503, xml);
+        response
+            .headers_mut()
+            .insert("content-type", "application/xml".parse().unwrap());
+        return Ok(response);
+    }
+    let mut forward = Request::builder()
+        .method(parts.method)
+        .uri(format!("{upstream}{target}"))
+        .body(Full::new(body))
+        .map_err(Fault::other)?;
+    *forward.headers_mut() = parts.headers;
+    let response = client.request(forward).await.map_err(Fault::other)?;
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await.map_err(Fault::other)?.to_bytes();
+    let body: Body = match action {
+        Action::CutResponse(limit) if limit < body.len() => {
+            let head =
+                futures_util::stream::iter([Ok::<_, Fault>(Frame::data(body.slice(..limit)))]);
+            // Fail only after a pause, so the first bytes reach the client before the break.
+            let cut = futures_util::stream::once(async {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                Err(Fault::other("the proxy broke the connection mid-response"))
+            });
+            BodyExt::boxed(StreamBody::new(futures_util::StreamExt::chain(head, cut)))
+        }
+        _ => Full::new(body).map_err(|never| match never {}).boxed(),
+    };
+    Ok(Response::from_parts(parts, body))
+}
