@@ -24,6 +24,11 @@ const BENCHES: &[Bench] = &[
         runner: Runner::Binary("bench-http"),
     },
     Bench {
+        name: "s3",
+        what: "S3 clients (raw hyper vs cloud-aws) on a loopback responder: 1 KiB PUT/GET/HEAD, LIST, 1 GiB, 10k concurrent",
+        runner: Runner::Binary("bench-s3"),
+    },
+    Bench {
         name: "storage-local",
         what: "10,000 small files and 1 GiB up and down through local:// with the CLI, vs cp -r",
         runner: Runner::Task(crate::storage_local::run_bench),

@@ -437,7 +437,8 @@ impl StorageDriver for MemoryStorage {
         if payload.len().is_none_or(|len| len > multipart.threshold) {
             let declared = payload.len();
             let upload = Arc::new(MemoryUpload::start(&self.inner, container, key, options));
-            let meta = upload_in_parts(upload, payload.into_stream(), &multipart.config).await?;
+            let config = multipart.config.for_length(declared);
+            let meta = upload_in_parts(upload, payload.into_stream(), &config).await?;
             cloud_storage::check_length(meta.size, declared)?;
             return Ok(meta);
         }

@@ -153,17 +153,30 @@ impl GetResult {
     pub async fn bytes(self) -> Result<Bytes> {
         let expected = self.range.end - self.range.start;
         let mut body = self.body;
-        let mut buf = BytesMut::with_capacity(expected.min(64 << 20) as usize);
-        while let Some(chunk) = body.next().await {
-            buf.extend_from_slice(&chunk?);
-        }
+        // One chunk (the usual small object) is returned as it is, without a copy. A finished stream is
+        // never polled again (some streams panic if they are).
+        let buf = match body.next().await.transpose()? {
+            None => Bytes::new(),
+            Some(first) => match body.next().await.transpose()? {
+                None => first,
+                Some(second) => {
+                    let mut buf = BytesMut::with_capacity(expected.min(64 << 20) as usize);
+                    buf.extend_from_slice(&first);
+                    buf.extend_from_slice(&second);
+                    while let Some(chunk) = body.next().await {
+                        buf.extend_from_slice(&chunk?);
+                    }
+                    buf.freeze()
+                }
+            },
+        };
         if buf.len() as u64 != expected {
             return Err(Error::new(
                 ErrorKind::ChecksumMismatch,
                 format!("received {} of the {expected} bytes announced", buf.len()),
             ));
         }
-        Ok(buf.freeze())
+        Ok(buf)
     }
 }
 

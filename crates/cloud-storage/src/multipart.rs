@@ -102,6 +102,10 @@ pub struct MultipartConfig {
     pub concurrency: usize,
     /// Attempts per part for failures that may pass (transport errors, timeouts, throttling). Default 3.
     pub part_attempts: u32,
+    /// The most parts one upload may have (S3's limit is 10,000). Default 10,000.
+    pub max_parts: u32,
+    /// Part sizes were chosen for a known length; do not grow them.
+    sized: bool,
 }
 
 impl MultipartConfig {
@@ -111,6 +115,8 @@ impl MultipartConfig {
             part_size: 8 << 20,
             concurrency: 8,
             part_attempts: 3,
+            max_parts: 10_000,
+            sized: false,
         }
     }
 
@@ -132,7 +138,37 @@ impl MultipartConfig {
         self
     }
 
-    /// The most payload bytes held in memory at once.
+    /// Sets the most parts one upload may have (at least 5).
+    pub fn max_parts(mut self, parts: u32) -> MultipartConfig {
+        self.max_parts = parts.max(5);
+        self
+    }
+
+    /// The settings for an upload of `len` bytes: parts large enough that `max_parts` of them hold it,
+    /// so a terabyte goes up in (fewer, larger) parts instead of failing at part 10,001. For a stream of
+    /// unknown length (`None`), part sizes double every `max_parts / 5` parts instead, as the stream
+    /// turns out long.
+    pub fn for_length(&self, len: Option<u64>) -> MultipartConfig {
+        let mut config = self.clone();
+        if let Some(len) = len {
+            let needed = len.div_ceil(u64::from(self.max_parts)) as usize;
+            config.part_size = config.part_size.max(needed);
+            config.sized = true;
+        }
+        config
+    }
+
+    /// The size of part `number` (from 1).
+    fn part_size_at(&self, number: u32) -> usize {
+        if self.sized {
+            return self.part_size;
+        }
+        let doublings = (number.saturating_sub(1) / (self.max_parts / 5).max(1)).min(8);
+        self.part_size << doublings
+    }
+
+    /// The most payload bytes held in memory at once (for streams of unknown length, while parts keep
+    /// their first size).
     pub fn memory_bound(&self) -> usize {
         (self.concurrency + 1) * self.part_size
     }
@@ -237,9 +273,10 @@ async fn send_parts(
             Some(chunk) => {
                 let chunk = chunk?;
                 total += chunk.len() as u64;
-                if buffer.capacity() < config.part_size {
+                let part_size = config.part_size_at(number + 1);
+                if buffer.capacity() < part_size {
                     // One allocation per part rather than a doubling series of copies.
-                    buffer.reserve(config.part_size.max(chunk.len()));
+                    buffer.reserve(part_size.max(chunk.len()));
                 }
                 buffer.extend_from_slice(&chunk);
             }
@@ -247,10 +284,18 @@ async fn send_parts(
         }
         // Full parts go now; the rest waits for more data, or goes last (an empty stream still sends
         // one empty part, since an upload needs at least one).
-        while buffer.len() >= config.part_size || (ended && (!buffer.is_empty() || number == 0)) {
-            let take = buffer.len().min(config.part_size);
+        while buffer.len() >= config.part_size_at(number + 1)
+            || (ended && (!buffer.is_empty() || number == 0))
+        {
+            let take = buffer.len().min(config.part_size_at(number + 1));
             let data = buffer.split_to(take).freeze();
             number += 1;
+            if number > config.max_parts {
+                return Err(Error::invalid_input(format!(
+                    "the upload needs more than {} parts; raise the part size",
+                    config.max_parts
+                )));
+            }
             in_flight.push(put_part(upload.clone(), number, data, config.part_attempts));
             // Bound memory: wait for a part to finish before reading more.
             while in_flight.len() >= config.concurrency {
@@ -375,6 +420,39 @@ mod tests {
         );
         assert!(upload.peak_bytes.load(Ordering::SeqCst) <= 3 * (64 << 10));
         assert_eq!(upload.aborted.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn sizes_parts_so_a_known_length_fits_in_max_parts() {
+        let config = MultipartConfig::new().part_size(8 << 20);
+        let terabyte = config.for_length(Some(1 << 40));
+        assert!(u64::from(config.max_parts) * terabyte.part_size as u64 >= 1 << 40);
+        assert_eq!(
+            config.for_length(Some(1 << 30)).part_size,
+            8 << 20,
+            "small objects keep the default"
+        );
+    }
+
+    #[tokio::test]
+    async fn parts_grow_for_a_long_stream_of_unknown_length() {
+        let upload = Arc::new(Tracking::default());
+        let config = MultipartConfig::new()
+            .part_size(1000)
+            .max_parts(10)
+            .concurrency(2);
+        // Parts double every 2 parts: 1000, 1000, 2000, 2000, 4000, …
+        upload_in_parts(
+            upload.clone(),
+            chunks(10_000, 500),
+            &config.for_length(None),
+        )
+        .await
+        .unwrap();
+        let mut sizes: Vec<(u32, usize)> = upload.parts.lock().unwrap().clone();
+        sizes.sort();
+        let sizes: Vec<usize> = sizes.into_iter().map(|(_, s)| s).collect();
+        assert_eq!(sizes, [1000, 1000, 2000, 2000, 4000]);
     }
 
     #[tokio::test]

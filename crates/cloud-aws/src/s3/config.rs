@@ -151,7 +151,7 @@ impl S3Builder {
     }
 
     /// Objects larger than `threshold` bytes, and streams of unknown length, are uploaded in parts with
-    /// `config` (default: above 16 MiB, 8 MiB parts, 8 at once).
+    /// `config` (default: above 16 MiB, 8 MiB parts, 6 at once: at most 56 MiB held per upload).
     pub fn multipart(mut self, threshold: u64, config: MultipartConfig) -> Self {
         self.multipart_threshold = Some(threshold);
         self.multipart = Some(config);

@@ -436,8 +436,12 @@ impl StorageDriver for S3 {
         if declared.is_none_or(|len| len > self.inner.multipart_threshold) {
             let upload =
                 Arc::new(S3Upload::start(self.inner.clone(), container, key, options).await?);
-            let meta =
-                upload_in_parts(upload, payload.into_stream(), &self.inner.multipart).await?;
+            let meta = upload_in_parts(
+                upload,
+                payload.into_stream(),
+                &self.inner.multipart.for_length(declared),
+            )
+            .await?;
             cloud_storage::check_length(meta.size, declared)?;
             return Ok(meta);
         }

@@ -1,0 +1,522 @@
+//! `cargo xtask bench s3`: S3 clients against one loopback S3 responder that stores nothing, so the
+//! client's own cost shows. Each (client, workload) runs in a process of its own, so CPU time and peak
+//! RSS belong to that run alone.
+//!
+//! Clients: `raw` (hyper sending the same requests unsigned: the practical limit) and `ours` (cloud-aws
+//! S3, signed, verified). Workloads: 1 KiB PUT, GET and HEAD; LIST pages of 1,000 keys; 1 GiB PUT and
+//! GET; 10,000 concurrent GETs.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use cloud_aws::{Credentials, S3Builder};
+use cloud_core::{HttpClient, ProxyConfig};
+use cloud_storage::{ListOptions, Payload, PutOptions, StorageDriver, StorageExt};
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use http_body_util::{BodyExt, Empty, Full, StreamBody};
+use hyper::body::Frame;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const SMALL: usize = 1024;
+const BIG: u64 = 1 << 30;
+const LIST_KEYS: usize = 1000;
+const IN_FLIGHT: usize = 32;
+
+const WORKLOADS: &[(&str, usize)] = &[
+    ("put-1k", 20_000),
+    ("get-1k", 20_000),
+    ("head", 20_000),
+    ("list", 200),
+    ("put-1g", 1),
+    ("get-1g", 1),
+    ("get-10k-concurrent", 10_000),
+];
+const CLIENTS: &[&str] = &["raw", "ours"];
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("serve") => serve(),
+        Some("run") => run_one(&args[1], &args[2], &args[3]),
+        _ => orchestrate(),
+    }
+}
+
+/// CPU seconds and peak RSS (KiB) of this process so far.
+fn usage() -> (f64, u64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    let fields: Vec<&str> = stat[stat.rfind(')').expect("stat") + 2..]
+        .split(' ')
+        .collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let rss = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        .unwrap_or(0);
+    (ticks as f64 / 100.0, rss)
+}
+
+fn orchestrate() {
+    let exe = std::env::current_exe().expect("own path");
+    let mut responder = Command::new(&exe)
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("responder");
+    let mut line = String::new();
+    BufReader::new(responder.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let endpoint = format!("http://{}", line.trim());
+    println!("S3 clients against a loopback responder that stores nothing; one process per run");
+    println!(
+        "{:<20} {:<6} {:>14} {:>12} {:>9} {:>8} {:>12}",
+        "workload", "client", "CPU/op", "ops/s", "vs raw", "errors", "peak RSS"
+    );
+    for (workload, _) in WORKLOADS {
+        let mut raw_cpu = None;
+        for client in CLIENTS {
+            let out = Command::new(&exe)
+                .args(["run", client, workload, &endpoint])
+                .output()
+                .expect("bench run");
+            let text = String::from_utf8_lossy(&out.stdout);
+            let Some(result) = text.lines().last().filter(|_| out.status.success()) else {
+                println!(
+                    "{workload:<20} {client:<6} failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                continue;
+            };
+            let f: Vec<f64> = result
+                .split_whitespace()
+                .map(|v| v.parse().unwrap_or(f64::NAN))
+                .collect();
+            let (cpu, wall, ops, errors, rss) = (f[0], f[1], f[2], f[3], f[4]);
+            let per_op = cpu / ops;
+            let ratio = match raw_cpu {
+                None => {
+                    raw_cpu = Some(per_op);
+                    1.0
+                }
+                Some(raw) => per_op / raw,
+            };
+            println!(
+                "{workload:<20} {client:<6} {:>11.2} µs {:>12.0} {:>8.2}× {:>8} {:>8.1} MiB",
+                per_op * 1e6,
+                ops / wall,
+                ratio,
+                errors,
+                rss / 1024.0
+            );
+        }
+    }
+    let _ = responder.kill();
+    let _ = responder.wait();
+}
+
+/// One client, one workload; prints `cpu_seconds wall_seconds ops errors peak_rss_kib`.
+fn run_one(client: &str, workload: &str, endpoint: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let ops = WORKLOADS
+        .iter()
+        .find(|(w, _)| *w == workload)
+        .expect("known workload")
+        .1;
+    let (cpu0, _) = usage();
+    let start = Instant::now();
+    let errors = runtime.block_on(async {
+        match client {
+            "raw" => raw::run(workload, endpoint, ops).await,
+            "ours" => ours::run(workload, endpoint, ops).await,
+            other => panic!("unknown client {other}"),
+        }
+    });
+    let wall = start.elapsed().as_secs_f64();
+    let (cpu1, rss) = usage();
+    let ops = if workload == "list" {
+        ops * LIST_KEYS
+    } else {
+        ops
+    };
+    println!("{} {wall} {ops} {errors} {rss}", cpu1 - cpu0);
+}
+
+/// Runs `ops` operations, `IN_FLIGHT` at a time (all at once when `IN_FLIGHT` is 0); returns the errors.
+async fn drive<F, Fut>(ops: usize, in_flight: usize, op: F) -> usize
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let mut pending = FuturesUnordered::new();
+    let (mut started, mut errors) = (0, 0);
+    while started < ops || !pending.is_empty() {
+        while started < ops && (in_flight == 0 || pending.len() < in_flight) {
+            pending.push(op(started));
+            started += 1;
+        }
+        if let Some(ok) = pending.next().await {
+            errors += usize::from(!ok);
+        }
+    }
+    errors
+}
+
+fn concurrency(workload: &str) -> usize {
+    if workload == "get-10k-concurrent" {
+        0
+    } else {
+        IN_FLIGHT
+    }
+}
+
+/// A 1 GiB body as a stream of 1 MiB chunks, without holding it.
+fn big_chunks() -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send {
+    let chunk = Bytes::from(vec![7u8; 1 << 20]);
+    futures_util::stream::iter((0..BIG >> 20).map(move |_| Ok(chunk.clone())))
+}
+
+mod raw {
+    use super::*;
+
+    type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, std::io::Error>;
+
+    pub(super) async fn run(workload: &str, endpoint: &str, ops: usize) -> usize {
+        let client = Arc::new(
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http::<Body>(),
+        );
+        let small = Bytes::from(vec![1u8; SMALL]);
+        let send = |method: http::Method, path: String, body: Body| {
+            let client = client.clone();
+            let uri = format!("{endpoint}{path}");
+            async move {
+                let request = http::Request::builder()
+                    .method(method)
+                    .uri(uri)
+                    .body(body)
+                    .unwrap();
+                match client.request(request).await {
+                    Ok(response) => {
+                        let ok = response.status().is_success();
+                        let mut body = response.into_body();
+                        let mut keys = 0;
+                        while let Some(frame) = body.frame().await {
+                            match frame {
+                                // The least a listing client does: find each key.
+                                Ok(frame) => {
+                                    keys += frame.data_ref().map_or(0, |d| {
+                                        d.windows(5).filter(|w| w == b"<Key>").count()
+                                    })
+                                }
+                                Err(_) => return false,
+                            }
+                        }
+                        ok && (keys == 0 || keys == LIST_KEYS)
+                    }
+                    Err(_) => false,
+                }
+            }
+        };
+        let empty = || Empty::new().map_err(|never| match never {}).boxed_unsync();
+        match workload {
+            "put-1k" => {
+                drive(ops, IN_FLIGHT, |i| {
+                    send(
+                        http::Method::PUT,
+                        format!("/bench/k{i}"),
+                        Full::new(small.clone())
+                            .map_err(|never| match never {})
+                            .boxed_unsync(),
+                    )
+                })
+                .await
+            }
+            "get-1k" | "get-10k-concurrent" => {
+                drive(ops, concurrency(workload), |i| {
+                    send(http::Method::GET, format!("/bench/k{i}"), empty())
+                })
+                .await
+            }
+            "head" => {
+                drive(ops, IN_FLIGHT, |i| {
+                    send(http::Method::HEAD, format!("/bench/k{i}"), empty())
+                })
+                .await
+            }
+            "list" => {
+                drive(ops, IN_FLIGHT, |_| {
+                    send(http::Method::GET, "/bench?list-type=2".into(), empty())
+                })
+                .await
+            }
+            "put-1g" => {
+                let body = StreamBody::new(big_chunks().map(|c| c.map(Frame::data))).boxed_unsync();
+                let client = client.clone();
+                let request = http::Request::put(format!("{endpoint}/bench/big"))
+                    .header("content-length", BIG)
+                    .body(body)
+                    .unwrap();
+                usize::from(
+                    !client
+                        .request(request)
+                        .await
+                        .is_ok_and(|r| r.status().is_success()),
+                )
+            }
+            "get-1g" => usize::from(!send(http::Method::GET, "/bench/big".into(), empty()).await),
+            other => panic!("unknown workload {other}"),
+        }
+    }
+}
+
+mod ours {
+    use super::*;
+
+    pub(super) async fn run(workload: &str, endpoint: &str, ops: usize) -> usize {
+        // Default settings, as a user gets them (the concurrency limit included).
+        let client = HttpClient::builder()
+            .proxies(ProxyConfig::none())
+            .build()
+            .unwrap();
+        let s3 = Arc::new(
+            S3Builder::new()
+                .endpoint(endpoint)
+                .credentials(Credentials::new("AKIABENCH", "bench-secret"))
+                .http_client(client)
+                .build()
+                .unwrap(),
+        );
+        let small = Bytes::from(vec![1u8; SMALL]);
+        match workload {
+            "put-1k" => {
+                drive(ops, IN_FLIGHT, |i| {
+                    let (s3, small) = (s3.clone(), small.clone());
+                    async move { s3.put_bytes("bench", &format!("k{i}"), small).await.is_ok() }
+                })
+                .await
+            }
+            "get-1k" | "get-10k-concurrent" => {
+                drive(ops, concurrency(workload), |i| {
+                    let s3 = s3.clone();
+                    async move { s3.get_bytes("bench", &format!("k{i}")).await.is_ok() }
+                })
+                .await
+            }
+            "head" => {
+                drive(ops, IN_FLIGHT, |i| {
+                    let s3 = s3.clone();
+                    async move { s3.head_object("bench", &format!("k{i}")).await.is_ok() }
+                })
+                .await
+            }
+            "list" => {
+                drive(ops, IN_FLIGHT, |_| {
+                    let s3 = s3.clone();
+                    async move {
+                        let listed = s3.list_objects("bench", &ListOptions::new()).count().await;
+                        listed == LIST_KEYS
+                    }
+                })
+                .await
+            }
+            "put-1g" => {
+                let payload = Payload::from_stream(big_chunks(), Some(BIG));
+                usize::from(
+                    s3.put_object("bench", "big", payload, &PutOptions::new())
+                        .await
+                        .is_err(),
+                )
+            }
+            "get-1g" => {
+                let result = s3.get_object("bench", "big", &Default::default()).await;
+                let Ok(result) = result else { return 1 };
+                let mut body = result.body;
+                let mut received = 0u64;
+                while let Some(chunk) = body.next().await {
+                    match chunk {
+                        Ok(chunk) => received += chunk.len() as u64,
+                        Err(_) => return 1,
+                    }
+                }
+                usize::from(received != BIG)
+            }
+            other => panic!("unknown workload {other}"),
+        }
+    }
+}
+
+/// A keep-alive HTTP/1.1 responder that answers like S3 and stores nothing; prints its address.
+fn serve() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        println!("{}", listener.local_addr().unwrap());
+        std::io::stdout().flush().unwrap();
+        let listing = Arc::new(listing_xml());
+        let connections = Arc::new(AtomicUsize::new(0));
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let _ = stream.set_nodelay(true);
+            connections.fetch_add(1, Ordering::Relaxed);
+            let listing = listing.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                let mut filled = 0;
+                loop {
+                    let Some(end) = buf[..filled].windows(4).position(|w| w == b"\r\n\r\n") else {
+                        if filled == buf.len() {
+                            buf.resize(buf.len() * 2, 0);
+                        }
+                        match stream.read(&mut buf[filled..]).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => filled += n,
+                        }
+                        continue;
+                    };
+                    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+                    let mut lines = head.split("\r\n");
+                    let mut request_line = lines.next().unwrap_or_default().split(' ');
+                    let (method, target) = (
+                        request_line.next().unwrap_or_default().to_owned(),
+                        request_line.next().unwrap_or_default().to_owned(),
+                    );
+                    let length: u64 = lines
+                        .filter_map(|l| l.split_once(':'))
+                        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+                        .and_then(|(_, v)| v.trim().parse().ok())
+                        .unwrap_or(0);
+                    // Discard the request body.
+                    let mut rest = filled - (end + 4);
+                    buf.copy_within(end + 4..filled, 0);
+                    let mut to_skip = length;
+                    while to_skip > 0 {
+                        if rest == 0 {
+                            match stream.read(&mut buf).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => rest = n,
+                            }
+                        }
+                        let take = (rest as u64).min(to_skip) as usize;
+                        buf.copy_within(take..rest, 0);
+                        rest -= take;
+                        to_skip -= take as u64;
+                    }
+                    filled = rest;
+                    if respond(&mut stream, &method, &target, &listing)
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+}
+
+async fn respond(
+    stream: &mut tokio::net::TcpStream,
+    method: &str,
+    target: &str,
+    listing: &str,
+) -> std::io::Result<()> {
+    let big = target.contains("/big");
+    let common = "etag: \"0123456789abcdef0123456789abcdef\"\r\nlast-modified: Wed, 25 Nov 2026 20:00:00 GMT\r\ncontent-type: application/octet-stream\r\n";
+    match method {
+        "PUT" if target.contains("partNumber=") => {
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\netag: \"part\"\r\ncontent-length: 0\r\n\r\n")
+                .await
+        }
+        "PUT" => {
+            stream
+                .write_all(
+                    format!("HTTP/1.1 200 OK\r\n{common}content-length: 0\r\n\r\n").as_bytes(),
+                )
+                .await
+        }
+        "POST" if target.contains("uploads") => {
+            let body = "<InitiateMultipartUploadResult><UploadId>bench-upload</UploadId></InitiateMultipartUploadResult>";
+            stream
+                .write_all(
+                    format!(
+                        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .as_bytes(),
+                )
+                .await
+        }
+        "POST" => {
+            let body = "<CompleteMultipartUploadResult><ETag>\"done-1\"</ETag></CompleteMultipartUploadResult>";
+            stream
+                .write_all(
+                    format!(
+                        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .as_bytes(),
+                )
+                .await
+        }
+        "HEAD" => {
+            let len = if big { BIG } else { SMALL as u64 };
+            stream
+                .write_all(
+                    format!("HTTP/1.1 200 OK\r\n{common}content-length: {len}\r\n\r\n").as_bytes(),
+                )
+                .await
+        }
+        "GET" if target.contains("list-type=2") => {
+            stream.write_all(format!("HTTP/1.1 200 OK\r\ncontent-type: application/xml\r\ncontent-length: {}\r\n\r\n", listing.len()).as_bytes()).await?;
+            stream.write_all(listing.as_bytes()).await
+        }
+        "GET" if big => {
+            stream
+                .write_all(
+                    format!("HTTP/1.1 200 OK\r\n{common}content-length: {BIG}\r\n\r\n").as_bytes(),
+                )
+                .await?;
+            let chunk = vec![7u8; 1 << 20];
+            for _ in 0..BIG >> 20 {
+                stream.write_all(&chunk).await?;
+            }
+            Ok(())
+        }
+        "GET" => {
+            let mut response =
+                format!("HTTP/1.1 200 OK\r\n{common}content-length: {SMALL}\r\n\r\n").into_bytes();
+            response.extend(std::iter::repeat_n(b'x', SMALL));
+            stream.write_all(&response).await
+        }
+        _ => {
+            stream
+                .write_all(b"HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n")
+                .await
+        }
+    }
+}
+
+fn listing_xml() -> String {
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>bench</Name><IsTruncated>false</IsTruncated>");
+    for i in 0..LIST_KEYS {
+        xml.push_str(&format!(
+            "<Contents><Key>photos/2026/{i:06}.jpg</Key><LastModified>2026-11-25T20:00:00.000Z</LastModified><ETag>\"0123456789abcdef0123456789abcdef\"</ETag><Size>{}</Size><StorageClass>STANDARD</StorageClass></Contents>",
+            1000 + i
+        ));
+    }
+    xml.push_str("</ListBucketResult>");
+    xml
+}
