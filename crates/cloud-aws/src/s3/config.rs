@@ -151,7 +151,7 @@ impl S3Builder {
     }
 
     /// Objects larger than `threshold` bytes, and streams of unknown length, are uploaded in parts with
-    /// `config` (default: above 16 MiB, 8 MiB parts, 6 at once: at most 56 MiB held per upload).
+    /// `config` (default: above 16 MiB, 8 MiB parts, 5 at once: at most 48 MiB held per upload).
     pub fn multipart(mut self, threshold: u64, config: MultipartConfig) -> Self {
         self.multipart_threshold = Some(threshold);
         self.multipart = Some(config);
@@ -180,9 +180,10 @@ impl S3Builder {
                 .shared_authorizer(signer.clone())
                 .errors(S3Errors),
         );
+        // 8 MiB parts, 5 at once: at most 48 MiB of payload in memory per upload.
         let multipart = self
             .multipart
-            .unwrap_or_else(|| MultipartConfig::new().part_size(8 << 20).concurrency(8));
+            .unwrap_or_else(|| MultipartConfig::new().part_size(8 << 20).concurrency(5));
         Ok(S3::from_inner(S3Inner {
             provider,
             http,
