@@ -200,31 +200,26 @@ mod raw {
             let client = client.clone();
             let uri = format!("{endpoint}{path}");
             async move {
-                let request = http::Request::builder()
-                    .method(method)
-                    .uri(uri)
-                    .body(body)
-                    .unwrap();
-                match client.request(request).await {
-                    Ok(response) => {
-                        let ok = response.status().is_success();
-                        let mut body = response.into_body();
-                        let mut keys = 0;
-                        while let Some(frame) = body.frame().await {
-                            match frame {
-                                // The least a listing client does: find each key.
-                                Ok(frame) => {
-                                    keys += frame.data_ref().map_or(0, |d| {
-                                        d.windows(5).filter(|w| w == b"<Key>").count()
-                                    })
-                                }
-                                Err(_) => return false,
-                            }
-                        }
-                        ok && (keys == 0 || keys == LIST_KEYS)
-                    }
-                    Err(_) => false,
+                let listing = uri.contains("list-type=2");
+                let request = http::Request::builder().method(method).uri(uri).body(body).unwrap();
+                let Ok(response) = client.request(request).await else {
+                    return false;
+                };
+                let ok = response.status().is_success();
+                let mut body = response.into_body();
+                if listing {
+                    // The least a listing client does: find each key.
+                    let Ok(whole) = body.collect().await.map(|b| b.to_bytes()) else {
+                        return false;
+                    };
+                    return ok && whole.windows(5).filter(|w| w == b"<Key>").count() == LIST_KEYS;
                 }
+                while let Some(frame) = body.frame().await {
+                    if frame.is_err() {
+                        return false;
+                    }
+                }
+                ok
             }
         };
         let empty = || Empty::new().map_err(|never| match never {}).boxed_unsync();
