@@ -132,13 +132,12 @@ impl StorageDriver for LocalStorage {
     }
 
     fn capabilities(&self) -> Capabilities {
-        let mut caps = Capabilities::default();
-        caps.list_delimiter = true;
-        caps.list_start_after = true;
-        caps.range_reads = true;
-        caps.conditional_reads = true;
-        caps.copy = true;
-        caps.user_metadata = true;
+        let mut caps = Capabilities::all();
+        // No URLs to sign, no parts (writes go straight to a temporary file), and a file cannot also be
+        // a folder.
+        caps.presign = false;
+        caps.multipart = false;
+        caps.key_is_also_prefix = false;
         caps
     }
 

@@ -245,15 +245,8 @@ impl StorageDriver for MemoryStorage {
     }
 
     fn capabilities(&self) -> Capabilities {
-        let mut caps = Capabilities::default();
-        caps.list_delimiter = true;
-        caps.list_start_after = true;
-        caps.range_reads = true;
-        caps.conditional_reads = true;
-        caps.copy = true;
-        caps.multipart = true;
-        caps.user_metadata = true;
-        caps.key_is_also_prefix = true;
+        let mut caps = Capabilities::all();
+        caps.presign = false;
         caps
     }
 

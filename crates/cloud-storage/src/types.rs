@@ -343,3 +343,20 @@ pub struct Capabilities {
     /// cannot do this.
     pub key_is_also_prefix: bool,
 }
+
+impl Capabilities {
+    /// Everything: providers start here and switch off what they lack.
+    pub fn all() -> Capabilities {
+        Capabilities {
+            list_delimiter: true,
+            list_start_after: true,
+            range_reads: true,
+            conditional_reads: true,
+            copy: true,
+            presign: true,
+            multipart: true,
+            user_metadata: true,
+            key_is_also_prefix: true,
+        }
+    }
+}

@@ -201,7 +201,11 @@ mod raw {
             let uri = format!("{endpoint}{path}");
             async move {
                 let listing = uri.contains("list-type=2");
-                let request = http::Request::builder().method(method).uri(uri).body(body).unwrap();
+                let request = http::Request::builder()
+                    .method(method)
+                    .uri(uri)
+                    .body(body)
+                    .unwrap();
                 let Ok(response) = client.request(request).await else {
                     return false;
                 };

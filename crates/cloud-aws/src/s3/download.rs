@@ -46,12 +46,7 @@ impl Download {
         req.headers_mut()
             .insert(http::header::IF_MATCH, header("If-Match", &etag)?);
         let resource = format!("{}/{}", self.bucket, self.key);
-        let response = self
-            .inner
-            .http
-            .send("GetObject", req)
-            .await
-            .map_err(|e| e.with_resource(&resource))?;
+        let response = self.inner.stream("GetObject", &resource, req).await?;
         // Not every server honours If-Match (s3s-fs does not): check the version and the offset too.
         let headers = response.headers();
         let same_version = headers

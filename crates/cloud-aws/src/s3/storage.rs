@@ -62,6 +62,19 @@ impl S3Inner {
             .map_err(|e| e.with_resource(resource))
     }
 
+    /// Sends a request and returns the response with its body still streaming (object reads).
+    pub(crate) async fn stream(
+        &self,
+        operation: &'static str,
+        resource: &str,
+        request: cloud_core::Request,
+    ) -> Result<Response> {
+        self.http
+            .send(operation, request)
+            .await
+            .map_err(|e| e.with_resource(resource))
+    }
+
     pub(crate) async fn call_xml(
         &self,
         operation: &'static str,
@@ -226,17 +239,7 @@ impl StorageDriver for S3 {
     }
 
     fn capabilities(&self) -> Capabilities {
-        let mut caps = Capabilities::default();
-        caps.list_delimiter = true;
-        caps.list_start_after = true;
-        caps.range_reads = true;
-        caps.conditional_reads = true;
-        caps.copy = true;
-        caps.presign = true;
-        caps.multipart = true;
-        caps.user_metadata = true;
-        caps.key_is_also_prefix = true;
-        caps
+        Capabilities::all()
     }
 
     fn list_containers(&self) -> BoxStream<'static, Result<Container>> {
@@ -399,12 +402,7 @@ impl StorageDriver for S3 {
                 );
             }
         }
-        let response = self
-            .inner
-            .http
-            .send("GetObject", req)
-            .await
-            .map_err(|e| e.with_resource(&resource))?;
+        let response = self.inner.stream("GetObject", &resource, req).await?;
         let (range, size) = if response.status() == StatusCode::PARTIAL_CONTENT {
             content_range(response.headers()).ok_or_else(|| {
                 Error::unexpected("S3 sent a partial body without a Content-Range")
