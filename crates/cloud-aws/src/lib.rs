@@ -22,6 +22,7 @@ mod auth;
 mod credentials;
 #[cfg(feature = "s3")]
 mod s3;
+mod signer;
 
 pub use credentials::Credentials;
 #[cfg(feature = "s3")]

@@ -174,7 +174,7 @@ impl S3Builder {
             None => HttpClient::new()?,
         };
         let provider = self.provider.unwrap_or("s3");
-        let signer = Arc::new(SigV4::s3(&credentials, &region));
+        let signer = Arc::new(SigV4::s3(&credentials, &region)?);
         let http = client.service(
             ServiceConfig::new(provider)
                 .shared_authorizer(signer.clone())
