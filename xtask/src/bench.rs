@@ -25,8 +25,8 @@ const BENCHES: &[Bench] = &[
     },
     Bench {
         name: "s3",
-        what: "S3 clients (raw hyper vs cloud-aws) on a loopback responder: 1 KiB PUT/GET/HEAD, LIST, 1 GiB, 10k concurrent",
-        runner: Runner::Binary("bench-s3"),
+        what: "S3: raw hyper, cloud-aws, object_store and Libcloud on one loopback responder (small requests, LIST, 1 GiB, 10k concurrent GETs)",
+        runner: Runner::Task(crate::peers::run_s3),
     },
     Bench {
         name: "storage-local",

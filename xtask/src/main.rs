@@ -9,6 +9,7 @@
 mod bench;
 mod cmd;
 mod demo;
+mod peers;
 mod servers;
 mod storage_local;
 mod test;

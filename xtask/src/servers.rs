@@ -78,6 +78,27 @@ fn python_tool(binary: &str, packages: &[&str]) -> Result<PathBuf, String> {
     }
 }
 
+/// The virtual environment's Python with `module` importable, installing `package` from PyPI if needed.
+pub(crate) fn python_with(module: &str, package: &str) -> Result<PathBuf, String> {
+    let venv = cache().join("venv");
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        run(Command::new("python3").arg("-m").arg("venv").arg(&venv))
+            .map_err(|e| format!("{e}: Python 3 with venv is needed for {package}"))?;
+    }
+    let importable = |python: &PathBuf| {
+        Command::new(python)
+            .args(["-c", &format!("import {module}")])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !importable(&python) {
+        run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", package]))?;
+    }
+    Ok(python)
+}
+
 /// moto, emulating AWS (S3, EC2) on a free loopback port.
 pub(crate) fn moto() -> Result<Server, String> {
     let binary = python_tool("moto_server", &["moto[server]"])?;

@@ -62,6 +62,74 @@ fn usage() -> (f64, u64) {
     (ticks as f64 / 100.0, rss)
 }
 
+/// A client: this binary (`raw`, `ours`) or a peer's command line from `BENCH_S3_PEERS`
+/// (`name=command args;…`), which gets the workload and endpoint appended.
+struct Client {
+    name: String,
+    command: Vec<String>,
+}
+
+/// One measured run: CPU seconds per operation, operations per second, errors, peak RSS in KiB.
+#[derive(Clone, Copy)]
+struct Measure {
+    cpu_per_op: f64,
+    ops_per_s: f64,
+    errors: f64,
+    rss_kib: f64,
+}
+
+fn clients(exe: &std::path::Path) -> Vec<Client> {
+    let mut clients: Vec<Client> = CLIENTS
+        .iter()
+        .map(|name| Client {
+            name: (*name).to_owned(),
+            command: vec![exe.display().to_string(), "run".into(), (*name).to_owned()],
+        })
+        .collect();
+    if let Ok(peers) = std::env::var("BENCH_S3_PEERS") {
+        for peer in peers.split(';').filter(|p| !p.is_empty()) {
+            if let Some((name, command)) = peer.split_once('=') {
+                let command = command.split(' ').map(str::to_owned).collect();
+                clients.push(Client {
+                    name: name.to_owned(),
+                    command,
+                });
+            }
+        }
+    }
+    clients
+}
+
+fn measure(client: &Client, workload: &str, endpoint: &str) -> Result<Option<Measure>, String> {
+    let out = Command::new(&client.command[0])
+        .args(&client.command[1..])
+        .args([workload, endpoint])
+        .output()
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().last().unwrap_or_default();
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .last()
+            .unwrap_or("failed")
+            .to_owned());
+    }
+    if line == "skip" {
+        return Ok(None);
+    }
+    let f: Vec<f64> = line
+        .split_whitespace()
+        .map(|v| v.parse().unwrap_or(f64::NAN))
+        .collect();
+    Ok(Some(Measure {
+        cpu_per_op: f[0] / f[2],
+        ops_per_s: f[2] / f[1],
+        errors: f[3],
+        rss_kib: f[4],
+    }))
+}
+
 fn orchestrate() {
     let exe = std::env::current_exe().expect("own path");
     let mut responder = Command::new(&exe)
@@ -74,51 +142,187 @@ fn orchestrate() {
         .read_line(&mut line)
         .unwrap();
     let endpoint = format!("http://{}", line.trim());
-    println!("S3 clients against a loopback responder that stores nothing; one process per run");
+    let clients = clients(&exe);
+    let mut results = std::collections::BTreeMap::new();
+    println!("S3 clients against a loopback responder that stores nothing; one process per run, best of 3 for 1 GiB");
     println!(
-        "{:<20} {:<6} {:>14} {:>12} {:>9} {:>8} {:>12}",
+        "{:<20} {:<13} {:>14} {:>12} {:>9} {:>8} {:>12}",
         "workload", "client", "CPU/op", "ops/s", "vs raw", "errors", "peak RSS"
     );
-    for (workload, _) in WORKLOADS {
-        let mut raw_cpu = None;
-        for client in CLIENTS {
-            let out = Command::new(&exe)
-                .args(["run", client, workload, &endpoint])
-                .output()
-                .expect("bench run");
-            let text = String::from_utf8_lossy(&out.stdout);
-            let Some(result) = text.lines().last().filter(|_| out.status.success()) else {
-                println!(
-                    "{workload:<20} {client:<6} failed: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-                continue;
-            };
-            let f: Vec<f64> = result
-                .split_whitespace()
-                .map(|v| v.parse().unwrap_or(f64::NAN))
-                .collect();
-            let (cpu, wall, ops, errors, rss) = (f[0], f[1], f[2], f[3], f[4]);
-            let per_op = cpu / ops;
-            let ratio = match raw_cpu {
-                None => {
-                    raw_cpu = Some(per_op);
-                    1.0
+    for (workload, ops) in WORKLOADS {
+        let repeats = if *ops == 1 { 3 } else { 1 };
+        for client in &clients {
+            let mut best: Option<Measure> = None;
+            for _ in 0..repeats {
+                match measure(client, workload, &endpoint) {
+                    Ok(Some(m)) if best.is_none_or(|b| m.cpu_per_op < b.cpu_per_op) => {
+                        best = Some(m)
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        println!("{workload:<20} {:<13} failed: {e}", client.name);
+                        break;
+                    }
                 }
-                Some(raw) => per_op / raw,
-            };
+            }
+            let Some(m) = best else { continue };
+            results.insert((workload.to_string(), client.name.clone()), m);
+            let raw = results
+                .get(&(workload.to_string(), "raw".to_owned()))
+                .map_or(m.cpu_per_op, |r| r.cpu_per_op);
             println!(
-                "{workload:<20} {client:<6} {:>11.2} µs {:>12.0} {:>8.2}× {:>8} {:>8.1} MiB",
-                per_op * 1e6,
-                ops / wall,
-                ratio,
-                errors,
-                rss / 1024.0
+                "{workload:<20} {:<13} {:>11.2} µs {:>12.0} {:>8.2}× {:>8} {:>8.1} MiB",
+                client.name,
+                m.cpu_per_op * 1e6,
+                m.ops_per_s,
+                m.cpu_per_op / raw,
+                m.errors,
+                m.rss_kib / 1024.0
             );
         }
     }
     let _ = responder.kill();
     let _ = responder.wait();
+    print_targets(&results);
+    end_to_end();
+}
+
+/// The same client end to end against s3s-fs (which verifies signatures and writes to disk), in this
+/// process: what a user sees from a real, if local, S3 server.
+fn end_to_end() {
+    use cloud_tests::servers::s3s::{S3sServer, ACCESS_KEY, SECRET_KEY};
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let server = S3sServer::start().await;
+        let client = HttpClient::builder()
+            .proxies(ProxyConfig::none())
+            .build()
+            .unwrap();
+        let s3 = Arc::new(
+            S3Builder::new()
+                .endpoint(server.endpoint())
+                .credentials(Credentials::new(ACCESS_KEY, SECRET_KEY))
+                .http_client(client)
+                .build()
+                .unwrap(),
+        );
+        s3.create_container("bench").await.unwrap();
+        println!("\nend to end on s3s-fs (in this process, SigV4 verified, objects on disk)");
+        let small = Bytes::from(vec![1u8; SMALL]);
+        let n = 2000;
+        let start = Instant::now();
+        let errors = drive(n, IN_FLIGHT, |i| {
+            let (s3, small) = (s3.clone(), small.clone());
+            async move {
+                s3.put_bytes("bench", &format!("small/{i}"), small)
+                    .await
+                    .is_ok()
+            }
+        })
+        .await;
+        println!(
+            "  1 KiB PUT: {:.0} objects/s, {errors} errors",
+            n as f64 / start.elapsed().as_secs_f64()
+        );
+        let start = Instant::now();
+        let errors = drive(n, IN_FLIGHT, |i| {
+            let s3 = s3.clone();
+            async move { s3.get_bytes("bench", &format!("small/{i}")).await.is_ok() }
+        })
+        .await;
+        println!(
+            "  1 KiB GET: {:.0} objects/s, {errors} errors",
+            n as f64 / start.elapsed().as_secs_f64()
+        );
+        let start = Instant::now();
+        let listed = s3
+            .list_objects("bench", &ListOptions::new().prefix("small/"))
+            .count()
+            .await;
+        println!(
+            "  LIST: {:.0} keys/s ({listed} keys)",
+            listed as f64 / start.elapsed().as_secs_f64()
+        );
+        let start = Instant::now();
+        let stored = s3
+            .put_object(
+                "bench",
+                "big",
+                Payload::from_stream(big_chunks(), Some(BIG)),
+                &PutOptions::new(),
+            )
+            .await;
+        println!(
+            "  1 GiB PUT: {:.0} MiB/s ({})",
+            1024.0 / start.elapsed().as_secs_f64(),
+            if stored.is_ok() { "ok" } else { "failed" }
+        );
+        let start = Instant::now();
+        let read = match s3.get_object("bench", "big", &Default::default()).await {
+            Ok(result) => {
+                result
+                    .body
+                    .fold(
+                        0u64,
+                        |n, c| async move { n + c.map_or(0, |c| c.len() as u64) },
+                    )
+                    .await
+            }
+            Err(_) => 0,
+        };
+        println!(
+            "  1 GiB GET: {:.0} MiB/s ({} bytes)",
+            1024.0 / start.elapsed().as_secs_f64(),
+            read
+        );
+    });
+}
+
+/// The targets of the S3 work, met or not, from the measurements.
+fn print_targets(results: &std::collections::BTreeMap<(String, String), Measure>) {
+    let get = |w: &str, c: &str| results.get(&(w.to_owned(), c.to_owned())).copied();
+    println!("\ntargets");
+    for w in ["put-1k", "get-1k", "head"] {
+        if let (Some(ours), Some(raw)) = (get(w, "ours"), get(w, "raw")) {
+            let ratio = ours.cpu_per_op / raw.cpu_per_op;
+            println!(
+                "  {w}: CPU/op {ratio:.2}× raw hyper (target ≤ 1.3×): {}",
+                if ratio <= 1.3 { "met" } else { "not met" }
+            );
+        }
+        if let (Some(ours), Some(peer)) = (get(w, "ours"), get(w, "object_store")) {
+            let ratio = ours.cpu_per_op / peer.cpu_per_op;
+            println!(
+                "  {w}: CPU/op {ratio:.2}× object_store (target ≤ 1×): {}",
+                if ratio <= 1.0 { "met" } else { "not met" }
+            );
+        }
+        if let (Some(ours), Some(peer)) = (get(w, "ours"), get(w, "libcloud")) {
+            let ratio = ours.ops_per_s / peer.ops_per_s;
+            println!(
+                "  {w}: throughput {ratio:.1}× Libcloud's (target ≥ 10×): {}",
+                if ratio >= 10.0 { "met" } else { "not met" }
+            );
+        }
+    }
+    for w in ["put-1g", "get-1g"] {
+        if let Some(ours) = get(w, "ours") {
+            let mib = ours.rss_kib / 1024.0;
+            println!(
+                "  {w}: peak RSS {mib:.1} MiB (target ≤ 64 MiB): {}",
+                if mib <= 64.0 { "met" } else { "not met" }
+            );
+        }
+    }
+    if let Some(ours) = get("get-10k-concurrent", "ours") {
+        let mib = ours.rss_kib / 1024.0;
+        let met = ours.errors == 0.0 && mib <= 200.0;
+        println!("  10,000 concurrent GETs: {} errors, peak RSS {mib:.1} MiB (target 0 and ≤ 200 MiB): {}", ours.errors, if met { "met" } else { "not met" });
+    }
 }
 
 /// One client, one workload; prints `cpu_seconds wall_seconds ops errors peak_rss_kib`.
@@ -447,7 +651,7 @@ async fn respond(
                 .await
         }
         "POST" if target.contains("uploads") => {
-            let body = "<InitiateMultipartUploadResult><UploadId>bench-upload</UploadId></InitiateMultipartUploadResult>";
+            let body = "<InitiateMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Bucket>bench</Bucket><Key>k</Key><UploadId>bench-upload</UploadId></InitiateMultipartUploadResult>";
             stream
                 .write_all(
                     format!(
@@ -459,7 +663,7 @@ async fn respond(
                 .await
         }
         "POST" => {
-            let body = "<CompleteMultipartUploadResult><ETag>\"done-1\"</ETag></CompleteMultipartUploadResult>";
+            let body = "<CompleteMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Bucket>bench</Bucket><Key>k</Key><ETag>\"done-1\"</ETag></CompleteMultipartUploadResult>";
             stream
                 .write_all(
                     format!(
@@ -478,7 +682,8 @@ async fn respond(
                 )
                 .await
         }
-        "GET" if target.contains("list-type=2") => {
+        // A GET of the bucket itself is a listing (ListObjectsV2, or V1 for older clients).
+        "GET" if matches!(target.split('?').next(), Some("/bench" | "/bench/")) => {
             stream.write_all(format!("HTTP/1.1 200 OK\r\ncontent-type: application/xml\r\ncontent-length: {}\r\n\r\n", listing.len()).as_bytes()).await?;
             stream.write_all(listing.as_bytes()).await
         }
