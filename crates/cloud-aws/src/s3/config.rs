@@ -186,6 +186,7 @@ impl S3Builder {
             .unwrap_or_else(|| MultipartConfig::new().part_size(8 << 20).concurrency(5));
         Ok(S3::from_inner(S3Inner {
             provider,
+            region,
             http,
             signer,
             addressing,

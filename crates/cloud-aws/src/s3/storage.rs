@@ -33,6 +33,7 @@ pub struct S3 {
 #[derive(Debug)]
 pub(crate) struct S3Inner {
     pub(crate) provider: &'static str,
+    pub(crate) region: String,
     pub(crate) http: HttpService,
     pub(crate) signer: Arc<SigV4>,
     pub(crate) addressing: Addressing,
@@ -284,10 +285,19 @@ impl StorageDriver for S3 {
             Err(err) if err.is_not_found() => {}
             Err(err) => return Err(err),
         }
+        // Outside us-east-1, AWS wants the region named in the request body.
+        let body = if self.inner.provider == "s3" && self.inner.region != "us-east-1" {
+            Body::from(format!(
+                "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>{}</LocationConstraint></CreateBucketConfiguration>",
+                self.inner.region
+            ))
+        } else {
+            Body::empty()
+        };
         let req = request(
             Method::PUT,
             &self.inner.addressing.url(container, "", ""),
-            Body::empty(),
+            body,
         )?;
         self.inner.call("CreateBucket", container, req).await?;
         Ok(Container::new(container))
