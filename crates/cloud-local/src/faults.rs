@@ -106,6 +106,7 @@ impl FaultState {
     }
 
     /// How many calls were made.
+    #[cfg(feature = "storage")]
     pub(crate) fn calls(&self) -> u64 {
         self.calls.load(Ordering::SeqCst)
     }

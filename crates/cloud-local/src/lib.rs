@@ -4,6 +4,8 @@
 //!   metadata is kept beside them; writes are atomic.
 //! - [`MemoryStorage`]: everything in memory, behaving like a cloud (paged listings, multipart uploads,
 //!   typed errors) with [`Faults`] to inject on request, for testing code that uses the `cloud` crates.
+//! - [`MemoryCompute`] (feature `compute`): a simulated compute cloud whose nodes change state as time
+//!   passes, with real OpenSSH key pairs, volumes and snapshots.
 //!
 //! ```
 //! use cloud_local::LocalStorage;
@@ -21,7 +23,7 @@
 
 #[cfg(feature = "storage")]
 mod conditions;
-#[cfg(feature = "storage")]
+#[cfg(any(feature = "storage", feature = "compute"))]
 mod faults;
 #[cfg(feature = "storage")]
 mod listing;
@@ -31,14 +33,18 @@ mod local_fs;
 mod local_storage;
 #[cfg(feature = "storage")]
 mod local_walk;
+#[cfg(feature = "compute")]
+mod memory_compute;
 #[cfg(feature = "storage")]
 mod memory_storage;
 #[cfg(feature = "storage")]
 mod names;
 
-#[cfg(feature = "storage")]
+#[cfg(any(feature = "storage", feature = "compute"))]
 pub use faults::Faults;
 #[cfg(feature = "storage")]
 pub use local_storage::LocalStorage;
+#[cfg(feature = "compute")]
+pub use memory_compute::{MemoryCompute, MemoryComputeBuilder, Timing};
 #[cfg(feature = "storage")]
 pub use memory_storage::{MemoryStorage, MemoryStorageBuilder};
