@@ -12,6 +12,7 @@
 //! is a plain local file or folder. A user error prints one line and exits with status 1.
 
 mod cat;
+mod compute;
 mod containers;
 mod cp;
 mod location;
@@ -105,6 +106,14 @@ enum Command {
         /// `scheme://container` or `scheme://container/key`.
         url: String,
     },
+    /// Nodes, sizes, images, locations, key pairs, volumes and snapshots.
+    Compute {
+        /// The provider (`memory`: a simulated cloud that lives as long as the command).
+        #[arg(long, env = "CLOUD_COMPUTE_PROVIDER", default_value = "memory")]
+        provider: String,
+        #[command(subcommand)]
+        command: compute::ComputeCommand,
+    },
 }
 
 async fn run(cli: Cli) -> cloud::Result<()> {
@@ -145,6 +154,7 @@ async fn run(cli: Cli) -> cloud::Result<()> {
             .await
         }
         Command::Stat { url } => stat::run(&Location::remote(&url, &options)?, output).await,
+        Command::Compute { provider, command } => compute::run(&provider, command, output).await,
     }
 }
 

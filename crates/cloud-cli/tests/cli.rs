@@ -258,3 +258,58 @@ async fn s3_urls_work_in_every_command() {
         "{stderr}"
     );
 }
+
+#[test]
+fn compute_commands_create_wait_and_list_on_the_memory_cloud() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path();
+    let out = ok(
+        root,
+        &[
+            "--json",
+            "compute",
+            "--provider",
+            "memory",
+            "create-node",
+            "web",
+            "--image",
+            "ubuntu-24.04",
+            "--size",
+            "small",
+            "--count",
+            "3",
+            "--wait",
+        ],
+    );
+    let nodes: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(nodes.len(), 3);
+    assert!(nodes.iter().all(|n| n["state"] == "running"), "{out}");
+    assert_eq!(nodes[2]["name"], "web-3");
+    let sizes = ok(root, &["compute", "list-sizes"]);
+    assert!(
+        sizes.lines().next().unwrap().starts_with("ID") && sizes.contains("medium"),
+        "{sizes}"
+    );
+    let key = ok(root, &["compute", "create-key-pair", "deploy"]);
+    assert!(key.contains("BEGIN OPENSSH PRIVATE KEY"), "{key}");
+    assert!(user_error(
+        root,
+        &[
+            "compute",
+            "create-node",
+            "x",
+            "--image",
+            "missing",
+            "--size",
+            "small"
+        ]
+    )
+    .contains("not found"));
+    assert!(
+        user_error(root, &["compute", "--provider", "nimbus", "list-nodes"])
+            .contains("no compute provider")
+    );
+}
