@@ -1,9 +1,12 @@
 //! Signing with AWS Signature Version 4 (through the `aws-sigv4` crate), on every attempt.
 
 use std::fmt;
+// Some of these serve only S3 (presigning, its settings) or the tests.
+#[cfg_attr(not(feature = "s3"), allow(unused_imports))]
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
+#[cfg_attr(not(feature = "s3"), allow(unused_imports))]
 use aws_sigv4::http_request::{
     sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest,
     SignatureLocation, SigningSettings, UriPathNormalizationMode,
@@ -16,6 +19,7 @@ use crate::credentials::Credentials;
 use crate::signer::HeaderSigner;
 
 /// Signs requests for one AWS service in one region.
+#[cfg_attr(not(feature = "s3"), allow(dead_code))]
 pub(crate) struct SigV4 {
     /// Signs every request (fast, cached signing key).
     headers: HeaderSigner,
@@ -31,12 +35,26 @@ impl SigV4 {
     /// A signer for S3: paths are encoded once and not normalised, and the payload is declared
     /// `UNSIGNED-PAYLOAD` (integrity comes from a CRC-32C checksum header instead of hashing every body
     /// with SHA-256).
+    #[cfg(any(feature = "s3", test))]
     pub(crate) fn s3(credentials: &Credentials, region: &str) -> Result<SigV4> {
         let mut settings = SigningSettings::default();
         settings.percent_encoding_mode = PercentEncodingMode::Single;
         settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
         settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
         SigV4::new(credentials, region, "s3", settings)
+    }
+
+    /// A signer for a Query API service (EC2): the body's SHA-256 is signed, and no payload header is
+    /// sent.
+    #[cfg(any(feature = "ec2", test))]
+    pub(crate) fn query_service(
+        credentials: &Credentials,
+        region: &str,
+        service: &'static str,
+    ) -> Result<SigV4> {
+        let mut settings = SigningSettings::default();
+        settings.payload_checksum_kind = PayloadChecksumKind::NoHeader;
+        SigV4::new(credentials, region, service, settings)
     }
 
     fn new(
@@ -81,13 +99,15 @@ impl SigV4 {
                     Error::invalid_input("a header value is not visible ASCII and cannot be signed")
                 })?;
             let uri = request.uri().to_string();
-            let signable = SignableRequest::new(
-                request.method().as_str(),
-                uri,
-                headers.into_iter(),
-                SignableBody::UnsignedPayload,
-            )
-            .map_err(signing_error)?;
+            let body_bytes: Vec<u8> = request.body().as_chunks().unwrap_or_default().concat();
+            let body = if self.service == "s3" {
+                SignableBody::UnsignedPayload
+            } else {
+                SignableBody::Bytes(&body_bytes)
+            };
+            let signable =
+                SignableRequest::new(request.method().as_str(), uri, headers.into_iter(), body)
+                    .map_err(signing_error)?;
             let params = self.params(now, self.settings.clone())?;
             sign(signable, &params)
                 .map_err(signing_error)?
@@ -98,6 +118,7 @@ impl SigV4 {
         Ok(())
     }
 
+    #[cfg(feature = "s3")]
     /// A URL for `method` on `uri` that works without credentials for `expires_in`.
     pub(crate) fn presign(
         &self,

@@ -1,4 +1,5 @@
-//! Amazon Web Services for the `cloud` crates: S3 and every S3-compatible service (feature `s3`).
+//! Amazon Web Services for the `cloud` crates: S3 and every S3-compatible service (feature `s3`), and EC2
+//! compute (feature `ec2`).
 //!
 //! ```
 //! use cloud_aws::{Credentials, S3Builder};
@@ -20,10 +21,14 @@
 
 mod auth;
 mod credentials;
+#[cfg(feature = "ec2")]
+mod ec2;
 #[cfg(feature = "s3")]
 mod s3;
 mod signer;
 
 pub use credentials::Credentials;
+#[cfg(feature = "ec2")]
+pub use ec2::{Ec2, Ec2Builder};
 #[cfg(feature = "s3")]
 pub use s3::{S3Builder, S3};

@@ -39,6 +39,8 @@ pub(crate) struct HeaderSigner {
     session_token: Option<HeaderValue>,
     region: String,
     service: &'static str,
+    /// S3 takes `UNSIGNED-PAYLOAD` (declared in a header); other services sign the body's SHA-256.
+    unsigned_payload: bool,
     /// The signing key of the last day signed for: it changes once a day.
     key: RwLock<Option<(String, [u8; 32])>>,
 }
@@ -78,6 +80,7 @@ impl HeaderSigner {
             session_token,
             region: region.to_owned(),
             service,
+            unsigned_payload: service == "s3",
             key: RwLock::new(None),
         })
     }
@@ -106,15 +109,27 @@ impl HeaderSigner {
     pub(crate) fn sign(&self, request: &mut Request, now: SystemTime) -> Result<()> {
         let datetime = amz_date(now);
         let date = &datetime[..8];
+        let payload_hash = if self.unsigned_payload {
+            UNSIGNED_PAYLOAD.to_owned()
+        } else {
+            let chunks = request.body().as_chunks().ok_or_else(|| {
+                Error::invalid_input("a streamed body cannot be signed for this service")
+            })?;
+            let mut hasher = Sha256::new();
+            chunks.iter().for_each(|chunk| hasher.update(chunk));
+            hex::encode(hasher.finalize())
+        };
         let headers = request.headers_mut();
         headers.insert(
             "x-amz-date",
             HeaderValue::from_str(&datetime).expect("digits and letters"),
         );
-        headers.insert(
-            "x-amz-content-sha256",
-            HeaderValue::from_static(UNSIGNED_PAYLOAD),
-        );
+        if self.unsigned_payload {
+            headers.insert(
+                "x-amz-content-sha256",
+                HeaderValue::from_static(UNSIGNED_PAYLOAD),
+            );
+        }
         if let Some(token) = &self.session_token {
             headers.insert("x-amz-security-token", token.clone());
         }
@@ -159,7 +174,7 @@ impl HeaderSigner {
             }
             signed_headers.push_str(name);
         }
-        let _ = write!(canonical, "\n{signed_headers}\n{UNSIGNED_PAYLOAD}");
+        let _ = write!(canonical, "\n{signed_headers}\n{payload_hash}");
 
         let scope = format!("{date}/{}/{}/aws4_request", self.region, self.service);
         let string_to_sign = format!(
@@ -298,6 +313,37 @@ mod tests {
             !err.to_string().contains("line"),
             "the token is not echoed: {err}"
         );
+    }
+
+    /// For Query API services the body's hash is signed, as `aws-sigv4` does it.
+    #[test]
+    fn signs_query_api_bodies_exactly_as_aws_sigv4_does() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_640_000);
+        let credentials =
+            Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+        let ours = HeaderSigner::new(&credentials, "eu-west-1", "ec2").unwrap();
+        let reference = SigV4::query_service(&credentials, "eu-west-1", "ec2").unwrap();
+        for body in [
+            "",
+            "Action=DescribeInstances&Version=2016-11-15",
+            "Action=RunInstances&ImageId=ami-1&MinCount=1&MaxCount=1",
+        ] {
+            let build = || {
+                http::Request::builder()
+                    .method("POST")
+                    .uri("https://ec2.eu-west-1.amazonaws.com/")
+                    .header(
+                        "content-type",
+                        "application/x-www-form-urlencoded; charset=utf-8",
+                    )
+                    .body(Body::from(body.to_owned()))
+                    .unwrap()
+            };
+            let (mut mine, mut theirs) = (build(), build());
+            ours.sign(&mut mine, now).unwrap();
+            reference.sign_with_aws_sigv4(&mut theirs, now).unwrap();
+            assert_eq!(mine.headers(), theirs.headers(), "{body}");
+        }
     }
 
     #[test]

@@ -1,0 +1,107 @@
+//! Configuring an EC2 driver.
+
+use cloud_core::{HttpClient, Result, ServiceConfig};
+
+use super::compute::{Ec2, Ec2Inner};
+use super::error::Ec2Errors;
+use crate::auth::SigV4;
+use crate::credentials::{Credentials, Profile};
+
+/// Settings for an [`Ec2`] driver.
+///
+/// ```
+/// use cloud_aws::{Credentials, Ec2Builder};
+///
+/// # fn main() -> cloud_core::Result<()> {
+/// let ec2 = Ec2Builder::new()
+///     .region("eu-west-1")
+///     .credentials(Credentials::new("AKIDEXAMPLE", "secret"))
+///     .build()?;
+/// # let _ = ec2;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Default)]
+#[must_use]
+pub struct Ec2Builder {
+    credentials: Option<Credentials>,
+    region: Option<String>,
+    endpoint: Option<String>,
+    client: Option<HttpClient>,
+}
+
+impl Ec2Builder {
+    /// Nothing set: EC2 in `us-east-1`, credentials from the environment at [`build`](Ec2Builder::build).
+    pub fn new() -> Ec2Builder {
+        Ec2Builder::default()
+    }
+
+    /// Settings from the environment: `AWS_REGION` / `AWS_DEFAULT_REGION`, `AWS_ENDPOINT_URL_EC2` /
+    /// `AWS_ENDPOINT_URL`, and the `AWS_PROFILE` profile's region and `endpoint_url`.
+    pub fn from_env() -> Ec2Builder {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let profile = Profile::load(&var("AWS_PROFILE").unwrap_or_else(|| "default".to_owned()))
+            .unwrap_or_default();
+        Ec2Builder {
+            region: var("AWS_REGION")
+                .or_else(|| var("AWS_DEFAULT_REGION"))
+                .or_else(|| profile.get("region").map(str::to_owned)),
+            endpoint: var("AWS_ENDPOINT_URL_EC2")
+                .or_else(|| var("AWS_ENDPOINT_URL"))
+                .or_else(|| profile.get("endpoint_url").map(str::to_owned)),
+            ..Ec2Builder::default()
+        }
+    }
+
+    /// The credentials to sign with.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// The region (default `us-east-1`).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// The endpoint (`http://127.0.0.1:5000` for moto).
+    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// The HTTP client to share (default: a new one).
+    pub fn http_client(mut self, client: HttpClient) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// Builds the driver.
+    pub fn build(self) -> Result<Ec2> {
+        let credentials = match self.credentials {
+            Some(credentials) => credentials,
+            None => Credentials::from_env()?,
+        };
+        let region = self.region.unwrap_or_else(|| "us-east-1".to_owned());
+        let endpoint = self
+            .endpoint
+            .unwrap_or_else(|| format!("https://ec2.{region}.amazonaws.com/"));
+        let client = match self.client {
+            Some(client) => client,
+            None => HttpClient::new()?,
+        };
+        // The credential scope names the service: moto picks EC2 from it.
+        let signer = SigV4::query_service(&credentials, &region, "ec2")?;
+        let http = client.service(
+            ServiceConfig::new("ec2")
+                .authorizer(signer)
+                .errors(Ec2Errors),
+        );
+        Ok(Ec2::from_inner(Ec2Inner {
+            http,
+            endpoint,
+            region,
+        }))
+    }
+}

@@ -1,0 +1,85 @@
+//! EC2 error responses to [`Error`]s.
+
+use cloud_core::{default_error, Error, ErrorKind, ErrorParser};
+use http::{HeaderMap, StatusCode};
+
+/// Reads EC2's `<Response><Errors><Error><Code>…` bodies.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Ec2Errors;
+
+fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
+    let start = text.find(open)? + open.len();
+    let end = text[start..].find(close)? + start;
+    Some(&text[start..end])
+}
+
+/// The kind an EC2 error code means.
+pub(crate) fn kind_of(code: &str) -> Option<ErrorKind> {
+    Some(match code {
+        c if c.ends_with(".NotFound") => ErrorKind::NotFound,
+        c if c.ends_with(".Duplicate") || c.ends_with(".AlreadyExists") => ErrorKind::AlreadyExists,
+        "RequestLimitExceeded" | "Throttling" | "ThrottlingException" => ErrorKind::RateLimited,
+        "UnauthorizedOperation" | "OptInRequired" | "Blocked" => ErrorKind::PermissionDenied,
+        "AuthFailure" | "InvalidClientTokenId" | "SignatureDoesNotMatch" | "ExpiredToken" => {
+            ErrorKind::Unauthenticated
+        }
+        "IncorrectState"
+        | "IncorrectInstanceState"
+        | "VolumeInUse"
+        | "InvalidVolume.ZoneMismatch"
+        | "DependencyViolation" => ErrorKind::Conflict,
+        "InsufficientInstanceCapacity" | "ServiceUnavailable" | "InternalError" | "Unavailable" => {
+            ErrorKind::ServiceUnavailable
+        }
+        "UnsupportedOperation" | "Unsupported" => ErrorKind::Unsupported,
+        c if c.starts_with("Invalid") || c.starts_with("Missing") => ErrorKind::InvalidInput,
+        _ => return None,
+    })
+}
+
+impl ErrorParser for Ec2Errors {
+    fn parse_error(&self, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
+        let text = String::from_utf8_lossy(body);
+        let Some(code) = between(&text, "<Code>", "</Code>") else {
+            return default_error(status, headers, body);
+        };
+        let mut err = Error::from_status(status).with_code(code);
+        if let Some(kind) = kind_of(code) {
+            err = err.with_kind(kind);
+        }
+        if let Some(message) = between(&text, "<Message>", "</Message>") {
+            err = err.with_message(message);
+        }
+        if let Some(id) = between(&text, "<RequestID>", "</RequestID>")
+            .or_else(|| between(&text, "<RequestId>", "</RequestId>"))
+        {
+            err = err.with_request_id(id);
+        }
+        err
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_ec2_codes_to_kinds() {
+        for (code, kind) in [
+            ("InvalidInstanceID.NotFound", ErrorKind::NotFound),
+            ("InvalidAMIID.NotFound", ErrorKind::NotFound),
+            ("InvalidKeyPair.Duplicate", ErrorKind::AlreadyExists),
+            ("RequestLimitExceeded", ErrorKind::RateLimited),
+            ("UnauthorizedOperation", ErrorKind::PermissionDenied),
+            ("AuthFailure", ErrorKind::Unauthenticated),
+            ("VolumeInUse", ErrorKind::Conflict),
+            ("InvalidKeyPair.Format", ErrorKind::InvalidInput),
+        ] {
+            let body = format!("<Response><Errors><Error><Code>{code}</Code><Message>m</Message></Error></Errors><RequestID>R</RequestID></Response>");
+            let err =
+                Ec2Errors.parse_error(StatusCode::BAD_REQUEST, &HeaderMap::new(), body.as_bytes());
+            assert_eq!(err.kind(), kind, "{code}");
+            assert_eq!(err.request_id(), Some("R"));
+        }
+    }
+}
