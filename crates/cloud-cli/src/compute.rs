@@ -1,15 +1,14 @@
 //! `cloud compute --provider NAME …`: nodes, sizes, images, locations, key pairs, volumes and snapshots.
 //!
-//! The `memory` provider is a simulated cloud that lives as long as the command, useful to try the
-//! commands and their output (`create-node --count 5 --wait` shows nodes booting).
+//! Providers: `ec2` (configured by the usual `AWS_*` variables and profiles; `AWS_ENDPOINT_URL` for moto)
+//! and `memory`, a simulated cloud that lives as long as the command, useful to try the commands and
+//! their output (`create-node --count 5 --wait` shows nodes booting).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Subcommand;
-use cloud::compute::{
-    wait_until_running, ComputeDriver, CreateNode, CreateVolume, MemoryCompute, Node,
-};
+use cloud::compute::{wait_until_running, ComputeDriver, CreateNode, CreateVolume, Node};
 use cloud::core::PollOptions;
 use cloud::{Error, Result};
 use futures_util::TryStreamExt;
@@ -139,12 +138,11 @@ pub(crate) enum ComputeCommand {
 
 /// The driver for `provider`.
 pub(crate) fn driver(provider: &str) -> Result<Arc<dyn ComputeDriver>> {
-    match provider {
-        "memory" => Ok(Arc::new(MemoryCompute::new())),
-        other => Err(Error::unsupported(format!(
-            "no compute provider {other:?} in this build (known: memory)"
-        ))),
-    }
+    cloud::compute::from_name(provider).map_err(|e| {
+        e.with_message(format!(
+            "no compute provider {provider:?} in this build (known: memory, ec2)"
+        ))
+    })
 }
 
 fn node_json(node: &Node) -> serde_json::Value {

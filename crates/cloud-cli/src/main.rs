@@ -108,7 +108,7 @@ enum Command {
     },
     /// Nodes, sizes, images, locations, key pairs, volumes and snapshots.
     Compute {
-        /// The provider (`memory`: a simulated cloud that lives as long as the command).
+        /// The provider: `ec2`, or `memory` (a simulated cloud that lives as long as the command).
         #[arg(long, env = "CLOUD_COMPUTE_PROVIDER", default_value = "memory")]
         provider: String,
         #[command(subcommand)]

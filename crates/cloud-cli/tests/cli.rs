@@ -313,3 +313,62 @@ fn compute_commands_create_wait_and_list_on_the_memory_cloud() {
             .contains("no compute provider")
     );
 }
+
+/// `--provider ec2` against moto, which `cargo xtask test` starts.
+#[test]
+fn compute_commands_work_on_ec2() {
+    let endpoint = cloud_tests::servers::moto::endpoint();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_cloud"))
+            .env("AWS_ENDPOINT_URL", &endpoint)
+            .env("AWS_ACCESS_KEY_ID", cloud_tests::servers::moto::ACCESS_KEY)
+            .env(
+                "AWS_SECRET_ACCESS_KEY",
+                cloud_tests::servers::moto::SECRET_KEY,
+            )
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("AWS_PROFILE")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let images = run(&["--json", "compute", "--provider", "ec2", "list-images"]);
+    assert!(
+        images.status.success(),
+        "{}",
+        String::from_utf8_lossy(&images.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&images.stdout).into_owned();
+    let first: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    let image = first["id"].as_str().unwrap().to_owned();
+    let created = run(&[
+        "--json",
+        "compute",
+        "--provider",
+        "ec2",
+        "create-node",
+        "cli-node",
+        "--image",
+        &image,
+        "--size",
+        "t2.micro",
+        "--count",
+        "2",
+        "--wait",
+    ]);
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let nodes: Vec<serde_json::Value> = String::from_utf8_lossy(&created.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(nodes.len(), 2);
+    assert!(nodes.iter().all(|n| n["state"] == "running"));
+    let id = nodes[0]["id"].as_str().unwrap();
+    assert!(run(&["compute", "--provider", "ec2", "destroy-node", id])
+        .status
+        .success());
+}

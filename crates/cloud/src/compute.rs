@@ -14,7 +14,35 @@
 //! # }).unwrap();
 //! ```
 
-pub use cloud_compute::*;
+use std::sync::Arc;
 
+pub use cloud_compute::*;
+use cloud_core::{Error, Result};
+
+#[cfg(feature = "aws")]
+pub use cloud_aws::{Ec2, Ec2Builder};
 #[cfg(feature = "local")]
 pub use cloud_local::{MemoryCompute, MemoryComputeBuilder, Timing};
+
+/// The compute driver called `name`: `memory` (a new simulated cloud, with the `local` feature) or `ec2`
+/// (configured from the `AWS_*` environment and profiles, with the `aws` feature).
+///
+/// ```
+/// # #[cfg(feature = "local")]
+/// # {
+/// let cloud = cloud::compute::from_name("memory")?;
+/// assert_eq!(cloud.provider(), "memory");
+/// # }
+/// # Ok::<(), cloud::Error>(())
+/// ```
+pub fn from_name(name: &str) -> Result<Arc<dyn ComputeDriver>> {
+    match name {
+        #[cfg(feature = "local")]
+        "memory" => Ok(Arc::new(MemoryCompute::new())),
+        #[cfg(feature = "aws")]
+        "ec2" => Ok(Arc::new(Ec2Builder::from_env().build()?)),
+        other => Err(Error::unsupported(format!(
+            "no compute provider {other:?} in this build"
+        ))),
+    }
+}
