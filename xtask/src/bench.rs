@@ -7,7 +7,7 @@ enum Runner {
     /// A binary of the `cloud-tests` crate.
     Binary(&'static str),
     /// A function of this task runner (for benchmarks of whole commands).
-    Task(fn() -> Result<(), String>),
+    Task(fn(&[String]) -> Result<(), String>),
 }
 
 /// A benchmark: its name, what it measures, and how it runs.
@@ -32,6 +32,11 @@ const BENCHES: &[Bench] = &[
         name: "storage-local",
         what: "10,000 small files and 1 GiB up and down through local:// with the CLI, vs cp -r",
         runner: Runner::Task(crate::storage_local::run_bench),
+    },
+    Bench {
+        name: "compute",
+        what: "EC2 on moto: N nodes (default 1000) created, waited until running, destroyed; cloud-aws vs Libcloud",
+        runner: Runner::Task(crate::peers::run_compute),
     },
 ];
 
@@ -66,7 +71,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
                     ])
                     .args(&args[1..]),
             )?,
-            Runner::Task(task) => task()?,
+            Runner::Task(task) => task(&args[1..])?,
         }
     }
     Ok(())

@@ -1,11 +1,12 @@
-//! `cargo xtask bench s3` with its peers: object_store (built from `xtask/peers/object-store-s3`, outside
-//! the workspace) and Apache Libcloud (installed from PyPI into `.cache/venv`), run by the `bench-s3`
-//! binary beside this project's client against the same loopback responder.
+//! The benchmarks run against peers. `bench s3`: object_store (built from `xtask/peers/object-store-s3`,
+//! outside the workspace) and Apache Libcloud (installed from PyPI into `.cache/venv`), run by the
+//! `bench-s3` binary beside this project's client against the same loopback responder. `bench compute`:
+//! Libcloud's EC2 driver (`xtask/peers/libcloud_ec2.py`) beside cloud-aws's, run by `bench-compute` on moto.
 
 use crate::cmd::{cargo, run, workspace_root};
 use crate::servers::python_with;
 
-pub(crate) fn run_s3() -> Result<(), String> {
+pub(crate) fn run_s3(_args: &[String]) -> Result<(), String> {
     let root = workspace_root();
     let peers_target = root.join("target/peers");
     run(cargo()
@@ -30,4 +31,30 @@ pub(crate) fn run_s3() -> Result<(), String> {
             "bench-s3",
         ])
         .env("BENCH_S3_PEERS", peers))
+}
+
+/// `cargo xtask bench compute [N]`: this project's EC2 driver and Libcloud's, each against a fresh moto.
+pub(crate) fn run_compute(args: &[String]) -> Result<(), String> {
+    let root = workspace_root();
+    let python = python_with("libcloud", "apache-libcloud")?;
+    let moto = crate::servers::moto()?;
+    let peer = format!(
+        "{} {}",
+        python.display(),
+        root.join("xtask/peers/libcloud_ec2.py").display()
+    );
+    run(cargo()
+        .args([
+            "run",
+            "--release",
+            "--quiet",
+            "-p",
+            "cloud-tests",
+            "--bin",
+            "bench-compute",
+            "--",
+        ])
+        .args(args)
+        .env(moto.env.0, &moto.env.1)
+        .env("BENCH_LIBCLOUD_EC2", peer))
 }

@@ -66,7 +66,7 @@ fn ensure_time() -> Result<(), String> {
     run(Command::new("apt-get").args(["install", "-y", "time"]))
 }
 
-pub(crate) fn run_bench() -> Result<(), String> {
+pub(crate) fn run_bench(_args: &[String]) -> Result<(), String> {
     ensure_time()?;
     run(cargo().args(["build", "--release", "-p", "cloud-cli"]))?;
     let root = workspace_root();
