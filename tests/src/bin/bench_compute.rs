@@ -1,8 +1,10 @@
 //! `cargo xtask bench compute`: N nodes created, waited until running and destroyed on moto, by this
-//! project's EC2 driver and by Apache Libcloud's (8 threads, its docs' recipe), reported side by side:
-//! wall time, requests made by action, client CPU and peak RSS. moto is reset between contenders.
+//! project's EC2 driver and by Apache Libcloud's (8 threads, its docs' recipe; 100 nodes per create call,
+//! as ours), reported side by side: wall time, requests made by action, client CPU and peak RSS. moto is
+//! reset between contenders.
 //!
-//! Usage: `bench-compute N` with `CLOUD_TEST_MOTO` set (and `BENCH_LIBCLOUD_EC2` = the peer's command).
+//! Usage: `bench-compute N` with `CLOUD_TEST_MOTO` set, and `BENCH_LIBCLOUD_EC2` set to the peer's
+//! command line (words separated by spaces) to run Libcloud too.
 
 use std::collections::BTreeMap;
 use std::process::Command;
