@@ -5,3 +5,4 @@ pub mod conformance;
 pub mod redaction;
 pub mod server;
 pub mod servers;
+pub mod usage;

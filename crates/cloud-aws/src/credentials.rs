@@ -57,10 +57,12 @@ impl Credentials {
     /// Credentials from the environment, then from the shared profile files; an
     /// [`ErrorKind::Unauthenticated`] error naming every place looked in when none has them.
     pub fn from_env() -> Result<Credentials> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        if let (Some(id), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+        if let (Some(id), Some(secret)) = (
+            env_var("AWS_ACCESS_KEY_ID"),
+            env_var("AWS_SECRET_ACCESS_KEY"),
+        ) {
             let mut credentials = Credentials::new(id, secret);
-            credentials.session_token = var("AWS_SESSION_TOKEN").map(Secret::new);
+            credentials.session_token = env_var("AWS_SESSION_TOKEN").map(Secret::new);
             return Ok(credentials);
         }
         let profile = Profile::load(&profile_name())?;
@@ -96,10 +98,7 @@ impl fmt::Debug for Credentials {
 }
 
 fn profile_name() -> String {
-    std::env::var("AWS_PROFILE")
-        .ok()
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| "default".to_owned())
+    env_var("AWS_PROFILE").unwrap_or_else(|| "default".to_owned())
 }
 
 fn home() -> PathBuf {
@@ -158,6 +157,36 @@ impl Profile {
             .map(String::as_str)
             .filter(|v| !v.is_empty())
     }
+}
+
+/// Where a service's requests go, as the AWS SDKs read it from the environment.
+#[derive(Debug, Default)]
+pub(crate) struct ServiceEnv {
+    /// `AWS_REGION`, `AWS_DEFAULT_REGION`, or the profile's `region`.
+    pub(crate) region: Option<String>,
+    /// `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`, or the profile's `endpoint_url`.
+    pub(crate) endpoint: Option<String>,
+}
+
+impl ServiceEnv {
+    /// The settings for `service` (`S3`, `EC2`: the suffix of its `AWS_ENDPOINT_URL_…` variable), from
+    /// the environment and then the `AWS_PROFILE` profile (unreadable files count as empty).
+    pub(crate) fn load(service: &str) -> ServiceEnv {
+        let profile = Profile::load(&profile_name()).unwrap_or_default();
+        ServiceEnv {
+            region: env_var("AWS_REGION")
+                .or_else(|| env_var("AWS_DEFAULT_REGION"))
+                .or_else(|| profile.get("region").map(str::to_owned)),
+            endpoint: env_var(&format!("AWS_ENDPOINT_URL_{service}"))
+                .or_else(|| env_var("AWS_ENDPOINT_URL"))
+                .or_else(|| profile.get("endpoint_url").map(str::to_owned)),
+        }
+    }
+}
+
+/// An environment variable, if set and not empty.
+pub(crate) fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 /// The `key = value` lines of `[section]` in an INI-style AWS file.

@@ -6,6 +6,7 @@
 //! Usage: `bench-compute N` with `CLOUD_TEST_MOTO` set, and `BENCH_LIBCLOUD_EC2` set to the peer's
 //! command line (words separated by spaces) to run Libcloud too.
 
+use cloud_tests::usage::usage;
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
@@ -18,21 +19,6 @@ use futures_util::TryStreamExt;
 
 /// Nodes per RunInstances call.
 const BATCH: u32 = 100;
-
-fn usage() -> (f64, u64) {
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
-    let fields: Vec<&str> = stat[stat.rfind(')').expect("stat") + 2..]
-        .split(' ')
-        .collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    let rss = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-        .unwrap_or(0);
-    (ticks as f64 / 100.0, rss)
-}
 
 /// Empties moto (`POST /moto-api/reset`), so each contender starts from nothing.
 fn reset(endpoint: &str) {

@@ -4,6 +4,7 @@
 //! The responder runs in a child process, so the CPU measured here (getrusage of this process) is the
 //! client's alone. Each client sends the same number of requests with the same number in flight.
 
+use cloud_tests::usage::cpu_time;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -29,19 +30,6 @@ fn main() {
             compare(requests);
         }
     }
-}
-
-/// CPU time (user + system) this process has used, from `/proc/self/stat` (clock ticks of 10 ms; runs
-/// are long enough for that to be well under 1%).
-fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
-    // Fields after the command name, which is in parentheses and may contain spaces.
-    let fields: Vec<&str> = stat[stat.rfind(')').expect("stat format") + 2..]
-        .split(' ')
-        .collect();
-    let ticks: u64 =
-        fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
-    Duration::from_millis(ticks * 10)
 }
 
 struct Measured {

@@ -6,6 +6,7 @@
 //! S3, signed, verified). Workloads: 1 KiB PUT, GET and HEAD; LIST pages of 1,000 keys; 1 GiB PUT and
 //! GET; 10,000 concurrent GETs.
 
+use cloud_tests::usage::usage;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -44,22 +45,6 @@ fn main() {
         Some("run") => run_one(&args[1], &args[2], &args[3]),
         _ => orchestrate(),
     }
-}
-
-/// CPU seconds and peak RSS (KiB) of this process so far.
-fn usage() -> (f64, u64) {
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
-    let fields: Vec<&str> = stat[stat.rfind(')').expect("stat") + 2..]
-        .split(' ')
-        .collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    let rss = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-        .unwrap_or(0);
-    (ticks as f64 / 100.0, rss)
 }
 
 /// A client: this binary (`raw`, `ours`) or a peer's command line from `BENCH_S3_PEERS`

@@ -5,7 +5,7 @@ use cloud_core::{HttpClient, Result, ServiceConfig};
 use super::compute::{Ec2, Ec2Inner};
 use super::error::Ec2Errors;
 use crate::auth::SigV4;
-use crate::credentials::{Credentials, Profile};
+use crate::credentials::{Credentials, ServiceEnv};
 
 /// Settings for an [`Ec2`] driver.
 ///
@@ -39,16 +39,10 @@ impl Ec2Builder {
     /// Settings from the environment: `AWS_REGION` / `AWS_DEFAULT_REGION`, `AWS_ENDPOINT_URL_EC2` /
     /// `AWS_ENDPOINT_URL`, and the `AWS_PROFILE` profile's region and `endpoint_url`.
     pub fn from_env() -> Ec2Builder {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let profile = Profile::load(&var("AWS_PROFILE").unwrap_or_else(|| "default".to_owned()))
-            .unwrap_or_default();
+        let env = ServiceEnv::load("EC2");
         Ec2Builder {
-            region: var("AWS_REGION")
-                .or_else(|| var("AWS_DEFAULT_REGION"))
-                .or_else(|| profile.get("region").map(str::to_owned)),
-            endpoint: var("AWS_ENDPOINT_URL_EC2")
-                .or_else(|| var("AWS_ENDPOINT_URL"))
-                .or_else(|| profile.get("endpoint_url").map(str::to_owned)),
+            region: env.region,
+            endpoint: env.endpoint,
             ..Ec2Builder::default()
         }
     }

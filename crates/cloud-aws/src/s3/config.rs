@@ -9,7 +9,7 @@ use super::error::S3Errors;
 use super::requests::Addressing;
 use super::storage::{S3Inner, S3};
 use crate::auth::SigV4;
-use crate::credentials::{Credentials, Profile};
+use crate::credentials::{env_var, Credentials, ServiceEnv};
 
 /// Settings for an [`S3`] driver.
 ///
@@ -48,17 +48,11 @@ impl S3Builder {
     /// `AWS_ENDPOINT_URL`, `AWS_S3_FORCE_PATH_STYLE`, and the region and `endpoint_url` of the
     /// `AWS_PROFILE` profile; credentials as [`Credentials::from_env`] finds them.
     pub fn from_env() -> S3Builder {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let profile_name = var("AWS_PROFILE").unwrap_or_else(|| "default".to_owned());
-        let profile = Profile::load(&profile_name).unwrap_or_default();
+        let env = ServiceEnv::load("S3");
         S3Builder {
-            region: var("AWS_REGION")
-                .or_else(|| var("AWS_DEFAULT_REGION"))
-                .or_else(|| profile.get("region").map(str::to_owned)),
-            endpoint: var("AWS_ENDPOINT_URL_S3")
-                .or_else(|| var("AWS_ENDPOINT_URL"))
-                .or_else(|| profile.get("endpoint_url").map(str::to_owned)),
-            path_style: var("AWS_S3_FORCE_PATH_STYLE")
+            region: env.region,
+            endpoint: env.endpoint,
+            path_style: env_var("AWS_S3_FORCE_PATH_STYLE")
                 .map(|v| v.eq_ignore_ascii_case("true") || v == "1"),
             ..S3Builder::default()
         }
