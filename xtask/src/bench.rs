@@ -40,6 +40,22 @@ const BENCHES: &[Bench] = &[
     },
 ];
 
+/// `cargo run` of the `cloud-tests` binary `name`, built for release; arguments follow.
+pub(crate) fn binary(name: &str) -> std::process::Command {
+    let mut command = cargo();
+    command.args([
+        "run",
+        "--release",
+        "--quiet",
+        "-p",
+        "cloud-tests",
+        "--bin",
+        name,
+        "--",
+    ]);
+    command
+}
+
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let Some(name) = args.first() else {
         println!("benchmarks (run one with `cargo xtask bench NAME`, or all with `cargo xtask bench all`):");
@@ -58,19 +74,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     };
     for bench in selected {
         match bench.runner {
-            Runner::Binary(binary) => run_cmd(
-                cargo()
-                    .args([
-                        "run",
-                        "--release",
-                        "-p",
-                        "cloud-tests",
-                        "--bin",
-                        binary,
-                        "--",
-                    ])
-                    .args(&args[1..]),
-            )?,
+            Runner::Binary(name) => run_cmd(binary(name).args(&args[1..]))?,
             Runner::Task(task) => task(&args[1..])?,
         }
     }

@@ -20,17 +20,7 @@ pub(crate) fn run_s3(_args: &[String]) -> Result<(), String> {
         python.display(),
         root.join("xtask/peers/libcloud_s3.py").display()
     );
-    run(cargo()
-        .args([
-            "run",
-            "--release",
-            "--quiet",
-            "-p",
-            "cloud-tests",
-            "--bin",
-            "bench-s3",
-        ])
-        .env("BENCH_S3_PEERS", peers))
+    run(crate::bench::binary("bench-s3").env("BENCH_S3_PEERS", peers))
 }
 
 /// `cargo xtask bench compute [N]`: this project's EC2 driver and Libcloud's, each against a fresh moto.
@@ -43,17 +33,7 @@ pub(crate) fn run_compute(args: &[String]) -> Result<(), String> {
         python.display(),
         root.join("xtask/peers/libcloud_ec2.py").display()
     );
-    run(cargo()
-        .args([
-            "run",
-            "--release",
-            "--quiet",
-            "-p",
-            "cloud-tests",
-            "--bin",
-            "bench-compute",
-            "--",
-        ])
+    run(crate::bench::binary("bench-compute")
         .args(args)
         .env(moto.env.0, &moto.env.1)
         .env("BENCH_LIBCLOUD_EC2", peer))
