@@ -157,6 +157,31 @@ fn user_errors_print_one_line_and_exit_1() {
 }
 
 #[test]
+fn links_out_of_the_root_are_neither_read_nor_written_nor_removed() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("root");
+    let outside = work.path().join("etc");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("passwd"), "root:x:0:0").unwrap();
+    ok(&root, &["mb", "local://box"]);
+    std::os::unix::fs::symlink(&outside, root.join("box/link")).unwrap();
+    std::os::unix::fs::symlink(&outside, root.join("evil")).unwrap();
+    let err = user_error(&root, &["cat", "local://box/link/passwd"]);
+    assert!(err.contains("symbolic link"), "{err}");
+    let file = work.path().join("x");
+    std::fs::write(&file, "planted").unwrap();
+    user_error(&root, &["cp", file.to_str().unwrap(), "local://box/link/y"]);
+    assert!(!outside.join("y").exists());
+    assert!(user_error(&root, &["ls", "local://evil"]).contains("not found"));
+    assert!(!ok(&root, &["ls", "local://"]).contains("evil"));
+    ok(&root, &["rb", "--force", "local://box"]);
+    assert_eq!(
+        std::fs::read_to_string(outside.join("passwd")).unwrap(),
+        "root:x:0:0"
+    );
+}
+
+#[test]
 fn rb_force_removes_the_objects_then_the_container() {
     let work = tempfile::tempdir().unwrap();
     let root = work.path().join("root");

@@ -12,11 +12,13 @@ use std::fs;
 use std::hash::{Hash, Hasher as _};
 use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use cap_fs_ext::DirExt as _;
+use cap_std::fs::Dir;
 use cloud_core::{Error, ErrorKind, Result};
 use cloud_storage::{guess_content_type, Checksum, ObjectMeta, PutOptions};
 use serde::{Deserialize, Serialize};
@@ -33,14 +35,19 @@ const RECORDS_UNKNOWN: u8 = 0;
 const RECORDS_IN_XATTR: u8 = 1;
 const RECORDS_IN_FILES: u8 = 2;
 
+/// Where writes in progress go, beneath the root.
+const TMP_DIR: &str = ".cloud/tmp";
+
 /// The root folder and what every operation on it shares.
 #[derive(Debug)]
 pub(crate) struct Root {
     pub(crate) path: PathBuf,
+    /// The root, opened: every path is resolved beneath it.
+    dir: Dir,
     /// Serialise the rename of a file and of its record, per key, so concurrent writers of one key
     /// cannot pair one's data with the other's record.
     locks: Vec<Mutex<()>>,
-    tmp_ready: AtomicBool,
+    tmp: OnceLock<Arc<Dir>>,
     records: AtomicU8,
 }
 
@@ -93,14 +100,24 @@ fn nanos(time: SystemTime) -> u64 {
         .map_or(0, |d| d.as_nanos() as u64)
 }
 
-/// The metadata of the file `key`, with its record if the record still describes it.
-pub(crate) fn object_meta(key: &str, file: &fs::Metadata, record: Option<Record>) -> ObjectMeta {
-    let modified = file.modified().unwrap_or(UNIX_EPOCH);
-    let mut meta = ObjectMeta::new(key, file.len());
+/// The size and modification time of a file, as `cap-std` reports them.
+pub(crate) fn size_and_time(file: &cap_std::fs::Metadata) -> (u64, SystemTime) {
+    let modified = file.modified().map_or(UNIX_EPOCH, |t| t.into_std());
+    (file.len(), modified)
+}
+
+/// The metadata of the file `key` of `size` bytes last modified at `modified`, with its record if the
+/// record still describes it.
+pub(crate) fn object_meta(
+    key: &str,
+    (size, modified): (u64, SystemTime),
+    record: Option<Record>,
+) -> ObjectMeta {
+    let mut meta = ObjectMeta::new(key, size);
     meta.last_modified = Some(modified);
     // Size and modification time change with every write, and cost nothing to read in a listing.
-    meta.etag = Some(format!("\"{:x}-{:x}\"", nanos(modified), file.len()));
-    match record.filter(|r| r.size == file.len() && r.modified_ns == nanos(modified)) {
+    meta.etag = Some(format!("\"{:x}-{:x}\"", nanos(modified), size));
+    match record.filter(|r| r.size == size && r.modified_ns == nanos(modified)) {
         Some(record) => {
             meta.checksum = Some(Checksum::Crc32c(record.crc32c));
             meta.content_type = record.content_type;
@@ -117,24 +134,33 @@ pub(crate) fn object_meta(key: &str, file: &fs::Metadata, record: Option<Record>
     meta
 }
 
-/// A temporary file, removed when dropped unless [`forget`](TempFile::forget) is called.
-pub(crate) struct TempFile(Option<PathBuf>);
+/// A temporary file in `dir`, removed when dropped unless [`forget`](TempFile::forget) is called.
+pub(crate) struct TempFile {
+    dir: Arc<Dir>,
+    name: Option<String>,
+    /// Where it is, for messages.
+    shown: PathBuf,
+}
 
 impl TempFile {
     pub(crate) fn path(&self) -> &Path {
-        self.0.as_deref().unwrap_or(Path::new(""))
+        &self.shown
+    }
+
+    fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or("")
     }
 
     fn forget(mut self) {
-        self.0 = None;
+        self.name = None;
     }
 }
 
 impl Drop for TempFile {
     fn drop(&mut self) {
-        if let Some(path) = self.0.take() {
+        if let Some(name) = self.name.take() {
             // Also runs when a write future is dropped mid-way.
-            let _ = fs::remove_file(path);
+            let _ = self.dir.remove_file(name);
         }
     }
 }
@@ -154,8 +180,24 @@ pub(crate) fn no_container(container: &str) -> Error {
 }
 
 pub(crate) fn fs_error(err: io::Error, doing: &str, path: &Path) -> Error {
+    if is_escape(&err) {
+        return Error::new(
+            ErrorKind::PermissionDenied,
+            format!(
+                "refused {doing} {}: a symbolic link on the way leads outside its container",
+                path.display()
+            ),
+        );
+    }
     let message = format!("{doing} {}", path.display());
     Error::from(err).with_message(message)
+}
+
+/// Whether `cap-std` refused a path because it would leave the directory it is resolved beneath.
+fn is_escape(err: &io::Error) -> bool {
+    err.kind() == io::ErrorKind::PermissionDenied
+        && err.raw_os_error().is_none()
+        && err.to_string().contains("outside")
 }
 
 /// A folder where a file should go, or a file where a folder should: the key clashes with another.
@@ -178,34 +220,40 @@ fn placement_error(err: io::Error, key: &str, path: &Path) -> Error {
 }
 
 impl Root {
-    pub(crate) fn new(path: PathBuf) -> Root {
-        Root {
+    /// Opens the folder `path` (which must exist) as a root.
+    pub(crate) fn new(path: PathBuf) -> Result<Root> {
+        let dir = Dir::open_ambient_dir(&path, cap_std::ambient_authority())
+            .map_err(|e| fs_error(e, "opening the root", &path))?;
+        Ok(Root {
             path,
+            dir,
             locks: (0..LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
-            tmp_ready: AtomicBool::new(false),
+            tmp: OnceLock::new(),
             records: AtomicU8::new(RECORDS_UNKNOWN),
-        }
+        })
     }
 
-    pub(crate) fn container_dir(&self, container: &str) -> Result<PathBuf> {
-        names::check_container(container)?;
-        Ok(self.path.join(container))
+    /// The root, opened.
+    pub(crate) fn dir(&self) -> &Dir {
+        &self.dir
     }
 
-    pub(crate) fn object_path(&self, container: &str, key: &str) -> Result<PathBuf> {
-        let mut path = self.container_dir(container)?;
-        path.extend(names::key_segments(key)?);
-        Ok(path)
+    /// Where `rel` (beneath the root) is, for messages.
+    pub(crate) fn shown(&self, rel: impl AsRef<Path>) -> PathBuf {
+        self.path.join(rel)
     }
 
-    pub(crate) fn records_dir(&self, container: &str) -> PathBuf {
-        self.path.join(".cloud").join("meta").join(container)
+    /// The key's path beneath its container's folder.
+    pub(crate) fn key_path(key: &str) -> Result<PathBuf> {
+        Ok(names::key_segments(key)?.into_iter().collect())
     }
 
-    fn record_path(&self, container: &str, key: &str) -> PathBuf {
-        let mut path = self.records_dir(container);
-        path.push(format!("{key}.json"));
-        path
+    pub(crate) fn records_dir(container: &str) -> PathBuf {
+        Path::new(".cloud/meta").join(container)
+    }
+
+    fn record_path(container: &str, key: &str) -> PathBuf {
+        Root::records_dir(container).join(format!("{key}.json"))
     }
 
     fn lock_for(&self, container: &str, key: &str) -> std::sync::MutexGuard<'_, ()> {
@@ -215,13 +263,17 @@ impl Root {
         stripe.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(crate) fn require_container(&self, container: &str) -> Result<PathBuf> {
-        let dir = self.container_dir(container)?;
-        match fs::metadata(&dir) {
-            Ok(meta) if meta.is_dir() => Ok(dir),
-            Ok(_) => Err(no_container(container)),
-            Err(e) if is_missing(&e) => Err(no_container(container)),
-            Err(e) => Err(fs_error(e, "reading", &dir)),
+    /// Opens the container's folder. A container is a real folder in the root: a symbolic link is
+    /// none, wherever it points.
+    pub(crate) fn container(&self, container: &str) -> Result<Dir> {
+        names::check_container(container)?;
+        match self.dir.open_dir_nofollow(container) {
+            Ok(dir) => Ok(dir),
+            // A link (ELOOP) or a file: not a container.
+            Err(e) if is_missing(&e) || e.raw_os_error() == Some(40) => {
+                Err(no_container(container))
+            }
+            Err(e) => Err(fs_error(e, "opening", &self.shown(container))),
         }
     }
 
@@ -238,7 +290,9 @@ impl Root {
     fn read_record(&self, file: &fs::File, container: &str, key: &str) -> Option<Record> {
         let bytes = match file.get_xattr(RECORD_ATTR) {
             Ok(Some(bytes)) => bytes,
-            _ if self.records_in_files() => fs::read(self.record_path(container, key)).ok()?,
+            _ if self.records_in_files() => {
+                self.dir.read(Root::record_path(container, key)).ok()?
+            }
             _ => return None,
         };
         serde_json::from_slice(&bytes).ok()
@@ -247,28 +301,23 @@ impl Root {
     /// Opens the object's file and reads its metadata from the open file, so both describe the same
     /// version even if the object is replaced meanwhile.
     pub(crate) fn open(&self, container: &str, key: &str) -> Result<(fs::File, ObjectMeta)> {
-        let path = self.object_path(container, key)?;
-        let file = match fs::File::open(&path) {
-            Ok(file) => file,
-            Err(e) if is_missing(&e) => return Err(self.missing(container, key)),
-            Err(e) => return Err(fs_error(e, "opening", &path)),
+        let rel = Root::key_path(key)?;
+        let dir = self.container(container)?;
+        let shown = || self.shown(Path::new(container).join(&rel));
+        let file = match dir.open(&rel) {
+            Ok(file) => file.into_std(),
+            Err(e) if is_missing(&e) => return Err(missing(container, key)),
+            Err(e) => return Err(fs_error(e, "opening", &shown())),
         };
-        let stat = file.metadata().map_err(|e| fs_error(e, "reading", &path))?;
+        let stat = file
+            .metadata()
+            .map_err(|e| fs_error(e, "reading", &shown()))?;
         if !stat.is_file() {
-            return Err(self.missing(container, key));
+            return Err(missing(container, key));
         }
         let record = self.read_record(&file, container, key);
-        Ok((file, object_meta(key, &stat, record)))
-    }
-
-    fn missing(&self, container: &str, key: &str) -> Error {
-        match self.require_container(container) {
-            Ok(_) => Error::new(
-                ErrorKind::NotFound,
-                format!("object {key} does not exist in {container}"),
-            ),
-            Err(err) => err,
-        }
+        let modified = stat.modified().unwrap_or(UNIX_EPOCH);
+        Ok((file, object_meta(key, (stat.len(), modified), record)))
     }
 
     /// Reads `len` bytes from `start` (fewer if the file shrank meanwhile).
@@ -282,22 +331,38 @@ impl Root {
         Ok(buf.into())
     }
 
+    /// The folder of writes in progress, made on first use.
+    fn tmp_dir(&self) -> Result<Arc<Dir>> {
+        if let Some(dir) = self.tmp.get() {
+            return Ok(dir.clone());
+        }
+        let shown = self.shown(TMP_DIR);
+        self.dir
+            .create_dir_all(TMP_DIR)
+            .map_err(|e| fs_error(e, "creating", &shown))?;
+        let dir = self
+            .dir
+            .open_dir(TMP_DIR)
+            .map_err(|e| fs_error(e, "opening", &shown))?;
+        Ok(self.tmp.get_or_init(|| Arc::new(dir)).clone())
+    }
+
     /// A new temporary file in the root's own folder (on the same file system, so renames are atomic).
     pub(crate) fn temp_file(&self) -> Result<(TempFile, fs::File)> {
-        let dir = self.path.join(".cloud").join("tmp");
-        if !self.tmp_ready.load(Ordering::Relaxed) {
-            fs::create_dir_all(&dir).map_err(|e| fs_error(e, "creating", &dir))?;
-            self.tmp_ready.store(true, Ordering::Relaxed);
-        }
-        let temp = TempFile(Some(
-            dir.join(format!("{:016x}.partial", fastrand::u64(..))),
-        ));
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(temp.path())
-            .map_err(|e| fs_error(e, "creating", temp.path()))?;
-        Ok((temp, file))
+        let dir = self.tmp_dir()?;
+        let name = format!("{:016x}.partial", fastrand::u64(..));
+        let shown = self.shown(Path::new(TMP_DIR).join(&name));
+        let mut options = cap_std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        let file = dir
+            .open_with(&name, &options)
+            .map_err(|e| fs_error(e, "creating", &shown))?;
+        let temp = TempFile {
+            dir,
+            name: Some(name),
+            shown,
+        };
+        Ok((temp, file.into_std()))
     }
 
     /// Writes `data` whole as `key`: into a temporary file, then renamed into place.
@@ -325,29 +390,27 @@ impl Root {
         crc32c: u32,
         options: &PutOptions,
     ) -> Result<ObjectMeta> {
-        let target = self.object_path(container, key)?;
+        let rel = Root::key_path(key)?;
         // The record names the file's size and modification time; a rename changes neither.
         let stat = file
             .metadata()
             .map_err(|e| fs_error(e, "reading", temp.path()))?;
-        let record = Record::new(
-            stat.len(),
-            crc32c,
-            stat.modified().unwrap_or(UNIX_EPOCH),
-            options,
-        );
+        let modified = stat.modified().unwrap_or(UNIX_EPOCH);
+        let record = Record::new(stat.len(), crc32c, modified, options);
         let record_bytes = serde_json::to_vec(&record)
             .map_err(|e| Error::unexpected("encoding a record").with_source(e))?;
         let in_xattr =
             !self.records_in_files() && self.set_record_attr(&file, &record_bytes, temp.path())?;
         drop(file);
+        let dir = self.container(container)?;
         let _guard = (!in_xattr).then(|| self.lock_for(container, key));
-        self.rename_into_place(&temp, &target, container, key)?;
+        let shown = self.shown(Path::new(container).join(&rel));
+        rename_into_place(&temp, &dir, &rel, key, &shown)?;
         temp.forget();
         if !in_xattr {
             self.write_record_file(container, key, &record_bytes)?;
         }
-        Ok(object_meta(key, &stat, Some(record)))
+        Ok(object_meta(key, (stat.len(), modified), Some(record)))
     }
 
     /// Sets the record attribute; `false` (and records in files from now on) where the file system
@@ -369,74 +432,91 @@ impl Root {
         }
     }
 
-    /// Renames `temp` to `target`, making the folders on the way only when the first try shows they
-    /// are missing (they usually exist).
-    fn rename_into_place(
-        &self,
-        temp: &TempFile,
-        target: &Path,
-        container: &str,
-        key: &str,
-    ) -> Result<()> {
-        match fs::rename(temp.path(), target) {
-            Ok(()) => return Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(placement_error(e, key, target)),
-        }
-        // Never create the container itself: it must exist already.
-        self.require_container(container)?;
-        if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent).map_err(|e| placement_error(e, key, parent))?;
-        }
-        fs::rename(temp.path(), target).map_err(|e| placement_error(e, key, target))
-    }
-
     fn write_record_file(&self, container: &str, key: &str, record: &[u8]) -> Result<()> {
-        let record_path = self.record_path(container, key);
+        let record_path = Root::record_path(container, key);
+        let shown = self.shown(&record_path);
         if let Some(parent) = record_path.parent() {
-            fs::create_dir_all(parent).map_err(|e| fs_error(e, "creating", parent))?;
+            self.dir
+                .create_dir_all(parent)
+                .map_err(|e| fs_error(e, "creating", &self.shown(parent)))?;
         }
-        let temp = TempFile(Some(
-            record_path.with_extension(format!("{:016x}.partial", fastrand::u64(..))),
-        ));
-        fs::write(temp.path(), record).map_err(|e| fs_error(e, "writing", temp.path()))?;
-        fs::rename(temp.path(), &record_path).map_err(|e| fs_error(e, "writing", &record_path))?;
-        temp.forget();
+        let temp = record_path.with_extension(format!("{:016x}.partial", fastrand::u64(..)));
+        self.dir
+            .write(&temp, record)
+            .map_err(|e| fs_error(e, "writing", &shown))?;
+        if let Err(e) = self.dir.rename(&temp, &self.dir, &record_path) {
+            let _ = self.dir.remove_file(&temp);
+            return Err(fs_error(e, "writing", &shown));
+        }
         Ok(())
     }
 
     /// Deletes `key` and its record, then any folders left empty.
     pub(crate) fn delete(&self, container: &str, key: &str) -> Result<()> {
-        let target = self.object_path(container, key)?;
-        let dir = self.require_container(container)?;
+        let rel = Root::key_path(key)?;
+        let dir = self.container(container)?;
+        let shown = || self.shown(Path::new(container).join(&rel));
         let in_files = self.records_in_files();
         let _guard = in_files.then(|| self.lock_for(container, key));
-        match fs::symlink_metadata(&target) {
-            Ok(meta) if meta.is_file() => {
-                fs::remove_file(&target).map_err(|e| fs_error(e, "deleting", &target))?
-            }
-            // A folder (the key is only a prefix of others): there is no such object.
+        match dir.symlink_metadata(&rel) {
+            Ok(meta) if meta.is_file() => dir
+                .remove_file(&rel)
+                .map_err(|e| fs_error(e, "deleting", &shown()))?,
+            // A folder (the key is only a prefix of others) or a link: there is no such object.
             Ok(_) => return Ok(()),
             Err(e) if is_missing(&e) => {}
-            Err(e) => return Err(fs_error(e, "deleting", &target)),
+            Err(e) => return Err(fs_error(e, "deleting", &shown())),
         }
-        prune(target.parent(), &dir);
+        prune(&dir, rel.parent());
         if in_files {
-            let record_path = self.record_path(container, key);
-            let _ = fs::remove_file(&record_path);
-            prune(record_path.parent(), &self.records_dir(container));
+            let record_path = Root::record_path(container, key);
+            let _ = self.dir.remove_file(&record_path);
+            if let Ok(records) = self.dir.open_dir(Root::records_dir(container)) {
+                let below = record_path.strip_prefix(Root::records_dir(container)).ok();
+                prune(&records, below.and_then(Path::parent));
+            }
         }
         Ok(())
     }
 }
 
-/// Removes empty folders from `dir` up to (not including) `stop`.
-fn prune(dir: Option<&Path>, stop: &Path) {
-    let mut dir = dir.map(Path::to_path_buf);
-    while let Some(current) = dir {
-        if current == stop || !current.starts_with(stop) || fs::remove_dir(&current).is_err() {
+fn missing(container: &str, key: &str) -> Error {
+    Error::new(
+        ErrorKind::NotFound,
+        format!("object {key} does not exist in {container}"),
+    )
+}
+
+/// Renames `temp` to `rel` beneath `dir`, making the folders on the way only when the first try shows
+/// they are missing (they usually exist).
+fn rename_into_place(
+    temp: &TempFile,
+    dir: &Dir,
+    rel: &Path,
+    key: &str,
+    shown: &Path,
+) -> Result<()> {
+    match temp.dir.rename(temp.name(), dir, rel) {
+        Ok(()) => return Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(placement_error(e, key, shown)),
+    }
+    if let Some(parent) = rel.parent() {
+        dir.create_dir_all(parent)
+            .map_err(|e| placement_error(e, key, shown))?;
+    }
+    temp.dir
+        .rename(temp.name(), dir, rel)
+        .map_err(|e| placement_error(e, key, shown))
+}
+
+/// Removes empty folders beneath `dir`, from `rel` up to (not including) `dir` itself.
+fn prune(dir: &Dir, rel: Option<&Path>) {
+    let mut current = rel;
+    while let Some(folder) = current.filter(|p| !p.as_os_str().is_empty()) {
+        if dir.remove_dir(folder).is_err() {
             break;
         }
-        dir = current.parent().map(Path::to_path_buf);
+        current = folder.parent();
     }
 }

@@ -14,6 +14,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use cap_std::fs::Dir;
+
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use cloud_core::{paginate, Error, Page, Result};
@@ -46,7 +48,7 @@ impl LocalStorage {
         let root = root.into();
         std::fs::create_dir_all(&root).map_err(|e| fs_error(e, "creating the root", &root))?;
         Ok(LocalStorage {
-            root: Arc::new(Root::new(root)),
+            root: Arc::new(Root::new(root)?),
         })
     }
 
@@ -85,7 +87,7 @@ impl LocalStorage {
         let owned = container.to_owned();
         let (temp, file) = self
             .blocking(move |root| {
-                root.require_container(&owned)?;
+                root.container(&owned)?;
                 root.temp_file()
             })
             .await?;
@@ -119,6 +121,14 @@ impl LocalStorage {
     }
 }
 
+/// When a folder was made, or else last changed.
+fn created(meta: &cap_std::fs::Metadata) -> Option<std::time::SystemTime> {
+    meta.created()
+        .or_else(|_| meta.modified())
+        .ok()
+        .map(|t| t.into_std())
+}
+
 /// An object opened for reading: small ones are read whole at once.
 enum Opened {
     Read(ObjectMeta, std::ops::Range<u64>, Bytes),
@@ -149,10 +159,13 @@ impl StorageDriver for LocalStorage {
             async move {
                 let containers = this
                     .blocking(|root| {
-                        let entries = std::fs::read_dir(&root.path)
+                        let entries = root
+                            .dir()
+                            .entries()
                             .map_err(|e| fs_error(e, "reading", &root.path))?;
                         let mut containers = Vec::new();
                         for entry in entries.flatten() {
+                            // Links are not containers, wherever they point.
                             let (Ok(name), Ok(meta)) =
                                 (entry.file_name().into_string(), entry.metadata())
                             else {
@@ -160,8 +173,7 @@ impl StorageDriver for LocalStorage {
                             };
                             if meta.is_dir() && crate::names::check_container(&name).is_ok() {
                                 let mut container = Container::new(name);
-                                container.created =
-                                    meta.created().or_else(|_| meta.modified()).ok();
+                                container.created = created(&meta);
                                 containers.push(container);
                             }
                         }
@@ -178,39 +190,48 @@ impl StorageDriver for LocalStorage {
     async fn get_container(&self, container: &str) -> Result<Container> {
         let name = container.to_owned();
         self.blocking(move |root| {
-            let dir = root.require_container(&name)?;
-            let meta = std::fs::metadata(&dir).map_err(|e| fs_error(e, "reading", &dir))?;
+            let meta = root
+                .container(&name)?
+                .dir_metadata()
+                .map_err(|e| fs_error(e, "reading", &root.shown(&name)))?;
             let mut result = Container::new(name);
-            result.created = meta.created().or_else(|_| meta.modified()).ok();
+            result.created = created(&meta);
             Ok(result)
         })
         .await
     }
 
     async fn create_container(&self, container: &str) -> Result<Container> {
-        let dir = self.root.container_dir(container)?;
-        match tokio::fs::create_dir(&dir).await {
-            Ok(()) => self.get_container(container).await,
+        crate::names::check_container(container)?;
+        let name = container.to_owned();
+        self.blocking(move |root| match root.dir().create_dir(&name) {
+            Ok(()) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(Error::new(
                 cloud_core::ErrorKind::AlreadyExists,
-                format!("container {container} exists"),
+                format!("container {name} exists"),
             )),
-            Err(e) => Err(fs_error(e, "creating", &dir)),
-        }
+            Err(e) => Err(fs_error(e, "creating", &root.shown(&name))),
+        })
+        .await?;
+        self.get_container(container).await
     }
 
     async fn delete_container(&self, container: &str) -> Result<()> {
         let name = container.to_owned();
         self.blocking(move |root| {
-            let dir = root.require_container(&name)?;
-            if holds_any_file(&dir).map_err(|e| fs_error(e, "reading", &dir))? {
+            let dir = root.container(&name)?;
+            let shown = root.shown(&name);
+            if holds_any_file(&dir).map_err(|e| fs_error(e, "reading", &shown))? {
                 return Err(Error::new(
                     cloud_core::ErrorKind::NotEmpty,
                     format!("container {name} is not empty"),
                 ));
             }
-            std::fs::remove_dir_all(&dir).map_err(|e| fs_error(e, "deleting", &dir))?;
-            let _ = std::fs::remove_dir_all(root.records_dir(&name));
+            // Beneath the root's handle: links inside are removed, never followed.
+            root.dir()
+                .remove_dir_all(&name)
+                .map_err(|e| fs_error(e, "deleting", &shown))?;
+            let _ = root.dir().remove_dir_all(Root::records_dir(&name));
             Ok(())
         })
         .await
@@ -227,10 +248,10 @@ impl StorageDriver for LocalStorage {
         let page_size = options.page_size.unwrap_or(PAGE_SIZE);
         let start = async move {
             this.blocking(move |root| {
-                let dir = root.require_container(&container)?;
-                let walk =
-                    Walk::new(dir.clone(), &options).map_err(|e| fs_error(e, "listing", &dir))?;
-                Ok((walk, dir))
+                let dir: Dir = root.container(&container)?;
+                let shown = root.shown(&container);
+                let walk = Walk::new(dir, &options).map_err(|e| fs_error(e, "listing", &shown))?;
+                Ok((walk, shown))
             })
             .await
         };
@@ -298,7 +319,8 @@ impl StorageDriver for LocalStorage {
         options: &PutOptions,
     ) -> Result<ObjectMeta> {
         // Refuse bad names before touching anything.
-        self.root.object_path(container, key)?;
+        crate::names::check_container(container)?;
+        Root::key_path(key)?;
         if payload.len().is_some_and(|len| len <= SMALL) {
             let data = payload.into_bytes().await?;
             let (container, key, options) = (container.to_owned(), key.to_owned(), options.clone());
@@ -318,7 +340,7 @@ impl StorageDriver for LocalStorage {
     async fn list_pending_uploads(&self, container: &str) -> Result<Vec<PendingUpload>> {
         // Writes go straight to a temporary file; there are never multipart uploads to list.
         let container = container.to_owned();
-        self.blocking(move |root| root.require_container(&container).map(|_| Vec::new()))
+        self.blocking(move |root| root.container(&container).map(|_| Vec::new()))
             .await
     }
 }

@@ -4,10 +4,13 @@
 //! (`-` < `/`) and before `a0`. Each folder's entries are sorted that way and walked depth first, which
 //! yields keys in exactly the order an object store lists them, one page at a time, without reading the
 //! whole tree first. Folders that the listing would only show as a common prefix are not descended.
+//!
+//! The walk reads the container's folder through its directory handle and never follows a symbolic
+//! link: links are not objects.
 
-use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+
+use cap_std::fs::Dir;
 
 use cloud_storage::{ListEntry, ListOptions};
 
@@ -23,7 +26,7 @@ struct Frame {
 /// A paused walk of one container, with the listing's rules.
 #[derive(Debug)]
 pub(crate) struct Walk {
-    root: PathBuf,
+    root: Dir,
     stack: Vec<Frame>,
     lister: Lister,
     prefix: String,
@@ -33,8 +36,8 @@ pub(crate) struct Walk {
 
 impl Walk {
     /// A walk of the folder `root`, listing as `options` say.
-    pub(crate) fn new(root: PathBuf, options: &ListOptions) -> io::Result<Walk> {
-        let entries = sorted_entries(&root)?;
+    pub(crate) fn new(root: Dir, options: &ListOptions) -> io::Result<Walk> {
+        let entries = sorted_entries(&root, "")?;
         Ok(Walk {
             root,
             stack: vec![Frame {
@@ -71,8 +74,7 @@ impl Walk {
                 Verdict::Skip => {}
                 Verdict::Prefix(prefix) => page.push(ListEntry::Prefix(prefix)),
                 Verdict::Object => {
-                    let path = self.root.join(&key);
-                    let meta = match fs::symlink_metadata(&path) {
+                    let meta = match self.root.symlink_metadata(&key) {
                         Ok(meta) => meta,
                         // Deleted since the folder was read: not part of the listing.
                         Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
@@ -80,7 +82,9 @@ impl Walk {
                     };
                     if meta.is_file() {
                         page.push(ListEntry::Object(crate::local_fs::object_meta(
-                            &key, &meta, None,
+                            &key,
+                            crate::local_fs::size_and_time(&meta),
+                            None,
                         )));
                     }
                 }
@@ -107,7 +111,12 @@ impl Walk {
         let below_prefix = folder.len() > self.prefix.len() && folder.starts_with(&self.prefix);
         if self.collapse && below_prefix && after_start {
             // Shown as a common prefix only if some object lies beneath it.
-            if !holds_any_file(&self.root.join(&folder))? {
+            let held = match self.root.open_dir(&folder) {
+                Ok(dir) => holds_any_file(&dir)?,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+                Err(e) => return Err(e),
+            };
+            if !held {
                 return Ok(None);
             }
             return Ok(match self.lister.judge(&format!("{folder}\u{0}")) {
@@ -115,7 +124,7 @@ impl Walk {
                 _ => None,
             });
         }
-        let entries = match sorted_entries(&self.root.join(&folder)) {
+        let entries = match sorted_entries(&self.root, &folder) {
             Ok(entries) => entries,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e),
@@ -128,11 +137,16 @@ impl Walk {
     }
 }
 
-/// The folder's files and subfolders (symbolic links and other kinds are not objects), sorted as keys
-/// sort, last first so they can be popped in order.
-fn sorted_entries(dir: &Path) -> io::Result<Vec<(String, bool)>> {
+/// The files and subfolders of the folder `rel` beneath `dir` (`""` for `dir` itself); symbolic links
+/// and other kinds are not objects. Sorted as keys sort, last first so they can be popped in order.
+fn sorted_entries(dir: &Dir, rel: &str) -> io::Result<Vec<(String, bool)>> {
     let mut entries = Vec::new();
-    for entry in fs::read_dir(dir)? {
+    let read = if rel.is_empty() {
+        dir.entries()?
+    } else {
+        dir.read_dir(rel)?
+    };
+    for entry in read {
         let entry = entry?;
         let kind = entry.file_type()?;
         if !(kind.is_file() || kind.is_dir()) {
@@ -157,18 +171,21 @@ fn sort_key(name: &str, is_dir: bool) -> Vec<u8> {
     key
 }
 
-/// Whether any regular file lies anywhere below `dir`.
-pub(crate) fn holds_any_file(dir: &Path) -> io::Result<bool> {
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => return Err(e),
-    };
-    for entry in entries {
+/// Whether any regular file lies anywhere beneath `dir` (links are not followed).
+pub(crate) fn holds_any_file(dir: &Dir) -> io::Result<bool> {
+    for entry in dir.entries()? {
         let entry = entry?;
         let kind = entry.file_type()?;
-        if kind.is_file() || (kind.is_dir() && holds_any_file(&entry.path())?) {
+        if kind.is_file() {
             return Ok(true);
+        }
+        if kind.is_dir() {
+            match entry.open_dir() {
+                Ok(sub) if holds_any_file(&sub)? => return Ok(true),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
         }
     }
     Ok(false)
