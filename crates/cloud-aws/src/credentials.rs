@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
+use cloud_core::redact::RedactedUrl;
 use cloud_core::{Error, ErrorKind, Result, Secret};
 
 /// An access key, its secret, and a session token for temporary credentials.
@@ -121,9 +122,25 @@ fn config_file() -> PathBuf {
 
 /// The settings of one profile, merged from the credentials file and the config file (the credentials
 /// file wins).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Profile {
     values: BTreeMap<String, String>,
+}
+
+impl fmt::Debug for Profile {
+    /// Every setting's name, and the values of those that carry no credential.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        for (name, value) in &self.values {
+            let shown = if cloud_core::redact::is_secret_name(name) {
+                "***".into()
+            } else {
+                cloud_core::redact::url(value)
+            };
+            map.entry(name, &shown);
+        }
+        map.finish()
+    }
 }
 
 impl Profile {
@@ -165,7 +182,7 @@ pub(crate) struct ServiceEnv {
     /// `AWS_REGION`, `AWS_DEFAULT_REGION`, or the profile's `region`.
     pub(crate) region: Option<String>,
     /// `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`, or the profile's `endpoint_url`.
-    pub(crate) endpoint: Option<String>,
+    pub(crate) endpoint: Option<RedactedUrl>,
 }
 
 impl ServiceEnv {
@@ -179,7 +196,8 @@ impl ServiceEnv {
                 .or_else(|| profile.get("region").map(str::to_owned)),
             endpoint: env_var(&format!("AWS_ENDPOINT_URL_{service}"))
                 .or_else(|| env_var("AWS_ENDPOINT_URL"))
-                .or_else(|| profile.get("endpoint_url").map(str::to_owned)),
+                .or_else(|| profile.get("endpoint_url").map(str::to_owned))
+                .map(RedactedUrl::new),
         }
     }
 }
@@ -238,5 +256,30 @@ mod tests {
             !shown.contains("wJalrXUtnFEMI") && !shown.contains("FwoGZXIvYXdzEJr"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn a_profile_shows_its_settings_but_no_secret() {
+        let text = "[default]\naws_access_key_id = AKID1\naws_secret_access_key = PLANTED-1\n\
+            aws_session_token = PLANTED-2\nregion = eu-west-1\n\
+            endpoint_url = http://user:PLANTED-3@127.0.0.1:9000\ncredential_process = /bin/get PLANTED-4\n";
+        let profile = Profile {
+            values: parse_section(text, "default"),
+        };
+        let shown = format!("{profile:?} {profile:#?}");
+        assert!(
+            shown.contains("eu-west-1") && shown.contains("aws_secret_access_key"),
+            "{shown}"
+        );
+        assert!(!shown.contains("PLANTED"), "{shown}");
+    }
+
+    #[test]
+    fn a_service_env_shows_its_endpoint_without_user_info() {
+        let env = ServiceEnv {
+            region: None,
+            endpoint: Some(RedactedUrl::new("http://user:PLANTED@h")),
+        };
+        assert!(!format!("{env:?}").contains("PLANTED"));
     }
 }

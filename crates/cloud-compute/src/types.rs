@@ -1,6 +1,7 @@
 //! The data of compute: nodes and their states, sizes, images, locations, key pairs, volumes, snapshots.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::net::IpAddr;
 use std::time::SystemTime;
 
@@ -349,7 +350,9 @@ impl Snapshot {
 ///     .user_data("#!/bin/sh\necho hello");
 /// assert_eq!(web.count, 10);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Its `Debug` shows the size of the user data, never its text: it often carries a bootstrap secret.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CreateNode {
     /// The name (suffixed `-1`, `-2`, … when `count` > 1).
@@ -372,6 +375,27 @@ pub struct CreateNode {
     pub security_groups: Vec<String>,
     /// How many identical nodes (in one request where the provider can).
     pub count: u32,
+}
+
+impl fmt::Debug for CreateNode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let user_data = self
+            .user_data
+            .as_ref()
+            .map(|data| format!("<{} bytes>", data.len()));
+        f.debug_struct("CreateNode")
+            .field("name", &self.name)
+            .field("size", &self.size)
+            .field("image", &self.image)
+            .field("location", &self.location)
+            .field("key_pair", &self.key_pair)
+            .field("public_key", &self.public_key)
+            .field("user_data", &user_data)
+            .field("tags", &self.tags)
+            .field("security_groups", &self.security_groups)
+            .field("count", &self.count)
+            .finish()
+    }
 }
 
 impl CreateNode {
@@ -508,5 +532,21 @@ impl Capabilities {
             snapshots: true,
             tags: true,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_create_request_never_shows_its_user_data() {
+        let request = CreateNode::new("web", "t3.micro", "ami-1").user_data("TOKEN=PLANTED");
+        let shown = format!("{request:?} {request:#?}");
+        assert!(
+            shown.contains("web") && shown.contains("<13 bytes>"),
+            "{shown}"
+        );
+        assert!(!shown.contains("PLANTED"), "{shown}");
     }
 }

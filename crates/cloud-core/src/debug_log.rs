@@ -48,18 +48,6 @@ const SECRET_HEADERS: &[&str] = &[
     "set-cookie",
 ];
 
-/// Words that, anywhere in a header name, mark it as carrying a credential.
-const SECRET_HEADER_WORDS: &[&str] = &[
-    "authorization",
-    "token",
-    "key",
-    "secret",
-    "signature",
-    "credential",
-    "password",
-    "cookie",
-];
-
 const SECRET_QUERY_PARAMS: &[&str] = &[
     "x-amz-signature",
     "x-amz-credential",
@@ -83,7 +71,7 @@ pub fn is_secret_header(name: &HeaderName, value: &HeaderValue) -> bool {
         return true;
     }
     let name = name.as_str();
-    SECRET_HEADERS.contains(&name) || SECRET_HEADER_WORDS.iter().any(|w| name.contains(w))
+    SECRET_HEADERS.contains(&name) || crate::redact::is_secret_name(name)
 }
 
 /// Whether a query parameter carries a credential.
@@ -93,9 +81,10 @@ pub fn is_secret_query_param(name: &str) -> bool {
         .any(|p| p.eq_ignore_ascii_case(name))
 }
 
-/// The URI with the values of credential query parameters replaced by `***`.
+/// The URI with any user name and password, and the values of credential query parameters, replaced
+/// by `***`.
 pub fn redact_uri(uri: &Uri) -> String {
-    let text = uri.to_string();
+    let text = crate::redact::url(&uri.to_string()).into_owned();
     let Some((base, query)) = text.split_once('?') else {
         return text;
     };
@@ -178,6 +167,12 @@ pub fn curl_command(request: &Request<Body>) -> String {
         None => line.push_str(" --data-binary @- # streamed body"),
     }
     line
+}
+
+/// A response body for the log: credentials the server echoed (a canonical request with its security
+/// token, a client secret) replaced by `***`.
+pub fn body_for_log(body: &[u8]) -> String {
+    format!("< {}", crate::redact::text(&String::from_utf8_lossy(body)))
 }
 
 /// The response's status line and headers, credentials redacted.

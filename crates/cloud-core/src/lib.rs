@@ -41,10 +41,12 @@ pub mod body;
 pub mod client;
 pub mod clock;
 pub mod debug_log;
+pub mod endpoint;
 pub mod error;
 pub mod pagination;
 pub mod pipeline;
 pub mod poll;
+pub mod redact;
 pub mod secret;
 pub mod token;
 
@@ -56,8 +58,8 @@ pub use debug_log::DebugLog;
 pub use error::{BoxError, Error, ErrorKind, Result};
 pub use pagination::{paginate, Page};
 pub use pipeline::{
-    default_error, Authorize, BearerToken, ErrorParser, GenericErrors, NoAuth, Operation, Request,
-    Response, RetryConfig,
+    body_summary, default_error, Authorize, BearerToken, ErrorParser, GenericErrors, NoAuth,
+    Operation, Request, Response, RetryConfig,
 };
 pub use poll::{poll_until, CancellationToken, PollOptions};
 pub use secret::Secret;

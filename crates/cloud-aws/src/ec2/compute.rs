@@ -38,7 +38,7 @@ pub struct Ec2 {
 #[derive(Debug)]
 pub(crate) struct Ec2Inner {
     pub(crate) http: HttpService,
-    pub(crate) endpoint: String,
+    pub(crate) endpoint: cloud_core::endpoint::Endpoint,
     pub(crate) region: String,
 }
 
@@ -126,10 +126,7 @@ impl Ec2Inner {
             form.push('=');
             form.extend(utf8_percent_encode(value, FORM));
         }
-        let uri: http::Uri = self.endpoint.parse().map_err(|e| {
-            Error::invalid_input(format!("the EC2 endpoint {:?} is not a URL", self.endpoint))
-                .with_source(e)
-        })?;
+        let uri = self.endpoint.uri().clone();
         let mut request = http::Request::new(Body::from(form));
         *request.method_mut() = Method::POST;
         *request.uri_mut() = uri;

@@ -1,5 +1,7 @@
 //! Configuring an EC2 driver.
 
+use cloud_core::endpoint::parse_endpoint;
+use cloud_core::redact::RedactedUrl;
 use cloud_core::{HttpClient, Result, ServiceConfig};
 
 use super::compute::{Ec2, Ec2Inner};
@@ -26,7 +28,7 @@ use crate::credentials::{Credentials, ServiceEnv};
 pub struct Ec2Builder {
     credentials: Option<Credentials>,
     region: Option<String>,
-    endpoint: Option<String>,
+    endpoint: Option<RedactedUrl>,
     client: Option<HttpClient>,
 }
 
@@ -61,7 +63,7 @@ impl Ec2Builder {
 
     /// The endpoint (`http://127.0.0.1:5000` for moto).
     pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
-        self.endpoint = Some(endpoint.into());
+        self.endpoint = Some(RedactedUrl::new(endpoint));
         self
     }
 
@@ -78,9 +80,10 @@ impl Ec2Builder {
             None => Credentials::from_env()?,
         };
         let region = self.region.unwrap_or_else(|| "us-east-1".to_owned());
-        let endpoint = self
-            .endpoint
-            .unwrap_or_else(|| format!("https://ec2.{region}.amazonaws.com/"));
+        let endpoint = match &self.endpoint {
+            Some(endpoint) => parse_endpoint(endpoint.expose(), "EC2")?,
+            None => parse_endpoint(&format!("https://ec2.{region}.amazonaws.com/"), "EC2")?,
+        };
         let client = match self.client {
             Some(client) => client,
             None => HttpClient::new()?,

@@ -1,6 +1,6 @@
 //! EC2 error responses to [`Error`]s.
 
-use cloud_core::{default_error, Error, ErrorKind, ErrorParser};
+use cloud_core::{body_summary, default_error, Error, ErrorKind, ErrorParser};
 use http::{HeaderMap, StatusCode};
 
 /// Reads EC2's `<Response><Errors><Error><Code>…` bodies.
@@ -47,7 +47,10 @@ impl ErrorParser for Ec2Errors {
         if let Some(kind) = kind_of(code) {
             err = err.with_kind(kind);
         }
-        if let Some(message) = between(&text, "<Message>", "</Message>") {
+        // A server's words, shown as one short line without any credential they quote.
+        if let Some(message) =
+            between(&text, "<Message>", "</Message>").and_then(|m| body_summary(m.as_bytes()))
+        {
             err = err.with_message(message);
         }
         if let Some(id) = between(&text, "<RequestID>", "</RequestID>")

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use cloud_core::redact::RedactedUrl;
 use cloud_core::{HttpClient, Result, ServiceConfig};
 use cloud_storage::multipart::MultipartConfig;
 
@@ -30,7 +31,7 @@ use crate::credentials::{env_var, Credentials, ServiceEnv};
 pub struct S3Builder {
     credentials: Option<Credentials>,
     region: Option<String>,
-    endpoint: Option<String>,
+    endpoint: Option<RedactedUrl>,
     path_style: Option<bool>,
     client: Option<HttpClient>,
     multipart_threshold: Option<u64>,
@@ -107,7 +108,7 @@ impl S3Builder {
     fn compatible(provider: &'static str, endpoint: &str, region: &str) -> S3Builder {
         S3Builder {
             provider: Some(provider),
-            endpoint: Some(endpoint.to_owned()),
+            endpoint: Some(RedactedUrl::new(endpoint)),
             region: Some(region.to_owned()),
             ..S3Builder::default()
         }
@@ -127,7 +128,7 @@ impl S3Builder {
 
     /// The endpoint, for S3-compatible services or a local test server (`http://127.0.0.1:9000`).
     pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
-        self.endpoint = Some(endpoint.into());
+        self.endpoint = Some(RedactedUrl::new(endpoint));
         self
     }
 
@@ -159,9 +160,10 @@ impl S3Builder {
             None => Credentials::from_env()?,
         };
         let region = self.region.unwrap_or_else(|| "us-east-1".to_owned());
-        let endpoint = self
-            .endpoint
-            .unwrap_or_else(|| format!("https://s3.{region}.amazonaws.com"));
+        let endpoint = self.endpoint.as_ref().map_or_else(
+            || format!("https://s3.{region}.amazonaws.com"),
+            |e| e.expose().to_owned(),
+        );
         let addressing = Addressing::new(&endpoint, self.path_style)?;
         let client = match self.client {
             Some(client) => client,

@@ -1,6 +1,6 @@
 //! S3 error responses to [`Error`]s.
 
-use cloud_core::{default_error, Error, ErrorKind, ErrorParser};
+use cloud_core::{body_summary, default_error, Error, ErrorKind, ErrorParser};
 use http::{HeaderMap, StatusCode};
 
 use super::model::ErrorBody;
@@ -48,7 +48,8 @@ fn from_body(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Option<Err
     if let Some(kind) = kind_of(&code) {
         err = err.with_kind(kind);
     }
-    if let Some(message) = parsed.message {
+    // A server's words, shown as one short line without any credential they quote.
+    if let Some(message) = parsed.message.and_then(|m| body_summary(m.as_bytes())) {
         err = err.with_message(message);
     }
     if let Some(id) = parsed

@@ -26,22 +26,14 @@ impl Addressing {
     /// Addressing for `endpoint`; path-style when asked, or when the host is an IP address or
     /// `localhost` (virtual hosts cannot work there).
     pub(crate) fn new(endpoint: &str, path_style: Option<bool>) -> Result<Addressing> {
-        let uri: Uri = endpoint.parse().map_err(|e| {
-            Error::invalid_input(format!("the S3 endpoint {endpoint:?} is not a URL"))
-                .with_source(e)
-        })?;
-        let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
-            return Err(Error::invalid_input(format!(
-                "the S3 endpoint {endpoint:?} needs a scheme and a host"
-            )));
-        };
-        let host = authority.host();
+        let endpoint = cloud_core::endpoint::parse_endpoint(endpoint, "S3")?;
+        let host = endpoint.host();
         let literal_host = host == "localhost"
             || host.parse::<std::net::IpAddr>().is_ok()
             || host.starts_with('[');
         Ok(Addressing {
-            scheme: scheme.to_owned(),
-            authority: authority.as_str().to_owned(),
+            scheme: endpoint.scheme().to_owned(),
+            authority: endpoint.authority().to_owned(),
             path_style: path_style.unwrap_or(false) || literal_host,
         })
     }

@@ -24,7 +24,7 @@ pub(crate) mod transport;
 
 pub use authorize::{Authorize, BearerToken, NoAuth};
 pub use retry::RetryConfig;
-pub use transport::{default_error, ErrorParser, GenericErrors};
+pub use transport::{body_summary, default_error, ErrorParser, GenericErrors};
 
 pub(crate) use authorize::AuthorizeService;
 pub(crate) use limit::Limit;

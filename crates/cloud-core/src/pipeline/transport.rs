@@ -56,16 +56,55 @@ impl ErrorParser for GenericErrors {}
 /// and the request id from the usual headers.
 pub fn default_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
     let mut err = Error::from_status(status);
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if !text.is_empty() {
-        let cut = text.char_indices().nth(512).map_or(text.len(), |(i, _)| i);
-        err = err.with_message(&text[..cut]);
+    if let Some(summary) = body_summary(body) {
+        err = err.with_message(summary);
     }
     if let Some(id) = request_id(headers) {
         err = err.with_request_id(id);
     }
     err
+}
+
+/// The longest summary of an error body, in characters.
+const SUMMARY_CHARS: usize = 200;
+
+/// An error body as one short line: an HTML page by its title, other text with its whitespace
+/// collapsed, credentials it echoes removed, and cut to [`SUMMARY_CHARS`].
+pub fn body_summary(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let head = text[..text.len().min(512)].to_ascii_lowercase();
+    let line = if head.starts_with("<!doctype html") || head.starts_with("<html") {
+        let title = html_title(text)
+            .map(|t| format!(": {t}"))
+            .unwrap_or_default();
+        format!("the server answered with an HTML page{title}")
+    } else {
+        crate::redact::text(text)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    Some(match line.char_indices().nth(SUMMARY_CHARS) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line,
+    })
+}
+
+/// The text of an HTML page's `<title>`, whitespace collapsed.
+fn html_title(page: &str) -> Option<String> {
+    let lower = page.to_ascii_lowercase();
+    let open = lower.find("<title")?;
+    let start = open + lower[open..].find('>')? + 1;
+    let end = start + lower[start..].find("</title")?;
+    let title = page[start..end]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    (!title.is_empty()).then(|| crate::redact::text(&title))
 }
 
 /// The provider's request id, from whichever of the common headers carries it.
@@ -166,9 +205,7 @@ impl Service<Call> for Transport {
                     .await
                     .unwrap_or_default();
                 if debug && !body.is_empty() {
-                    shared
-                        .debug
-                        .emit(&format!("< {}", String::from_utf8_lossy(&body)));
+                    shared.debug.emit(&debug_log::body_for_log(&body));
                 }
                 let mut err = errors.parse_error(status, &parts.headers, &body);
                 if err.retry_after().is_none() {
@@ -289,5 +326,22 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::PermissionDenied);
         assert_eq!(err.message(), Some("no access"));
         assert_eq!(err.request_id(), Some("ABC"));
+    }
+
+    #[test]
+    fn error_bodies_become_one_short_line_without_credentials() {
+        let page = b"<!DOCTYPE html>\n<html><head><title>503 Service\n Unavailable</title></head>\n<body><h1>Down</h1>\n<p>try later</p></body></html>";
+        let err = default_error(StatusCode::SERVICE_UNAVAILABLE, &HeaderMap::new(), page);
+        assert_eq!(
+            err.message(),
+            Some("the server answered with an HTML page: 503 Service Unavailable")
+        );
+        let long = "word ".repeat(100);
+        let summary = body_summary(long.as_bytes()).unwrap();
+        assert_eq!(summary.chars().count(), SUMMARY_CHARS + 1);
+        assert!(!summary.contains('\n'));
+        let echoed = body_summary(b"bad request: password=hunter2\n").unwrap();
+        assert_eq!(echoed, "bad request: password=***");
+        assert_eq!(body_summary(b" \n "), None);
     }
 }
