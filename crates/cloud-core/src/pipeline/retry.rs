@@ -165,14 +165,17 @@ where
                 if pending.is_none() || !is_retryable(&err, idempotent) {
                     return Err(err);
                 }
-                let backoff = match delay {
-                    None => config.backoff.first(),
-                    Some(previous) => config.backoff.next(previous),
-                };
+                // Jittered from the first retry on, so clients that failed together do not return
+                // together.
+                let backoff = config.backoff.next(delay.unwrap_or(config.backoff.base()));
                 delay = Some(backoff);
                 let wait = err.retry_after().unwrap_or(backoff);
-                if clock.now().saturating_duration_since(start) + wait > config.max_elapsed {
-                    return Err(err);
+                let elapsed = clock.now().saturating_duration_since(start);
+                if elapsed.saturating_add(wait) > config.max_elapsed {
+                    return Err(match err.retry_after() {
+                        Some(asked) => beyond_budget(err, asked, config.max_elapsed),
+                        None => err,
+                    });
                 }
                 tracing::debug!(
                     target: crate::debug_log::TARGET,
@@ -185,6 +188,23 @@ where
             }
         })
     }
+}
+
+/// The error of a server that asked for a wait the retry budget does not allow: not retried, and said so.
+fn beyond_budget(err: Error, asked: Duration, budget: Duration) -> Error {
+    let said = err
+        .message()
+        .unwrap_or("the server asked to retry later")
+        .to_owned();
+    let asked = if asked > Duration::from_secs(86_400 * 365) {
+        "more than a year".to_owned()
+    } else {
+        format!("{} s", asked.as_secs())
+    };
+    err.with_message(format!(
+        "{said}; the server asked to wait {asked} before retrying, past the retry budget of {} s, so it was not retried",
+        budget.as_secs()
+    ))
 }
 
 #[cfg(test)]
