@@ -49,6 +49,8 @@ pub mod poll;
 pub mod redact;
 pub mod secret;
 pub mod token;
+#[cfg(feature = "xml")]
+pub mod xml;
 
 pub use backoff::{Backoff, Jitter};
 pub use body::{Body, ResponseBody};

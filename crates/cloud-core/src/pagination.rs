@@ -21,12 +21,13 @@
 //! # }).unwrap();
 //! ```
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::future::Future;
+use std::hash::{BuildHasher, Hash};
 
 use futures_util::stream::{self, Stream};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// One page of results and the token for the next page, if there is one.
 #[derive(Clone, Debug)]
@@ -47,6 +48,8 @@ impl<T, K> Page<T, K> {
 enum Cursor<K> {
     Start,
     Next(K),
+    /// Yield this error once the items already fetched are out.
+    Fail(Error),
     Done,
 }
 
@@ -54,29 +57,48 @@ enum Cursor<K> {
 /// page's `next` token. An error ends the stream after it is yielded.
 pub fn paginate<T, K, F, Fut>(fetch: F) -> impl Stream<Item = Result<T>>
 where
+    K: Hash,
     F: FnMut(Option<K>) -> Fut,
     Fut: Future<Output = Result<Page<T, K>>>,
 {
-    let state = (fetch, VecDeque::<T>::new(), Cursor::<K>::Start);
-    stream::unfold(state, |(mut fetch, mut buffer, mut cursor)| async move {
-        loop {
-            if let Some(item) = buffer.pop_front() {
-                return Some((Ok(item), (fetch, buffer, cursor)));
-            }
-            let token = match std::mem::replace(&mut cursor, Cursor::Done) {
-                Cursor::Done => return None,
-                Cursor::Start => None,
-                Cursor::Next(token) => Some(token),
-            };
-            match fetch(token).await {
-                Ok(page) => {
-                    buffer.extend(page.items);
-                    cursor = page.next.map_or(Cursor::Done, Cursor::Next);
+    // Tokens already followed, by hash: a server that hands one out again would loop forever.
+    let seen = (
+        std::collections::hash_map::RandomState::new(),
+        HashSet::<u64>::new(),
+    );
+    let state = (fetch, VecDeque::<T>::new(), Cursor::<K>::Start, seen);
+    stream::unfold(
+        state,
+        |(mut fetch, mut buffer, mut cursor, mut seen)| async move {
+            loop {
+                if let Some(item) = buffer.pop_front() {
+                    return Some((Ok(item), (fetch, buffer, cursor, seen)));
                 }
-                Err(err) => return Some((Err(err), (fetch, buffer, Cursor::Done))),
+                let token = match std::mem::replace(&mut cursor, Cursor::Done) {
+                    Cursor::Done => return None,
+                    Cursor::Fail(err) => return Some((Err(err), (fetch, buffer, cursor, seen))),
+                    Cursor::Start => None,
+                    Cursor::Next(token) => Some(token),
+                };
+                match fetch(token).await {
+                    Ok(page) => {
+                        buffer.extend(page.items);
+                        cursor = match page.next {
+                            Some(next) if !seen.1.insert(seen.0.hash_one(&next)) => {
+                                Cursor::Fail(Error::unexpected(
+                                    "the server sent a continuation token it had sent before: \
+                                     following it would repeat the listing forever",
+                                ))
+                            }
+                            Some(next) => Cursor::Next(next),
+                            None => Cursor::Done,
+                        };
+                    }
+                    Err(err) => return Some((Err(err), (fetch, buffer, Cursor::Done, seen))),
+                }
             }
-        }
-    })
+        },
+    )
 }
 
 #[cfg(test)]
@@ -128,5 +150,24 @@ mod tests {
         });
         let items: Vec<u32> = stream.map(|r| r.unwrap()).collect().await;
         assert_eq!(items, [0, 2]);
+    }
+
+    #[tokio::test]
+    async fn a_token_sent_twice_ends_the_listing_with_an_error() {
+        // Pages 0 → 1 → 2 → 1 again.
+        let stream = paginate(|token: Option<u32>| async move {
+            let page = token.unwrap_or(0);
+            Ok(Page::new(
+                vec![page],
+                Some(if page == 2 { 1 } else { page + 1 }),
+            ))
+        });
+        let results: Vec<_> = stream.collect().await;
+        assert_eq!(results.len(), 4, "{results:?}");
+        let items: Vec<u32> = results[..3].iter().map(|r| *r.as_ref().unwrap()).collect();
+        assert_eq!(items, [0, 1, 2], "every page fetched is yielded");
+        let err = results[3].as_ref().unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Unexpected);
+        assert!(err.to_string().contains("continuation token"), "{err}");
     }
 }

@@ -142,9 +142,12 @@ impl Ec2Inner {
             .into_body()
             .bytes()
             .await?;
-        String::from_utf8(body.to_vec()).map_err(|_| {
+        let xml = String::from_utf8(body.to_vec()).map_err(|_| {
             Error::unexpected(format!("{action} answered with text that is not UTF-8"))
-        })
+        })?;
+        // Every EC2 action answers `<{Action}Response>`; anything else would read as an empty result.
+        cloud_core::xml::expect_root("EC2", &format!("{action}Response"), &xml)?;
+        Ok(xml)
     }
 
     async fn describe_instances(&self, params: Params) -> Result<(Vec<Node>, Option<String>)> {

@@ -60,6 +60,27 @@ impl ErrorParser for Ec2Errors {
         }
         err
     }
+
+    fn error_in_success(
+        &self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Option<Error> {
+        // An error document (`<Response><Errors>…`) sent with a success status.
+        let head = &body[..body.len().min(512)];
+        let is_error = head.windows(10).any(|w| w == b"<Response>")
+            && body.windows(8).any(|w| w == b"<Errors>");
+        if !is_error {
+            return None;
+        }
+        let err = self.parse_error(status, headers, body);
+        let kind = err
+            .code()
+            .and_then(kind_of)
+            .unwrap_or(ErrorKind::Unexpected);
+        Some(err.with_kind(kind))
+    }
 }
 
 #[cfg(test)]
@@ -84,5 +105,19 @@ mod tests {
             assert_eq!(err.kind(), kind, "{code}");
             assert_eq!(err.request_id(), Some("R"));
         }
+    }
+
+    #[test]
+    fn an_error_document_with_status_200_is_an_error() {
+        let body = b"<?xml version=\"1.0\"?><Response><Errors><Error><Code>InvalidInstanceID.NotFound</Code><Message>gone</Message></Error></Errors><RequestID>R</RequestID></Response>";
+        let err = Ec2Errors
+            .error_in_success(StatusCode::OK, &HeaderMap::new(), body)
+            .expect("an error");
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+        assert_eq!(err.code(), Some("InvalidInstanceID.NotFound"));
+        let fine = b"<DescribeInstancesResponse><reservationSet/></DescribeInstancesResponse>";
+        assert!(Ec2Errors
+            .error_in_success(StatusCode::OK, &HeaderMap::new(), fine)
+            .is_none());
     }
 }

@@ -197,7 +197,7 @@ pub(crate) struct DescribeSnapshotsResponse {
     pub(crate) snapshot_set: Items<SnapshotItem>,
 }
 
-/// Parses an XML document, naming it in the error when it does not fit.
+/// Reads an EC2 document (its root was checked when it arrived, see `Ec2Inner::call`).
 pub(crate) fn parse<'de, T: Deserialize<'de>>(what: &str, xml: &'de str) -> cloud_core::Result<T> {
     quick_xml::de::from_str(xml).map_err(|e| {
         cloud_core::Error::unexpected(format!("EC2 sent a {what} that could not be read"))

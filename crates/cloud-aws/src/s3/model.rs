@@ -109,12 +109,9 @@ pub(crate) fn timestamp(text: &str) -> Option<SystemTime> {
         .or_else(|| humantime::parse_rfc3339(text).ok())
 }
 
-/// Parses an XML document, naming it in the error when it does not fit.
-pub(crate) fn parse<'de, T: Deserialize<'de>>(what: &str, xml: &'de str) -> cloud_core::Result<T> {
-    quick_xml::de::from_str(xml).map_err(|e| {
-        cloud_core::Error::unexpected(format!("S3 sent a {what} that could not be read"))
-            .with_source(e)
-    })
+/// Reads an S3 document whose root element must be `root`.
+pub(crate) fn parse<'de, T: Deserialize<'de>>(root: &str, xml: &'de str) -> cloud_core::Result<T> {
+    cloud_core::xml::parse("S3", root, xml)
 }
 
 #[cfg(test)]

@@ -39,7 +39,8 @@ impl S3Upload {
         let xml = inner
             .call_xml("CreateMultipartUpload", &format!("{bucket}/{key}"), req)
             .await?;
-        let started: InitiateMultipartUploadResult = model::parse("multipart upload", &xml)?;
+        let started: InitiateMultipartUploadResult =
+            model::parse("InitiateMultipartUploadResult", &xml)?;
         Ok(S3Upload {
             inner,
             bucket: bucket.to_owned(),

@@ -250,7 +250,7 @@ impl StorageDriver for S3 {
             async move {
                 let req = request(Method::GET, &inner.addressing.root(), Body::empty())?;
                 let xml = inner.call_xml("ListBuckets", "", req).await?;
-                let listed: ListAllMyBucketsResult = model::parse("bucket list", &xml)?;
+                let listed: ListAllMyBucketsResult = model::parse("ListAllMyBucketsResult", &xml)?;
                 let containers = listed
                     .buckets
                     .bucket
@@ -351,7 +351,7 @@ impl StorageDriver for S3 {
                     Body::empty(),
                 )?;
                 let xml = inner.call_xml("ListObjectsV2", &bucket, req).await?;
-                let page: ListBucketResult = model::parse("listing", &xml)?;
+                let page: ListBucketResult = model::parse("ListBucketResult", &xml)?;
                 let next = if page.is_truncated {
                     page.next_continuation_token.clone()
                 } else {
@@ -580,7 +580,8 @@ impl StorageDriver for S3 {
                 .inner
                 .call_xml("ListMultipartUploads", container, req)
                 .await?;
-            let page: ListMultipartUploadsResult = model::parse("upload list", &xml)?;
+            let page: ListMultipartUploadsResult =
+                model::parse("ListMultipartUploadsResult", &xml)?;
             for upload in page.uploads {
                 let mut entry = PendingUpload::new(upload.key, upload.upload_id);
                 entry.initiated = upload.initiated.as_deref().and_then(model::timestamp);

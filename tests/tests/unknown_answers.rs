@@ -1,0 +1,111 @@
+//! Answers the drivers do not understand are errors that say what was expected and what came, never
+//! an empty success: S3 and EC2 documents with another root, an EC2 error document sent with `200`, and
+//! a listing whose server hands out the same continuation token again.
+
+use cloud_aws::{Credentials, Ec2Builder, S3Builder};
+use cloud_compute::ComputeDriver;
+use cloud_core::{ErrorKind, HttpClient, ProxyConfig, RetryConfig};
+use cloud_storage::{ListOptions, StorageDriver};
+use cloud_tests::server::{text, TestServer};
+use futures_util::TryStreamExt;
+
+fn client() -> HttpClient {
+    HttpClient::builder()
+        .proxies(ProxyConfig::none())
+        .retry(RetryConfig::default().with_max_attempts(1))
+        .build()
+        .unwrap()
+}
+
+async fn answering(body: &'static str) -> TestServer {
+    TestServer::start(move |_| async move { Ok(text(200, body)) }).await
+}
+
+fn s3(server: &TestServer) -> cloud_aws::S3 {
+    S3Builder::new()
+        .endpoint(server.url(""))
+        .credentials(Credentials::new("AKID", "secret"))
+        .http_client(client())
+        .build()
+        .unwrap()
+}
+
+fn ec2(server: &TestServer) -> cloud_aws::Ec2 {
+    Ec2Builder::new()
+        .endpoint(server.url("/"))
+        .credentials(Credentials::new("AKID", "secret"))
+        .http_client(client())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_s3_document_with_another_root_is_an_error() {
+    let server =
+        answering("<?xml version=\"1.0\"?><Maintenance><Until>soon</Until></Maintenance>").await;
+    let listed: Result<Vec<_>, _> = s3(&server)
+        .list_objects("bucket", &ListOptions::new())
+        .try_collect()
+        .await;
+    let err = listed.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unexpected, "{err}");
+    let shown = err.to_string();
+    assert!(
+        shown.contains("expected <ListBucketResult>, got <Maintenance>"),
+        "{shown}"
+    );
+    let containers: Result<Vec<_>, _> = s3(&server).list_containers().try_collect().await;
+    assert_eq!(containers.unwrap_err().kind(), ErrorKind::Unexpected);
+}
+
+#[tokio::test]
+async fn an_s3_listing_that_repeats_its_token_ends_with_an_error() {
+    let server = answering(
+        "<ListBucketResult><Name>bucket</Name><IsTruncated>true</IsTruncated>\
+         <NextContinuationToken>again</NextContinuationToken>\
+         <Contents><Key>a</Key><Size>1</Size></Contents></ListBucketResult>",
+    )
+    .await;
+    let mut listing = s3(&server).list_objects("bucket", &ListOptions::new());
+    let mut objects = 0;
+    let err = loop {
+        match listing.try_next().await {
+            Ok(Some(_)) => objects += 1,
+            Ok(None) => panic!("the listing ended as if complete"),
+            Err(err) => break err,
+        }
+    };
+    assert_eq!(
+        objects, 2,
+        "the two pages fetched are yielded, then the error"
+    );
+    assert_eq!(err.kind(), ErrorKind::Unexpected);
+    assert!(err.to_string().contains("continuation token"), "{err}");
+    assert_eq!(server.requests(), 2);
+}
+
+#[tokio::test]
+async fn an_ec2_error_document_sent_with_200_is_an_error() {
+    let server = answering(
+        "<?xml version=\"1.0\"?><Response><Errors><Error><Code>RequestLimitExceeded</Code>\
+         <Message>Request limit exceeded.</Message></Error></Errors><RequestID>R1</RequestID></Response>",
+    )
+    .await;
+    let listed: Result<Vec<_>, _> = ec2(&server).list_nodes().try_collect().await;
+    let err = listed.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RateLimited, "{err}");
+    assert_eq!(err.code(), Some("RequestLimitExceeded"));
+}
+
+#[tokio::test]
+async fn an_ec2_document_with_another_root_is_an_error() {
+    let server = answering("<DescribeVolumesResponse><volumeSet/></DescribeVolumesResponse>").await;
+    let listed: Result<Vec<_>, _> = ec2(&server).list_nodes().try_collect().await;
+    let err = listed.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unexpected, "{err}");
+    assert!(
+        err.to_string()
+            .contains("expected <DescribeInstancesResponse>, got <DescribeVolumesResponse>"),
+        "{err}"
+    );
+}
