@@ -7,7 +7,7 @@
 //! ```
 //! use serde::Deserialize;
 //!
-//! #[derive(Deserialize)]
+//! #[derive(Debug, Deserialize)]
 //! struct ListBucketResult {
 //!     #[serde(rename = "Name")]
 //!     name: String,

@@ -434,6 +434,21 @@ mod tests {
         );
     }
 
+    /// The figures README.md gives for S3's defaults (8 MiB parts, 5 in flight).
+    #[test]
+    fn memory_held_is_as_the_readme_says() {
+        let config = MultipartConfig::new().part_size(8 << 20).concurrency(5);
+        let mib = |bytes: usize| bytes >> 20;
+        assert_eq!(mib(config.memory_bound()), 48);
+        assert_eq!(mib(config.for_length(Some(83_886_080_000)).memory_bound()), 48);
+        assert!(mib(config.for_length(Some(84_000_000_000)).memory_bound()) > 48);
+        assert_eq!(mib(config.for_length(Some(1 << 40)).memory_bound()), 629);
+        // A stream keeps 8 MiB parts for its first 2,000 parts (15.6 GiB), then doubles them.
+        let stream = config.for_length(None);
+        assert_eq!(stream.part_size_at(2_000), 8 << 20);
+        assert_eq!(stream.part_size_at(2_001), 16 << 20);
+    }
+
     #[tokio::test]
     async fn parts_grow_for_a_long_stream_of_unknown_length() {
         let upload = Arc::new(Tracking::default());
