@@ -440,7 +440,10 @@ mod tests {
         let config = MultipartConfig::new().part_size(8 << 20).concurrency(5);
         let mib = |bytes: usize| bytes >> 20;
         assert_eq!(mib(config.memory_bound()), 48);
-        assert_eq!(mib(config.for_length(Some(83_886_080_000)).memory_bound()), 48);
+        assert_eq!(
+            mib(config.for_length(Some(83_886_080_000)).memory_bound()),
+            48
+        );
         assert!(mib(config.for_length(Some(84_000_000_000)).memory_bound()) > 48);
         assert_eq!(mib(config.for_length(Some(1 << 40)).memory_bound()), 629);
         // A stream keeps 8 MiB parts for its first 2,000 parts (15.6 GiB), then doubles them.
