@@ -19,9 +19,11 @@
 //! ```
 
 use std::fmt;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use futures_util::stream::{BoxStream, Stream, StreamExt};
@@ -278,9 +280,43 @@ impl http_body::Body for Body {
 pub struct ResponseBody {
     inner: ResponseInner,
     len: Option<u64>,
+    idle: Option<Idle>,
     // Holds the client's concurrency permit until the body is finished or dropped, so the limit counts
     // connections in use, not just requests waiting for headers.
     permit: Option<OwnedSemaphorePermit>,
+}
+
+/// The read-idle timer: armed while a read waits, measured from the last data.
+struct Idle {
+    limit: Duration,
+    last_data: Instant,
+    timer: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Idle {
+    fn new(limit: Duration) -> Idle {
+        let now = Instant::now();
+        Idle {
+            limit,
+            last_data: now,
+            timer: Box::pin(tokio::time::sleep_until((now + limit).into())),
+        }
+    }
+
+    /// Whether the body has been silent for the whole limit; re-arms the timer when data came since
+    /// it was set (cheaper than resetting it for every frame).
+    fn expired_now(&mut self, cx: &mut Context<'_>) -> bool {
+        loop {
+            if self.timer.as_mut().poll(cx).is_pending() {
+                return false;
+            }
+            let deadline = self.last_data + self.limit;
+            if Instant::now() >= deadline {
+                return true;
+            }
+            self.timer.as_mut().reset(deadline.into());
+        }
+    }
 }
 
 enum ResponseInner {
@@ -289,10 +325,15 @@ enum ResponseInner {
 }
 
 impl ResponseBody {
-    pub(crate) fn incoming(body: hyper::body::Incoming, len: Option<u64>) -> ResponseBody {
+    pub(crate) fn incoming(
+        body: hyper::body::Incoming,
+        len: Option<u64>,
+        idle: Option<Duration>,
+    ) -> ResponseBody {
         ResponseBody {
             inner: ResponseInner::Incoming(body),
             len,
+            idle: idle.map(Idle::new),
             permit: None,
         }
     }
@@ -303,6 +344,7 @@ impl ResponseBody {
         ResponseBody {
             len: Some(bytes.len() as u64),
             inner: ResponseInner::Buffered(Some(bytes)),
+            idle: None,
             permit: None,
         }
     }
@@ -377,9 +419,27 @@ impl Stream for ResponseBody {
             ResponseInner::Buffered(bytes) => Poll::Ready(bytes.take().map(Ok)),
             ResponseInner::Incoming(body) => loop {
                 match http_body::Body::poll_frame(Pin::new(&mut *body), cx) {
-                    Poll::Pending => break Poll::Pending,
+                    Poll::Pending => {
+                        let stalled = match &mut this.idle {
+                            Some(idle) => idle.expired_now(cx).then_some(idle.limit),
+                            None => None,
+                        };
+                        break match stalled {
+                            Some(limit) => Poll::Ready(Some(Err(Error::exchange(
+                                ErrorKind::Timeout,
+                                &format!(
+                                    "the response body sent nothing for {limit:?} (the read-idle timeout)"
+                                ),
+                                None,
+                            )))),
+                            None => Poll::Pending,
+                        };
+                    }
                     Poll::Ready(None) => break Poll::Ready(None),
                     Poll::Ready(Some(Ok(frame))) => {
+                        if let Some(idle) = &mut this.idle {
+                            idle.last_data = Instant::now();
+                        }
                         // Trailers are not data; skip them.
                         if let Ok(data) = frame.into_data() {
                             break Poll::Ready(Some(Ok(data)));

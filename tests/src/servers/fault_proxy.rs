@@ -29,6 +29,8 @@ pub enum Action {
     CutRequest(usize),
     /// Forward it, send this many bytes of the response body, then break the connection.
     CutResponse(usize),
+    /// Forward it, send this many bytes of the response body, then send nothing more (for an hour).
+    StallResponse(usize),
 }
 
 /// A request as the proxy saw it.
@@ -188,6 +190,15 @@ async fn handle(
                 Err(Fault::other("the proxy broke the connection mid-response"))
             });
             BodyExt::boxed(StreamBody::new(futures_util::StreamExt::chain(head, cut)))
+        }
+        Action::StallResponse(limit) if limit < body.len() => {
+            let head =
+                futures_util::stream::iter([Ok::<_, Fault>(Frame::data(body.slice(..limit)))]);
+            let stall = futures_util::stream::once(async {
+                tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                Err(Fault::other("the proxy stalled"))
+            });
+            BodyExt::boxed(StreamBody::new(futures_util::StreamExt::chain(head, stall)))
         }
         _ => Full::new(body).map_err(|never| match never {}).boxed(),
     };

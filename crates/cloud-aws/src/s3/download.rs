@@ -110,7 +110,12 @@ pub(crate) fn resumable(
                         download.next, download.end
                     ),
                 ),
-                Some(Err(err)) if err.kind() == ErrorKind::Transport => err,
+                // A broken or stalled body resumes where it stopped.
+                Some(Err(err))
+                    if matches!(err.kind(), ErrorKind::Transport | ErrorKind::Timeout) =>
+                {
+                    err
+                }
                 Some(Err(err)) => return Some((Err(err), None)),
             };
             if let Err(err) = download.resume(failure).await {

@@ -123,6 +123,8 @@ impl fmt::Debug for HttpClient {
 #[must_use]
 pub struct HttpClientBuilder {
     connect_timeout: Duration,
+    first_byte_timeout: Option<Duration>,
+    read_idle_timeout: Option<Duration>,
     attempt_timeout: Option<Duration>,
     timeout: Option<Duration>,
     max_concurrency: Option<usize>,
@@ -144,6 +146,8 @@ impl Default for HttpClientBuilder {
     fn default() -> HttpClientBuilder {
         HttpClientBuilder {
             connect_timeout: Duration::from_secs(10),
+            first_byte_timeout: Some(Duration::from_secs(30)),
+            read_idle_timeout: Some(Duration::from_secs(30)),
             attempt_timeout: Some(Duration::from_secs(120)),
             timeout: None,
             max_concurrency: Some(256),
@@ -167,6 +171,23 @@ impl HttpClientBuilder {
     /// How long to wait for a TCP connection (default 10 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long a request whose body is small (1 MiB at most, or none) may wait for the response
+    /// headers once sent (default 30 s; `None` for no limit). Requests with larger bodies are bounded
+    /// by the attempt timeout instead: their upload itself may take that long. A stalled attempt of an
+    /// idempotent call is retried.
+    pub fn first_byte_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.first_byte_timeout = timeout;
+        self
+    }
+
+    /// How long a response body may go without sending a byte (default 30 s; `None` for no limit).
+    /// The read then fails with [`ErrorKind::Timeout`](crate::ErrorKind::Timeout); downloads that can
+    /// resume do so.
+    pub fn read_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.read_idle_timeout = timeout;
         self
     }
 
@@ -294,6 +315,8 @@ impl HttpClientBuilder {
             debug: self.debug_log.unwrap_or_else(DebugLog::from_env),
             user_agent,
             clock: self.clock,
+            first_byte_timeout: self.first_byte_timeout,
+            read_idle_timeout: self.read_idle_timeout,
         };
         Ok(HttpClient {
             shared: Arc::new(ClientShared {
@@ -338,6 +361,8 @@ impl fmt::Debug for HttpClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpClientBuilder")
             .field("connect_timeout", &self.connect_timeout)
+            .field("first_byte_timeout", &self.first_byte_timeout)
+            .field("read_idle_timeout", &self.read_idle_timeout)
             .field("attempt_timeout", &self.attempt_timeout)
             .field("timeout", &self.timeout)
             .field("max_concurrency", &self.max_concurrency)

@@ -139,7 +139,12 @@ pub(crate) struct TransportShared {
     pub(crate) debug: DebugLog,
     pub(crate) user_agent: HeaderValue,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) first_byte_timeout: Option<Duration>,
+    pub(crate) read_idle_timeout: Option<Duration>,
 }
+
+/// The largest request body whose response headers the first-byte timeout waits for.
+const FIRST_BYTE_BODY_LIMIT: u64 = 1 << 20;
 
 /// Sends one attempt.
 #[derive(Clone)]
@@ -185,7 +190,22 @@ impl Service<Call> for Transport {
                 shared.debug.emit(&debug_log::curl_command(&request));
             }
             let start = Instant::now();
-            let response = shared.client.request(request).await.map_err(send_error)?;
+            let small = request
+                .body()
+                .content_length()
+                .is_some_and(|len| len <= FIRST_BYTE_BODY_LIMIT);
+            let sent = shared.client.request(request);
+            let response = match shared.first_byte_timeout.filter(|_| small) {
+                Some(limit) => tokio::time::timeout(limit, sent).await.map_err(|_| {
+                    Error::exchange(
+                        ErrorKind::Timeout,
+                        &format!("no response within the first-byte timeout of {limit:?}"),
+                        None,
+                    )
+                })?,
+                None => sent.await,
+            }
+            .map_err(send_error)?;
             if debug {
                 shared
                     .debug
@@ -221,24 +241,15 @@ impl Service<Call> for Transport {
                 return Err(err.answered_with(status));
             }
 
+            let streamed = ResponseBody::incoming(incoming, len, shared.read_idle_timeout);
             let body = if buffered {
-                let bytes = incoming
-                    .collect()
-                    .await
-                    .map_err(|e| {
-                        Error::exchange(
-                            ErrorKind::Transport,
-                            "response body interrupted",
-                            Some(e.into()),
-                        )
-                    })?
-                    .to_bytes();
+                let bytes = streamed.bytes().await?;
                 if let Some(err) = errors.error_in_success(status, &parts.headers, &bytes) {
                     return Err(err.answered_with(status));
                 }
                 ResponseBody::from_bytes(bytes)
             } else {
-                ResponseBody::incoming(incoming, len)
+                streamed
             };
             Ok(http::Response::from_parts(parts, body))
         })
