@@ -99,12 +99,20 @@ impl Params {
     }
 }
 
-/// Calls that may be repeated safely: reads, and writes whose second run changes nothing.
-fn is_idempotent(action: &str) -> bool {
+/// A fresh idempotency token, sent unchanged on every attempt of one call.
+fn client_token() -> String {
+    format!("cloud-{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
+}
+
+/// Calls that may be repeated safely after they may have reached EC2: reads, calls that carry a
+/// `ClientToken`, and writes whose second run changes nothing. The rest (CreateKeyPair, whose private
+/// key is shown once; CreateSnapshot, CreateImage, ImportKeyPair, CopyImage) are retried only when
+/// they provably never left or were refused by throttling.
+pub(crate) fn is_idempotent(action: &str) -> bool {
     action.starts_with("Describe")
         || matches!(
             action,
-            "RunInstances" // carries a ClientToken
+            "RunInstances" | "CreateVolume" // carry a ClientToken
                 | "StartInstances"
                 | "StopInstances"
                 | "RebootInstances"
@@ -313,7 +321,7 @@ impl ComputeDriver for Ec2 {
     async fn create_nodes(&self, request: &CreateNode) -> Result<Vec<Node>> {
         let count = request.count.to_string();
         // The same token on every attempt: a retried RunInstances never launches twice.
-        let client_token = format!("cloud-{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
+        let client_token = client_token();
         let mut params = Params::new()
             .add("ImageId", &request.image)
             .add("InstanceType", &request.size)
@@ -560,7 +568,9 @@ impl ComputeDriver for Ec2 {
             .location
             .clone()
             .unwrap_or_else(|| format!("{}a", self.inner.region));
+        // The same token on every attempt: a retried CreateVolume never makes two volumes.
         let params = Params::new()
+            .add("ClientToken", client_token())
             .add("Size", request.size_gib.to_string())
             .add("AvailabilityZone", zone)
             .maybe("SnapshotId", request.snapshot.as_deref())

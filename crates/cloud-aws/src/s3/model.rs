@@ -128,7 +128,7 @@ mod tests {
   <CommonPrefixes><Prefix>dir/</Prefix></CommonPrefixes>
   <NextContinuationToken>tok</NextContinuationToken>
 </ListBucketResult>"#;
-        let page: ListBucketResult = parse("listing", xml).unwrap();
+        let page: ListBucketResult = parse("ListBucketResult", xml).unwrap();
         assert_eq!(page.contents.len(), 2);
         assert_eq!(page.contents[1].key, "c&d");
         assert_eq!(page.contents[0].etag.as_deref(), Some("\"abc\""));

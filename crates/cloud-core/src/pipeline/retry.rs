@@ -2,12 +2,15 @@
 //!
 //! What is retried:
 //! - a failure to connect (nothing reached the server);
-//! - an error status the server sent: 408, 429, 5xx other than 501 and 505, and anything the provider's
-//!   [`ErrorParser`](crate::ErrorParser) called [`RateLimited`](crate::ErrorKind::RateLimited) or
-//!   [`ServiceUnavailable`](crate::ErrorKind::ServiceUnavailable) (S3's `SlowDown`, GCS's
-//!   `rateLimitExceeded`, a 200 carrying `InternalError`);
-//! - a timeout or a connection that broke mid-exchange, **only** for idempotent operations, since the
-//!   server may have acted on the first attempt.
+//! - throttling (429, and anything the provider's [`ErrorParser`](crate::ErrorParser) called
+//!   [`RateLimited`](crate::ErrorKind::RateLimited), such as S3's `SlowDown`): the server refused the
+//!   request before acting on it;
+//! - **only** for idempotent operations, since the server may have acted on the first attempt: the
+//!   other error statuses worth another try (408, 5xx other than 501 and 505, anything called
+//!   [`ServiceUnavailable`](crate::ErrorKind::ServiceUnavailable), a 200 carrying `InternalError`), a
+//!   timeout, and a connection that broke mid-exchange. An operation is idempotent by its method
+//!   (POST and PATCH are not) unless its provider marks it otherwise, as for calls carrying an
+//!   idempotency token.
 //!
 //! Only requests whose body can be replayed are retried. Delays follow the [`Backoff`], except that a
 //! server's `Retry-After` is obeyed as given; the loop stops after `max_attempts` or when the next wait
@@ -91,11 +94,15 @@ pub(crate) fn is_retryable(err: &Error, idempotent: bool) -> bool {
             if matches!(status, 501 | 505) {
                 return false;
             }
-            matches!(status, 408 | 429 | 500..=599)
-                || matches!(
-                    err.kind(),
-                    ErrorKind::RateLimited | ErrorKind::ServiceUnavailable
-                )
+            // Throttling refuses a request before acting on it: safe to send again whatever it is.
+            if status == 429 || err.kind() == ErrorKind::RateLimited {
+                return true;
+            }
+            // Any other failure may have come after the server acted (a 500 after the key pair was
+            // made): only a request whose repetition changes nothing is sent again.
+            idempotent
+                && (matches!(status, 408 | 500..=599)
+                    || err.kind() == ErrorKind::ServiceUnavailable)
         }
     }
 }
@@ -217,10 +224,14 @@ mod tests {
     }
 
     #[test]
-    fn retries_throttling_and_server_errors_whatever_the_method() {
-        for code in [408, 429, 500, 502, 503, 504] {
-            assert!(is_retryable(&status(code), false), "{code}");
+    fn retries_server_errors_only_when_idempotent_and_throttling_always() {
+        for code in [408, 500, 502, 503, 504] {
+            assert!(is_retryable(&status(code), true), "{code}");
+            assert!(!is_retryable(&status(code), false), "{code}");
         }
+        assert!(is_retryable(&status(429), false));
+        let slow_down = status(503).with_kind(ErrorKind::RateLimited);
+        assert!(is_retryable(&slow_down, false));
     }
 
     #[test]
