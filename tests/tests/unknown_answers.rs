@@ -109,3 +109,41 @@ async fn an_ec2_document_with_another_root_is_an_error() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_past_the_buffered_limit_is_refused_not_held() {
+    use cloud_core::ServiceConfig;
+    use http_body_util::{BodyExt, StreamBody};
+    // 65 chunks of 1 MiB without a Content-Length (chunked), and a Content-Length of 1 GiB.
+    let server = TestServer::start(|req| async move {
+        if req.uri().path() == "/declared" {
+            // Promises 1 GiB and sends a few bytes: refused on the promise, before reading.
+            let head = futures_util::stream::iter([Ok::<_, cloud_tests::server::Fault>(
+                hyper::body::Frame::data(bytes::Bytes::from_static(b"<a>")),
+            )]);
+            let body = StreamBody::new(futures_util::StreamExt::chain(
+                head,
+                futures_util::stream::pending(),
+            ));
+            return Ok(http::Response::builder()
+                .header(http::header::CONTENT_LENGTH, 1u64 << 30)
+                .body(BodyExt::boxed(body))
+                .unwrap());
+        }
+        let chunk = bytes::Bytes::from(vec![b'<'; 1 << 20]);
+        let frames = futures_util::stream::iter((0..65).map(move |_| {
+            Ok::<_, cloud_tests::server::Fault>(hyper::body::Frame::data(chunk.clone()))
+        }));
+        Ok(http::Response::new(BodyExt::boxed(StreamBody::new(frames))))
+    })
+    .await;
+    let svc = client().service(ServiceConfig::new("test"));
+    for path in ["/chunked", "/declared"] {
+        let request = http::Request::get(server.url(path))
+            .body(cloud_core::Body::empty())
+            .unwrap();
+        let err = svc.send_buffered("Get", request).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unexpected, "{path}: {err}");
+        assert!(err.to_string().contains("64 MiB"), "{path}: {err}");
+    }
+}

@@ -243,7 +243,7 @@ impl Service<Call> for Transport {
 
             let streamed = ResponseBody::incoming(incoming, len, shared.read_idle_timeout);
             let body = if buffered {
-                let bytes = streamed.bytes().await?;
+                let bytes = read_buffered(streamed).await?;
                 if let Some(err) = errors.error_in_success(status, &parts.headers, &bytes) {
                     return Err(err.answered_with(status));
                 }
@@ -253,6 +253,31 @@ impl Service<Call> for Transport {
             };
             Ok(http::Response::from_parts(parts, body))
         })
+    }
+}
+
+/// The most a buffered call (a listing page, an API answer) reads of a response body.
+const BUFFERED_BODY_LIMIT: usize = 64 << 20;
+
+/// A buffered call's body, whole, refusing an answer past [`BUFFERED_BODY_LIMIT`] rather than holding it.
+async fn read_buffered(body: ResponseBody) -> Result<Bytes> {
+    let too_large = || {
+        Error::unexpected(format!(
+            "the server's answer is larger than the {} MiB a buffered call reads",
+            BUFFERED_BODY_LIMIT >> 20
+        ))
+    };
+    match body.content_length() {
+        // hyper holds a body to its Content-Length, so a known length within the limit is the bound.
+        Some(len) if len > BUFFERED_BODY_LIMIT as u64 => Err(too_large()),
+        Some(_) => body.bytes().await,
+        None => body
+            .bytes_limited(BUFFERED_BODY_LIMIT)
+            .await
+            .map_err(|e| match e.kind() {
+                ErrorKind::InvalidInput => too_large(),
+                _ => e,
+            }),
     }
 }
 
