@@ -223,12 +223,28 @@ impl ByteRange {
         Ok(range)
     }
 
-    /// The value of an HTTP `Range` header for this range.
-    pub fn to_header(self) -> String {
+    /// The value of an HTTP `Range` header for this range, or [`ErrorKind::RangeNotSatisfiable`] for
+    /// a range that selects nothing whatever the object (`5..5`, the last 0 bytes), which no header can
+    /// say (`bytes=5-5` would be one byte).
+    ///
+    /// ```
+    /// use cloud_storage::ByteRange;
+    ///
+    /// assert_eq!(ByteRange::new(0..100).to_header().unwrap(), "bytes=0-99");
+    /// assert!(ByteRange::new(0..0).to_header().is_err());
+    /// assert!(ByteRange::Suffix(0).to_header().is_err());
+    /// ```
+    pub fn to_header(self) -> Result<String> {
         match self {
-            ByteRange::Bounded { start, end } => format!("bytes={start}-{}", end.saturating_sub(1)),
-            ByteRange::From(start) => format!("bytes={start}-"),
-            ByteRange::Suffix(n) => format!("bytes=-{n}"),
+            ByteRange::Bounded { start, end } if start < end => {
+                Ok(format!("bytes={start}-{}", end - 1))
+            }
+            ByteRange::From(start) => Ok(format!("bytes={start}-")),
+            ByteRange::Suffix(n) if n > 0 => Ok(format!("bytes=-{n}")),
+            _ => Err(Error::new(
+                ErrorKind::RangeNotSatisfiable,
+                format!("{self} selects no byte"),
+            )),
         }
     }
 }

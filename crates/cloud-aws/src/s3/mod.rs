@@ -10,6 +10,7 @@
 mod config;
 mod download;
 mod error;
+mod headers;
 mod model;
 mod multipart;
 mod requests;

@@ -9,9 +9,10 @@ use cloud_storage::multipart::{MultipartUpload, Part};
 use cloud_storage::{ObjectMeta, PutOptions};
 use http::Method;
 
+use super::headers::{checksummed, put_headers};
 use super::model::{self, CompleteMultipartUpload, CompletedPart, InitiateMultipartUploadResult};
 use super::requests::{query, request};
-use super::storage::{checksummed, put_headers, S3Inner};
+use super::storage::S3Inner;
 
 /// One multipart upload in progress.
 #[derive(Debug)]

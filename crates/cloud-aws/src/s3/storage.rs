@@ -4,8 +4,6 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use base64::Engine;
-use bytes::Bytes;
 use cloud_core::{paginate, Body, Error, ErrorKind, HttpService, Page, Response, Result};
 use cloud_storage::multipart::{upload_in_parts, MultipartConfig};
 use cloud_storage::{
@@ -13,10 +11,12 @@ use cloud_storage::{
     Payload, PendingUpload, PresignMethod, PutOptions, StorageDriver,
 };
 use futures_util::stream::{BoxStream, StreamExt};
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use http::{HeaderMap, Method, StatusCode};
+use http::{Method, StatusCode};
 
 use super::download::resumable;
+use super::headers::{
+    content_length, content_range, crc32c_header, crc32c_value, object_meta, put_headers, text,
+};
 use super::model::{self, ListAllMyBucketsResult, ListBucketResult, ListMultipartUploadsResult};
 use super::multipart::S3Upload;
 use super::requests::{copy_source, header, query, request, Addressing};
@@ -106,7 +106,7 @@ impl S3Inner {
         let response = self
             .call("HeadObject", &format!("{bucket}/{key}"), req)
             .await?;
-        let size = content_length(response.headers());
+        let size = content_length(response.headers())?;
         Ok(object_meta(key, response.headers(), size))
     }
 
@@ -118,98 +118,6 @@ impl S3Inner {
         )?;
         self.call("HeadBucket", bucket, req).await.map(drop)
     }
-}
-
-fn content_length(headers: &HeaderMap) -> u64 {
-    headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-fn text(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get(name)?.to_str().ok().map(str::to_owned)
-}
-
-/// The CRC-32C of a whole object, from `x-amz-checksum-crc32c` (not the composite checksum of a
-/// multipart object, which covers its parts, not the object).
-fn crc32c_header(headers: &HeaderMap) -> Option<Checksum> {
-    let value = text(headers, "x-amz-checksum-crc32c")?;
-    if headers
-        .get("x-amz-checksum-type")
-        .is_some_and(|t| t != "FULL_OBJECT")
-        || value.contains('-')
-    {
-        return None;
-    }
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(value)
-        .ok()?;
-    Some(Checksum::Crc32c(u32::from_be_bytes(bytes.try_into().ok()?)))
-}
-
-fn crc32c_value(crc: u32) -> String {
-    base64::engine::general_purpose::STANDARD.encode(crc.to_be_bytes())
-}
-
-/// Object metadata from the headers of a HEAD or GET.
-fn object_meta(key: &str, headers: &HeaderMap, size: u64) -> ObjectMeta {
-    let mut meta = ObjectMeta::new(key, size);
-    meta.etag = text(headers, "etag");
-    meta.last_modified =
-        text(headers, "last-modified").and_then(|t| httpdate::parse_http_date(&t).ok());
-    meta.content_type = text(headers, "content-type");
-    meta.content_encoding = text(headers, "content-encoding");
-    meta.cache_control = text(headers, "cache-control");
-    meta.content_disposition = text(headers, "content-disposition");
-    meta.checksum = crc32c_header(headers);
-    for (name, value) in headers {
-        if let (Some(user), Ok(value)) = (name.as_str().strip_prefix("x-amz-meta-"), value.to_str())
-        {
-            meta.metadata.insert(user.to_owned(), value.to_owned());
-        }
-    }
-    for (name, field) in [
-        ("x-amz-version-id", "version_id"),
-        ("x-amz-storage-class", "storage_class"),
-    ] {
-        if let Some(value) = text(headers, name) {
-            meta.extra.insert(field.to_owned(), value);
-        }
-    }
-    meta
-}
-
-/// `bytes START-END/TOTAL` → (START..END+1, TOTAL).
-fn content_range(headers: &HeaderMap) -> Option<(std::ops::Range<u64>, u64)> {
-    let value = text(headers, "content-range")?;
-    let (range, total) = value.strip_prefix("bytes ")?.split_once('/')?;
-    let (start, end) = range.split_once('-')?;
-    let (start, end): (u64, u64) = (start.parse().ok()?, end.parse().ok()?);
-    Some((start..end + 1, total.parse().ok()?))
-}
-
-/// Adds the content headers and user metadata of `options` to a write.
-pub(crate) fn put_headers(req: &mut cloud_core::Request, options: &PutOptions) -> Result<()> {
-    let headers = req.headers_mut();
-    for (name, value) in [
-        (CONTENT_TYPE.as_str(), &options.content_type),
-        ("content-encoding", &options.content_encoding),
-        ("cache-control", &options.cache_control),
-        ("content-disposition", &options.content_disposition),
-    ] {
-        if let Some(value) = value {
-            headers.insert(http::HeaderName::from_static(name), header(name, value)?);
-        }
-    }
-    for (name, value) in &options.metadata {
-        let header_name = format!("x-amz-meta-{}", name.to_ascii_lowercase());
-        let header_name = http::HeaderName::try_from(header_name.as_str())
-            .map_err(|_| Error::invalid_input(format!("{name:?} cannot be a metadata name")))?;
-        headers.insert(header_name, header(name, value)?);
-    }
-    Ok(())
 }
 
 fn merge_page(page: ListBucketResult) -> Vec<ListEntry> {
@@ -386,7 +294,7 @@ impl StorageDriver for S3 {
         )?;
         let headers = req.headers_mut();
         if let Some(range) = options.range {
-            headers.insert(http::header::RANGE, header("Range", &range.to_header())?);
+            headers.insert(http::header::RANGE, header("Range", &range.to_header()?)?);
         } else {
             headers.insert(
                 "x-amz-checksum-mode",
@@ -413,13 +321,30 @@ impl StorageDriver for S3 {
             }
         }
         let response = self.inner.stream("GetObject", &resource, req).await?;
-        let (range, size) = if response.status() == StatusCode::PARTIAL_CONTENT {
-            content_range(response.headers()).ok_or_else(|| {
-                Error::unexpected("S3 sent a partial body without a Content-Range")
-            })?
-        } else {
-            let len = content_length(response.headers());
-            (0..len, len)
+        let partial = response.status() == StatusCode::PARTIAL_CONTENT;
+        let (range, size) = match (options.range, partial) {
+            (Some(asked), true) => {
+                let (range, size) = content_range(response.headers()).ok_or_else(|| {
+                    Error::unexpected("S3 sent a partial body without a valid Content-Range")
+                })?;
+                // The bytes sent must be the ones asked for, or the caller would read others.
+                if asked.resolve(size).ok() != Some(range.clone()) {
+                    return Err(Error::unexpected(format!(
+                        "S3 sent bytes {}..{} of {size} for {asked}",
+                        range.start, range.end
+                    )));
+                }
+                (range, size)
+            }
+            (None, true) => {
+                return Err(Error::unexpected(
+                    "S3 sent part of the object (206) to a request for all of it",
+                ))
+            }
+            (_, false) => {
+                let len = content_length(response.headers())?;
+                (0..len, len)
+            }
         };
         let meta = object_meta(key, response.headers(), size);
         let body = resumable(
@@ -597,12 +522,4 @@ impl StorageDriver for S3 {
             }
         }
     }
-}
-
-/// The body of an upload part or a whole object, with its CRC-32C header.
-pub(crate) fn checksummed(req: &mut cloud_core::Request, data: &Bytes) -> Result<()> {
-    let value = crc32c_value(crc32c::crc32c(data));
-    req.headers_mut()
-        .insert("x-amz-checksum-crc32c", header("checksum", &value)?);
-    Ok(())
 }

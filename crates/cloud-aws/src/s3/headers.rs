@@ -1,0 +1,114 @@
+//! What S3 says in headers: object metadata, sizes, ranges and checksums, read strictly (an answer
+//! without a size, or with a range that is not the one asked for, is an error, never a zero or a
+//! guess), and the headers of writes.
+
+use base64::Engine;
+use bytes::Bytes;
+use cloud_core::{Error, Result};
+use cloud_storage::{Checksum, ObjectMeta, PutOptions};
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use http::HeaderMap;
+
+use super::requests::header;
+
+/// The object's size from `Content-Length`: an answer without a readable one says nothing of it.
+pub(crate) fn content_length(headers: &HeaderMap) -> Result<u64> {
+    headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| Error::unexpected("S3 answered without a valid Content-Length"))
+}
+
+pub(crate) fn text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get(name)?.to_str().ok().map(str::to_owned)
+}
+
+/// The CRC-32C of a whole object, from `x-amz-checksum-crc32c` (not the composite checksum of a
+/// multipart object, which covers its parts, not the object).
+pub(crate) fn crc32c_header(headers: &HeaderMap) -> Option<Checksum> {
+    let value = text(headers, "x-amz-checksum-crc32c")?;
+    if headers
+        .get("x-amz-checksum-type")
+        .is_some_and(|t| t != "FULL_OBJECT")
+        || value.contains('-')
+    {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(value)
+        .ok()?;
+    Some(Checksum::Crc32c(u32::from_be_bytes(bytes.try_into().ok()?)))
+}
+
+pub(crate) fn crc32c_value(crc: u32) -> String {
+    base64::engine::general_purpose::STANDARD.encode(crc.to_be_bytes())
+}
+
+/// Object metadata from the headers of a HEAD or GET.
+pub(crate) fn object_meta(key: &str, headers: &HeaderMap, size: u64) -> ObjectMeta {
+    let mut meta = ObjectMeta::new(key, size);
+    meta.etag = text(headers, "etag");
+    meta.last_modified =
+        text(headers, "last-modified").and_then(|t| httpdate::parse_http_date(&t).ok());
+    meta.content_type = text(headers, "content-type");
+    meta.content_encoding = text(headers, "content-encoding");
+    meta.cache_control = text(headers, "cache-control");
+    meta.content_disposition = text(headers, "content-disposition");
+    meta.checksum = crc32c_header(headers);
+    for (name, value) in headers {
+        if let (Some(user), Ok(value)) = (name.as_str().strip_prefix("x-amz-meta-"), value.to_str())
+        {
+            meta.metadata.insert(user.to_owned(), value.to_owned());
+        }
+    }
+    for (name, field) in [
+        ("x-amz-version-id", "version_id"),
+        ("x-amz-storage-class", "storage_class"),
+    ] {
+        if let Some(value) = text(headers, name) {
+            meta.extra.insert(field.to_owned(), value);
+        }
+    }
+    meta
+}
+
+/// `bytes START-END/TOTAL` → (START..END+1, TOTAL).
+pub(crate) fn content_range(headers: &HeaderMap) -> Option<(std::ops::Range<u64>, u64)> {
+    let value = text(headers, "content-range")?;
+    let (range, total) = value.strip_prefix("bytes ")?.split_once('/')?;
+    let (start, end) = range.split_once('-')?;
+    let (start, end, total): (u64, u64, u64) =
+        (start.parse().ok()?, end.parse().ok()?, total.parse().ok()?);
+    (start <= end && end < total).then(|| (start..end + 1, total))
+}
+
+/// Adds the content headers and user metadata of `options` to a write.
+pub(crate) fn put_headers(req: &mut cloud_core::Request, options: &PutOptions) -> Result<()> {
+    let headers = req.headers_mut();
+    for (name, value) in [
+        (CONTENT_TYPE.as_str(), &options.content_type),
+        ("content-encoding", &options.content_encoding),
+        ("cache-control", &options.cache_control),
+        ("content-disposition", &options.content_disposition),
+    ] {
+        if let Some(value) = value {
+            headers.insert(http::HeaderName::from_static(name), header(name, value)?);
+        }
+    }
+    for (name, value) in &options.metadata {
+        let header_name = format!("x-amz-meta-{}", name.to_ascii_lowercase());
+        let header_name = http::HeaderName::try_from(header_name.as_str())
+            .map_err(|_| Error::invalid_input(format!("{name:?} cannot be a metadata name")))?;
+        headers.insert(header_name, header(name, value)?);
+    }
+    Ok(())
+}
+
+/// The body of an upload part or a whole object, with its CRC-32C header.
+pub(crate) fn checksummed(req: &mut cloud_core::Request, data: &Bytes) -> Result<()> {
+    let value = crc32c_value(crc32c::crc32c(data));
+    req.headers_mut()
+        .insert("x-amz-checksum-crc32c", header("checksum", &value)?);
+    Ok(())
+}
