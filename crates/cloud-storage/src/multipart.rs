@@ -53,6 +53,7 @@ use bytes::{Bytes, BytesMut};
 use cloud_core::{Error, ErrorKind, Result};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
+use crate::checksum::Checksum;
 use crate::driver::ByteStream;
 use crate::types::ObjectMeta;
 
@@ -66,6 +67,8 @@ pub struct Part {
     pub etag: String,
     /// The part's size in bytes.
     pub size: u64,
+    /// The checksum sent with the part, where the provider wants it repeated when completing.
+    pub checksum: Option<Checksum>,
 }
 
 impl Part {
@@ -75,7 +78,14 @@ impl Part {
             number,
             etag: etag.into(),
             size,
+            checksum: None,
         }
+    }
+
+    /// The same part, with the checksum it was sent with.
+    pub fn with_checksum(mut self, checksum: Checksum) -> Part {
+        self.checksum = Some(checksum);
+        self
     }
 }
 

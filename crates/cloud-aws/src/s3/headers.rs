@@ -3,7 +3,6 @@
 //! guess), and the headers of writes.
 
 use base64::Engine;
-use bytes::Bytes;
 use cloud_core::{Error, Result};
 use cloud_storage::{Checksum, ObjectMeta, PutOptions};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
@@ -56,6 +55,11 @@ pub(crate) fn object_meta(key: &str, headers: &HeaderMap, size: u64) -> ObjectMe
     meta.cache_control = text(headers, "cache-control");
     meta.content_disposition = text(headers, "content-disposition");
     meta.checksum = crc32c_header(headers);
+    // A multipart object's checksum covers its parts' checksums (`…-N`), not its bytes.
+    if let Some(composite) = text(headers, "x-amz-checksum-crc32c").filter(|v| v.contains('-')) {
+        meta.extra
+            .insert("checksum_crc32c_composite".to_owned(), composite);
+    }
     for (name, value) in headers {
         if let (Some(user), Ok(value)) = (name.as_str().strip_prefix("x-amz-meta-"), value.to_str())
         {
@@ -105,9 +109,9 @@ pub(crate) fn put_headers(req: &mut cloud_core::Request, options: &PutOptions) -
     Ok(())
 }
 
-/// The body of an upload part or a whole object, with its CRC-32C header.
-pub(crate) fn checksummed(req: &mut cloud_core::Request, data: &Bytes) -> Result<()> {
-    let value = crc32c_value(crc32c::crc32c(data));
+/// The CRC-32C header of an upload part or a whole object.
+pub(crate) fn checksummed(req: &mut cloud_core::Request, crc: u32) -> Result<()> {
+    let value = crc32c_value(crc);
     req.headers_mut()
         .insert("x-amz-checksum-crc32c", header("checksum", &value)?);
     Ok(())

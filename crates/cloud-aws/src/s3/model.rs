@@ -72,6 +72,10 @@ pub(crate) struct CompletedPart {
     pub(crate) part_number: u32,
     #[serde(rename = "ETag")]
     pub(crate) etag: String,
+    /// The part's CRC-32C as sent with it: S3 refuses to complete an upload begun with
+    /// `x-amz-checksum-algorithm` unless every part repeats its checksum.
+    #[serde(rename = "ChecksumCRC32C", skip_serializing_if = "Option::is_none")]
+    pub(crate) checksum_crc32c: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -145,17 +149,19 @@ mod tests {
                 CompletedPart {
                     part_number: 1,
                     etag: "\"e1\"".into(),
+                    checksum_crc32c: Some("AAAAAQ==".into()),
                 },
                 CompletedPart {
                     part_number: 2,
                     etag: "\"e2\"".into(),
+                    checksum_crc32c: Some("AAAAAg==".into()),
                 },
             ],
         };
         let xml = quick_xml::se::to_string(&body).unwrap();
         assert_eq!(
             xml,
-            "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"e1\"</ETag></Part><Part><PartNumber>2</PartNumber><ETag>\"e2\"</ETag></Part></CompleteMultipartUpload>"
+            "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"e1\"</ETag><ChecksumCRC32C>AAAAAQ==</ChecksumCRC32C></Part><Part><PartNumber>2</PartNumber><ETag>\"e2\"</ETag><ChecksumCRC32C>AAAAAg==</ChecksumCRC32C></Part></CompleteMultipartUpload>"
         );
     }
 }

@@ -4,12 +4,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use cloud_core::{Body, Error, Result};
+use cloud_core::{Body, Error, ErrorKind, Result};
 use cloud_storage::multipart::{MultipartUpload, Part};
-use cloud_storage::{ObjectMeta, PutOptions};
+use cloud_storage::{Checksum, ObjectMeta, PutOptions};
 use http::Method;
 
-use super::headers::{checksummed, put_headers};
+use super::headers::{checksummed, crc32c_value, put_headers};
 use super::model::{self, CompleteMultipartUpload, CompletedPart, InitiateMultipartUploadResult};
 use super::requests::{query, request};
 use super::storage::S3Inner;
@@ -37,6 +37,17 @@ impl S3Upload {
             Body::empty(),
         )?;
         put_headers(&mut req, options)?;
+        // Every part carries its CRC-32C; S3 checks them only if the upload says so from the start,
+        // and then gives the object a composite checksum of the parts' checksums.
+        let headers = req.headers_mut();
+        headers.insert(
+            "x-amz-checksum-algorithm",
+            http::HeaderValue::from_static("CRC32C"),
+        );
+        headers.insert(
+            "x-amz-checksum-type",
+            http::HeaderValue::from_static("COMPOSITE"),
+        );
         let xml = inner
             .call_xml("CreateMultipartUpload", &format!("{bucket}/{key}"), req)
             .await?;
@@ -67,8 +78,9 @@ impl MultipartUpload for S3Upload {
         let size = data.len() as u64;
         let number_text = number.to_string();
         let url = self.url(&[("partNumber", &number_text), ("uploadId", &self.upload_id)]);
-        let mut req = request(Method::PUT, &url, Body::from_bytes(data.clone()))?;
-        checksummed(&mut req, &data)?;
+        let crc = crc32c::crc32c(&data);
+        let mut req = request(Method::PUT, &url, Body::from_bytes(data))?;
+        checksummed(&mut req, crc)?;
         let response = self.inner.call("UploadPart", &self.resource(), req).await?;
         let etag = response
             .headers()
@@ -77,7 +89,7 @@ impl MultipartUpload for S3Upload {
             .ok_or_else(|| {
                 Error::unexpected(format!("S3 acknowledged part {number} without an ETag"))
             })?;
-        Ok(Part::new(number, etag, size))
+        Ok(Part::new(number, etag, size).with_checksum(Checksum::Crc32c(crc)))
     }
 
     async fn complete(&self, parts: Vec<Part>) -> Result<ObjectMeta> {
@@ -87,6 +99,10 @@ impl MultipartUpload for S3Upload {
                 .map(|p| CompletedPart {
                     part_number: p.number,
                     etag: p.etag.clone(),
+                    checksum_crc32c: match p.checksum {
+                        Some(Checksum::Crc32c(crc)) => Some(crc32c_value(crc)),
+                        _ => None,
+                    },
                 })
                 .collect(),
         };
@@ -106,7 +122,9 @@ impl MultipartUpload for S3Upload {
             )
             .await
             .map_err(|e| e.with_resource(self.resource()))?;
-        self.inner.head(&self.bucket, &self.key).await
+        let meta = self.inner.head(&self.bucket, &self.key).await?;
+        check_composite(&meta, &parts).map_err(|e| e.with_resource(self.resource()))?;
+        Ok(meta)
     }
 
     async fn abort(&self) -> Result<()> {
@@ -123,5 +141,63 @@ impl MultipartUpload for S3Upload {
             Err(err) if err.is_not_found() => Ok(()),
             other => other.map(drop),
         }
+    }
+}
+
+/// The composite CRC-32C S3 gives a multipart object: the CRC-32C of the parts' CRC-32Cs (big-endian,
+/// in part order), then `-` and the number of parts.
+pub(crate) fn composite_crc32c(parts: &[Part]) -> Option<String> {
+    let mut sorted: Vec<&Part> = parts.iter().collect();
+    sorted.sort_by_key(|p| p.number);
+    let mut joined = Vec::with_capacity(4 * sorted.len());
+    for part in sorted {
+        let Some(Checksum::Crc32c(crc)) = part.checksum else {
+            return None;
+        };
+        joined.extend_from_slice(&crc.to_be_bytes());
+    }
+    Some(format!(
+        "{}-{}",
+        crc32c_value(crc32c::crc32c(&joined)),
+        parts.len()
+    ))
+}
+
+/// Holds the checksum S3 reports for the finished object (when it reports one) to the parts sent.
+fn check_composite(meta: &ObjectMeta, parts: &[Part]) -> Result<()> {
+    let (Some(reported), Some(expected)) = (
+        meta.extra.get("checksum_crc32c_composite"),
+        composite_crc32c(parts),
+    ) else {
+        return Ok(());
+    };
+    if *reported != expected {
+        return Err(Error::new(
+            ErrorKind::ChecksumMismatch,
+            format!(
+                "S3 reports the checksum {reported} for the completed object; its parts give {expected}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_composite_checksum_is_the_crc_of_the_part_crcs() {
+        let one = crc32c::crc32c(b"hello ");
+        let two = crc32c::crc32c(b"world");
+        let parts = vec![
+            Part::new(2, "e2", 5).with_checksum(Checksum::Crc32c(two)),
+            Part::new(1, "e1", 6).with_checksum(Checksum::Crc32c(one)),
+        ];
+        let mut joined = one.to_be_bytes().to_vec();
+        joined.extend_from_slice(&two.to_be_bytes());
+        let expected = format!("{}-2", crc32c_value(crc32c::crc32c(&joined)));
+        assert_eq!(composite_crc32c(&parts).as_deref(), Some(expected.as_str()));
+        assert_eq!(composite_crc32c(&[Part::new(1, "e", 1)]), None);
     }
 }
