@@ -3,6 +3,7 @@
 
 pub mod conformance;
 pub mod redaction;
+pub mod scripted;
 pub mod server;
 pub mod servers;
 pub mod usage;

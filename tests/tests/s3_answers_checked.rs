@@ -3,9 +3,10 @@
 //! a size are errors, not a short or empty object reported as whole; an empty range is refused before
 //! anything is sent.
 
-use cloud_aws::{Credentials, S3Builder, S3};
-use cloud_core::{ErrorKind, HttpClient, ProxyConfig, RetryConfig};
+use cloud_aws::S3;
+use cloud_core::ErrorKind;
 use cloud_storage::{ByteRange, GetOptions, StorageDriver, StorageExt};
+use cloud_tests::scripted::s3_on;
 use cloud_tests::server::{Fault, TestServer};
 use http_body_util::{BodyExt, Full};
 
@@ -29,17 +30,7 @@ async fn answering(
 }
 
 fn s3(server: &TestServer) -> S3 {
-    let client = HttpClient::builder()
-        .proxies(ProxyConfig::none())
-        .retry(RetryConfig::default().with_max_attempts(1))
-        .build()
-        .unwrap();
-    S3Builder::new()
-        .endpoint(server.url(""))
-        .credentials(Credentials::new("AKID", "secret"))
-        .http_client(client)
-        .build()
-        .unwrap()
+    s3_on(server).build().unwrap()
 }
 
 fn ranged(range: ByteRange) -> GetOptions {

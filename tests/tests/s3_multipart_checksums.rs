@@ -7,10 +7,11 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use bytes::Bytes;
-use cloud_aws::{Credentials, S3Builder, S3};
-use cloud_core::{ErrorKind, HttpClient, ProxyConfig, RetryConfig};
+use cloud_aws::S3;
+use cloud_core::ErrorKind;
 use cloud_storage::multipart::MultipartConfig;
 use cloud_storage::{Payload, PutOptions, StorageDriver};
+use cloud_tests::scripted::s3_on;
 use cloud_tests::server::{text, TestServer};
 use http_body_util::BodyExt;
 
@@ -65,15 +66,7 @@ async fn responder(composite: Arc<Mutex<String>>) -> (TestServer, Arc<Mutex<Vec<
 }
 
 fn s3(server: &TestServer) -> S3 {
-    let client = HttpClient::builder()
-        .proxies(ProxyConfig::none())
-        .retry(RetryConfig::default().with_max_attempts(1))
-        .build()
-        .unwrap();
-    S3Builder::new()
-        .endpoint(server.url(""))
-        .credentials(Credentials::new("AKID", "secret"))
-        .http_client(client)
+    s3_on(server)
         .multipart(
             PART as u64,
             MultipartConfig::new().part_size(PART).concurrency(2),

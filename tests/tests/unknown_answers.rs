@@ -2,41 +2,23 @@
 //! an empty success: S3 and EC2 documents with another root, an EC2 error document sent with `200`, and
 //! a listing whose server hands out the same continuation token again.
 
-use cloud_aws::{Credentials, Ec2Builder, S3Builder};
 use cloud_compute::ComputeDriver;
-use cloud_core::{ErrorKind, HttpClient, ProxyConfig, RetryConfig};
+use cloud_core::ErrorKind;
 use cloud_storage::{ListOptions, StorageDriver};
+use cloud_tests::scripted::{ec2_on, one_attempt_client, s3_on};
 use cloud_tests::server::{text, TestServer};
 use futures_util::TryStreamExt;
-
-fn client() -> HttpClient {
-    HttpClient::builder()
-        .proxies(ProxyConfig::none())
-        .retry(RetryConfig::default().with_max_attempts(1))
-        .build()
-        .unwrap()
-}
 
 async fn answering(body: &'static str) -> TestServer {
     TestServer::start(move |_| async move { Ok(text(200, body)) }).await
 }
 
 fn s3(server: &TestServer) -> cloud_aws::S3 {
-    S3Builder::new()
-        .endpoint(server.url(""))
-        .credentials(Credentials::new("AKID", "secret"))
-        .http_client(client())
-        .build()
-        .unwrap()
+    s3_on(server).build().unwrap()
 }
 
 fn ec2(server: &TestServer) -> cloud_aws::Ec2 {
-    Ec2Builder::new()
-        .endpoint(server.url("/"))
-        .credentials(Credentials::new("AKID", "secret"))
-        .http_client(client())
-        .build()
-        .unwrap()
+    ec2_on(server).build().unwrap()
 }
 
 #[tokio::test]
@@ -137,7 +119,7 @@ async fn an_answer_past_the_buffered_limit_is_refused_not_held() {
         Ok(http::Response::new(BodyExt::boxed(StreamBody::new(frames))))
     })
     .await;
-    let svc = client().service(ServiceConfig::new("test"));
+    let svc = one_attempt_client().service(ServiceConfig::new("test"));
     for path in ["/chunked", "/declared"] {
         let request = http::Request::get(server.url(path))
             .body(cloud_core::Body::empty())
