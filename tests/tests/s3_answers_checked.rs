@@ -1,7 +1,7 @@
 //! S3 answers about an object's bytes are checked before they are believed: a `206` to a read of the
 //! whole object, a range other than the one asked for, an impossible `Content-Range`, or a HEAD without
 //! a size are errors, not a short or empty object reported as whole; an empty range is refused before
-//! anything is sent.
+//! anything is sent; a whole read whose bytes do not match the checksum S3 gave is a checksum mismatch.
 
 use cloud_aws::S3;
 use cloud_core::ErrorKind;
@@ -104,4 +104,34 @@ async fn an_empty_range_is_refused_before_sending() {
         );
     }
     assert_eq!(server.requests(), 0);
+}
+
+#[tokio::test]
+async fn a_body_that_does_not_match_its_checksum_is_a_checksum_mismatch() {
+    // "AAAAAA==" is CRC-32C 0, which "hello" is not.
+    let server = answering(
+        200,
+        &[
+            ("content-length", "5"),
+            ("x-amz-checksum-crc32c", "AAAAAA=="),
+        ],
+        "hello",
+    )
+    .await;
+    let err = s3(&server).get_bytes("b", "k").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ChecksumMismatch, "{err}");
+    // The right checksum passes.
+    let right: &'static str = Box::leak(
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            crc32c::crc32c(b"hello").to_be_bytes(),
+        )
+        .into_boxed_str(),
+    );
+    let headers: &'static [(&str, &str)] = Box::leak(Box::new([
+        ("content-length", "5"),
+        ("x-amz-checksum-crc32c", right),
+    ]));
+    let server = answering(200, headers, "hello").await;
+    assert_eq!(s3(&server).get_bytes("b", "k").await.unwrap(), "hello");
 }

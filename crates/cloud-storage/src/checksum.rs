@@ -2,6 +2,11 @@
 
 use std::fmt;
 
+use cloud_core::{Error, ErrorKind};
+use futures_util::stream::{self, StreamExt};
+
+use crate::driver::ByteStream;
+
 /// A checksum of an object's content, as a provider reports it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -63,6 +68,38 @@ impl Hasher {
     }
 }
 
+/// `body` checked as it streams: after its last chunk, one more item fails with
+/// [`ErrorKind::ChecksumMismatch`] if the bytes that came do not match `checksum` (where this crate can
+/// compute it), so a reader never takes corrupt bytes for the object. Lengths are the caller's to check.
+pub fn verified(key: &str, body: ByteStream, checksum: &Checksum) -> ByteStream {
+    let Some(hasher) = Hasher::like(checksum) else {
+        return body;
+    };
+    let state = Some((body, hasher, key.to_owned(), checksum.clone()));
+    stream::unfold(state, |state| async move {
+        let (mut body, mut hasher, key, expected) = state?;
+        match body.next().await {
+            Some(Ok(data)) => {
+                hasher.update(&data);
+                Some((Ok(data), Some((body, hasher, key, expected))))
+            }
+            // The stream's own error ends it; there is nothing to compare.
+            Some(Err(err)) => Some((Err(err), None)),
+            None => {
+                let got = hasher.finish();
+                (got != expected).then(|| {
+                    let err = Error::new(
+                        ErrorKind::ChecksumMismatch,
+                        format!("{key}: received content with {got}, the provider has {expected}"),
+                    );
+                    (Err(err), None)
+                })
+            }
+        }
+    })
+    .boxed()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +111,25 @@ mod tests {
         hasher.update(b"56789");
         assert_eq!(hasher.finish(), Checksum::Crc32c(0xe306_9283));
         assert_eq!(hasher.finish().to_string(), "crc32c:e3069283");
+    }
+
+    #[tokio::test]
+    async fn a_body_that_does_not_match_its_checksum_ends_in_an_error() {
+        let chunks = || -> ByteStream {
+            stream::iter([
+                Ok(bytes::Bytes::from_static(b"hello ")),
+                Ok(bytes::Bytes::from_static(b"world")),
+            ])
+            .boxed()
+        };
+        let right = Checksum::Crc32c(crc32c::crc32c(b"hello world"));
+        let items: Vec<_> = verified("k", chunks(), &right).collect().await;
+        assert_eq!(items.len(), 2);
+        assert!(items.iter().all(Result::is_ok));
+        let wrong = Checksum::Crc32c(7);
+        let items: Vec<_> = verified("k", chunks(), &wrong).collect().await;
+        assert_eq!(items.len(), 3);
+        let err = items[2].as_ref().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ChecksumMismatch);
     }
 }

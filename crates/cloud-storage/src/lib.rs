@@ -48,7 +48,7 @@ pub mod multipart;
 mod transfer;
 mod types;
 
-pub use checksum::{Checksum, Hasher};
+pub use checksum::{verified, Checksum, Hasher};
 pub use content_type::guess_content_type;
 pub use driver::{
     check_length, ByteStream, GetResult, Payload, PendingUpload, PresignMethod, StorageDriver,

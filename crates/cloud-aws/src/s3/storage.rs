@@ -347,6 +347,7 @@ impl StorageDriver for S3 {
             }
         };
         let meta = object_meta(key, response.headers(), size);
+        let whole = options.range.is_none();
         let body = resumable(
             self.inner.clone(),
             container.to_owned(),
@@ -355,6 +356,11 @@ impl StorageDriver for S3 {
             range.clone(),
             response.into_body(),
         );
+        // A whole read is held to the object's checksum; a range has none of its own.
+        let body = match (&meta.checksum, whole) {
+            (Some(checksum), true) => cloud_storage::verified(key, body, checksum),
+            _ => body,
+        };
         Ok(GetResult { meta, range, body })
     }
 
