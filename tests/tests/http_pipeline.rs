@@ -364,8 +364,10 @@ async fn sequential_requests_across_threads_reuse_pooled_connections() {
     );
     // hyper-util returns a connection to its pool from a task of its own; on another thread that task
     // can lose the race with the next request, which then opens a connection that is pooled in turn.
+    // How often it loses depends on the machine's load, so the bound is one connection per ten
+    // requests: without pooling there would be 200.
     assert!(
-        server.accepts() <= 4,
+        server.accepts() <= 20,
         "connections are pooled and reused: {}",
         server.accepts()
     );

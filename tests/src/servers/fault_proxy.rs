@@ -182,25 +182,29 @@ async fn handle(
     let body = body.collect().await.map_err(Fault::other)?.to_bytes();
     let body: Body = match action {
         Action::CutResponse(limit) if limit < body.len() => {
-            let head =
-                futures_util::stream::iter([Ok::<_, Fault>(Frame::data(body.slice(..limit)))]);
             // Fail only after a pause, so the first bytes reach the client before the break.
-            let cut = futures_util::stream::once(async {
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                Err(Fault::other("the proxy broke the connection mid-response"))
-            });
-            BodyExt::boxed(StreamBody::new(futures_util::StreamExt::chain(head, cut)))
+            then(
+                body.slice(..limit),
+                std::time::Duration::from_millis(50),
+                "the proxy broke the connection mid-response",
+            )
         }
-        Action::StallResponse(limit) if limit < body.len() => {
-            let head =
-                futures_util::stream::iter([Ok::<_, Fault>(Frame::data(body.slice(..limit)))]);
-            let stall = futures_util::stream::once(async {
-                tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
-                Err(Fault::other("the proxy stalled"))
-            });
-            BodyExt::boxed(StreamBody::new(futures_util::StreamExt::chain(head, stall)))
-        }
+        Action::StallResponse(limit) if limit < body.len() => then(
+            body.slice(..limit),
+            std::time::Duration::from_secs(3600),
+            "the proxy stalled",
+        ),
         _ => Full::new(body).map_err(|never| match never {}).boxed(),
     };
     Ok(Response::from_parts(parts, body))
+}
+
+/// A body of `head`, then after `wait` a failure saying `why`.
+fn then(head: Bytes, wait: std::time::Duration, why: &'static str) -> Body {
+    let head = futures_util::stream::iter([Ok::<_, Fault>(Frame::data(head))]);
+    let fail = futures_util::stream::once(async move {
+        tokio::time::sleep(wait).await;
+        Err(Fault::other(why))
+    });
+    BodyExt::boxed(StreamBody::new(futures_util::StreamExt::chain(head, fail)))
 }
