@@ -121,3 +121,68 @@ pub(crate) fn moto() -> Result<Server, String> {
         env: ("CLOUD_TEST_MOTO", format!("http://127.0.0.1:{port}")),
     })
 }
+
+/// An npm package installed into `.cache/npm` (from the npm registry, once); the path of its `binary`.
+fn npm_tool(binary: &str, package: &str) -> Result<PathBuf, String> {
+    let prefix = cache().join("npm");
+    let tool = prefix.join("node_modules/.bin").join(binary);
+    if tool.exists() {
+        return Ok(tool);
+    }
+    std::fs::create_dir_all(&prefix).map_err(|e| format!("creating {}: {e}", prefix.display()))?;
+    run(Command::new("npm")
+        .args(["install", "--silent", "--no-audit", "--no-fund", "--prefix"])
+        .arg(&prefix)
+        .arg(package))
+    .map_err(|e| format!("{e}: the tests need Node.js and npm to install {package}"))?;
+    if tool.exists() {
+        Ok(tool)
+    } else {
+        Err(format!("installing {package} did not provide {binary}"))
+    }
+}
+
+/// Azurite, Microsoft's Azure Storage emulator (Blob service only), on a free loopback port, with its
+/// data in a fresh folder. It checks Shared Key and SAS signatures.
+pub(crate) fn azurite() -> Result<Server, String> {
+    let binary = npm_tool("azurite-blob", "azurite@3")?;
+    let port = free_port()?;
+    let data = cache().join("azurite-data");
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data).map_err(|e| format!("creating {}: {e}", data.display()))?;
+    let log = std::fs::File::create(cache().join("azurite.log"))
+        .map_err(|e| format!("creating the Azurite log: {e}"))?;
+    let mut child = Command::new(&binary)
+        .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
+        .arg("--location")
+        .arg(&data)
+        .args(["--skipApiVersionCheck", "--silent"])
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .map_err(|e| format!("starting {}: {e}", binary.display()))?;
+    if let Err(e) = wait_listening("Azurite", &mut child, port, Duration::from_secs(60)) {
+        let _ = child.kill();
+        return Err(format!("{e} (see .cache/azurite.log)"));
+    }
+    eprintln!("started Azurite on 127.0.0.1:{port}");
+    Ok(Server {
+        child,
+        env: ("CLOUD_TEST_AZURITE", format!("http://127.0.0.1:{port}")),
+    })
+}
+
+/// Every server the tests need, installed and started side by side; the first failure is reported.
+pub(crate) fn all() -> Result<Vec<Server>, String> {
+    let starts: [fn() -> Result<Server, String>; 2] = [moto, azurite];
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = starts.iter().map(|start| scope.spawn(start)).collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a server start panicked".to_owned()))
+            })
+            .collect()
+    })
+}

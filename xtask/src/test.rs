@@ -39,7 +39,7 @@ pub(crate) fn run_tests(extra: &[String]) -> Result<(), String> {
         ensure_installed("nextest", "cargo-nextest")?;
     }
     // Started before the tests and stopped when this function returns, whatever happens.
-    let servers = [crate::servers::moto()?];
+    let servers = crate::servers::all()?;
     let mut nextest = cargo();
     nextest
         .args([

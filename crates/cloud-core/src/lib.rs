@@ -43,10 +43,12 @@ pub mod clock;
 pub mod debug_log;
 pub mod endpoint;
 pub mod error;
+pub mod headers;
 pub mod pagination;
 pub mod pipeline;
 pub mod poll;
 pub mod redact;
+pub mod request;
 pub mod secret;
 pub mod token;
 #[cfg(feature = "xml")]

@@ -353,6 +353,9 @@ pub struct Capabilities {
     pub presign: bool,
     /// Uploads in parts (large objects and streams of unknown length).
     pub multipart: bool,
+    /// Unfinished multipart uploads can be listed (and a failed one is aborted). Azure has no such
+    /// thing: a failed block upload leaves blocks that belong to no blob and expire after a week.
+    pub pending_uploads: bool,
     /// User metadata on objects.
     pub user_metadata: bool,
     /// An object may share its key with the prefix of others (`a` and `a/b` both exist); file systems
@@ -371,6 +374,7 @@ impl Capabilities {
             copy: true,
             presign: true,
             multipart: true,
+            pending_uploads: true,
             user_metadata: true,
             key_is_also_prefix: true,
         }

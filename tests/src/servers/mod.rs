@@ -1,5 +1,6 @@
 //! Real servers the tests run against, started and stopped by the tests themselves.
 
+pub mod azurite;
 pub mod fault_proxy;
 pub mod moto;
 pub mod s3s;

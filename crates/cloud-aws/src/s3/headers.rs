@@ -3,25 +3,13 @@
 //! guess), and the headers of writes.
 
 use base64::Engine;
+pub(crate) use cloud_core::headers::text;
 use cloud_core::{Error, Result};
 use cloud_storage::{Checksum, ObjectMeta, PutOptions};
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::CONTENT_TYPE;
 use http::HeaderMap;
 
 use super::requests::header;
-
-/// The object's size from `Content-Length`: an answer without a readable one says nothing of it.
-pub(crate) fn content_length(headers: &HeaderMap) -> Result<u64> {
-    headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| Error::unexpected("S3 answered without a valid Content-Length"))
-}
-
-pub(crate) fn text(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get(name)?.to_str().ok().map(str::to_owned)
-}
 
 /// The CRC-32C of a whole object, from `x-amz-checksum-crc32c` (not the composite checksum of a
 /// multipart object, which covers its parts, not the object).
@@ -48,8 +36,7 @@ pub(crate) fn crc32c_value(crc: u32) -> String {
 pub(crate) fn object_meta(key: &str, headers: &HeaderMap, size: u64) -> ObjectMeta {
     let mut meta = ObjectMeta::new(key, size);
     meta.etag = text(headers, "etag");
-    meta.last_modified =
-        text(headers, "last-modified").and_then(|t| httpdate::parse_http_date(&t).ok());
+    meta.last_modified = cloud_core::headers::http_date(headers, "last-modified");
     meta.content_type = text(headers, "content-type");
     meta.content_encoding = text(headers, "content-encoding");
     meta.cache_control = text(headers, "cache-control");
@@ -75,16 +62,6 @@ pub(crate) fn object_meta(key: &str, headers: &HeaderMap, size: u64) -> ObjectMe
         }
     }
     meta
-}
-
-/// `bytes START-END/TOTAL` → (START..END+1, TOTAL).
-pub(crate) fn content_range(headers: &HeaderMap) -> Option<(std::ops::Range<u64>, u64)> {
-    let value = text(headers, "content-range")?;
-    let (range, total) = value.strip_prefix("bytes ")?.split_once('/')?;
-    let (start, end) = range.split_once('-')?;
-    let (start, end, total): (u64, u64, u64) =
-        (start.parse().ok()?, end.parse().ok()?, total.parse().ok()?);
-    (start <= end && end < total).then(|| (start..end + 1, total))
 }
 
 /// Adds the content headers and user metadata of `options` to a write.

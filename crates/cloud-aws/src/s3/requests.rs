@@ -1,17 +1,8 @@
-//! Building S3 requests: addressing (path-style or virtual-hosted) and URI encoding.
+//! Addressing S3 requests: path-style or virtual-hosted URLs of buckets and keys.
 
-use cloud_core::{Body, Error, Request, Result};
-use http::{HeaderValue, Method, Uri};
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-
-/// Everything but the unreserved characters of RFC 3986, as SigV4 and S3 expect.
-const QUERY: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-/// The same, keeping `/` between key segments.
-const KEY: &AsciiSet = &QUERY.remove(b'/');
+use cloud_core::request::encode_path;
+pub(crate) use cloud_core::request::{header_value as header, query, request};
+use cloud_core::Result;
 
 /// How bucket and key map onto URLs of one endpoint.
 #[derive(Clone, Debug)]
@@ -54,7 +45,7 @@ impl Addressing {
 
     /// The URL of `key` in `bucket` (the bucket itself when `key` is empty), with `query` appended.
     pub(crate) fn url(&self, bucket: &str, key: &str, query: &str) -> String {
-        let key = utf8_percent_encode(key, KEY);
+        let key = encode_path(key);
         let mut url = if self.virtual_host_ok(bucket) {
             format!("{}://{bucket}.{}/{key}", self.scheme, self.authority)
         } else {
@@ -68,48 +59,9 @@ impl Addressing {
     }
 }
 
-/// A query string from pairs, each name and value encoded.
-pub(crate) fn query(pairs: &[(&str, &str)]) -> String {
-    let mut query = String::new();
-    for (name, value) in pairs {
-        if !query.is_empty() {
-            query.push('&');
-        }
-        query.extend(utf8_percent_encode(name, QUERY));
-        query.push('=');
-        query.extend(utf8_percent_encode(value, QUERY));
-    }
-    query
-}
-
 /// The `x-amz-copy-source` value for `bucket`/`key`.
 pub(crate) fn copy_source(bucket: &str, key: &str) -> String {
-    format!("/{bucket}/{}", utf8_percent_encode(key, KEY))
-}
-
-/// A request with `method` to `url` and `body`.
-pub(crate) fn request(method: Method, url: &str, body: Body) -> Result<Request> {
-    let uri: Uri = url.parse().map_err(|e| {
-        Error::invalid_input(format!("{url:?} is not a valid request URL")).with_source(e)
-    })?;
-    let mut request = http::Request::new(body);
-    *request.method_mut() = method;
-    *request.uri_mut() = uri;
-    Ok(request)
-}
-
-/// A header value, refusing text that cannot be sent (non-ASCII, line breaks).
-pub(crate) fn header(name: &str, value: &str) -> Result<HeaderValue> {
-    if !value
-        .bytes()
-        .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
-    {
-        return Err(Error::invalid_input(format!(
-            "the value of {name} must be printable ASCII for S3: {value:?}"
-        )));
-    }
-    HeaderValue::from_str(value)
-        .map_err(|e| Error::invalid_input(format!("bad value for {name}")).with_source(e))
+    format!("/{bucket}/{}", encode_path(key))
 }
 
 #[cfg(test)]
@@ -131,14 +83,6 @@ mod tests {
         assert_eq!(
             local.url("b", "ü/~x", "uploads="),
             "http://127.0.0.1:9000/b/%C3%BC/~x?uploads="
-        );
-    }
-
-    #[test]
-    fn encodes_query_values_fully() {
-        assert_eq!(
-            query(&[("prefix", "a b/c"), ("list-type", "2")]),
-            "prefix=a%20b%2Fc&list-type=2"
         );
     }
 }

@@ -13,14 +13,13 @@ use cloud_storage::{
 use futures_util::stream::{BoxStream, StreamExt};
 use http::{Method, StatusCode};
 
-use super::download::resumable;
-use super::headers::{
-    content_length, content_range, crc32c_header, crc32c_value, object_meta, put_headers, text,
-};
+use super::download::resumable_get;
+use super::headers::{crc32c_header, crc32c_value, object_meta, put_headers, text};
 use super::model::{self, ListAllMyBucketsResult, ListBucketResult, ListMultipartUploadsResult};
 use super::multipart::S3Upload;
 use super::requests::{copy_source, header, query, request, Addressing};
 use crate::auth::SigV4;
+use cloud_core::headers::content_length;
 
 /// Object storage on S3 or an S3-compatible service. Cheap to clone; clones share everything.
 ///
@@ -322,33 +321,12 @@ impl StorageDriver for S3 {
         }
         let response = self.inner.stream("GetObject", &resource, req).await?;
         let partial = response.status() == StatusCode::PARTIAL_CONTENT;
-        let (range, size) = match (options.range, partial) {
-            (Some(asked), true) => {
-                let (range, size) = content_range(response.headers()).ok_or_else(|| {
-                    Error::unexpected("S3 sent a partial body without a valid Content-Range")
-                })?;
-                // The bytes sent must be the ones asked for, or the caller would read others.
-                if asked.resolve(size).ok() != Some(range.clone()) {
-                    return Err(Error::unexpected(format!(
-                        "S3 sent bytes {}..{} of {size} for {asked}",
-                        range.start, range.end
-                    )));
-                }
-                (range, size)
-            }
-            (None, true) => {
-                return Err(Error::unexpected(
-                    "S3 sent part of the object (206) to a request for all of it",
-                ))
-            }
-            (_, false) => {
-                let len = content_length(response.headers())?;
-                (0..len, len)
-            }
-        };
+        let (range, size) =
+            cloud_storage::resume::read_extent(options.range, partial, response.headers())
+                .map_err(|e| e.with_resource(&resource))?;
         let meta = object_meta(key, response.headers(), size);
         let whole = options.range.is_none();
-        let body = resumable(
+        let body = resumable_get(
             self.inner.clone(),
             container.to_owned(),
             key.to_owned(),
