@@ -35,6 +35,7 @@ pub struct Hasher {
 #[derive(Clone, Debug)]
 enum HasherKind {
     Crc32c(u32),
+    Md5(md5::Md5),
 }
 
 impl Hasher {
@@ -42,7 +43,14 @@ impl Hasher {
     pub fn like(checksum: &Checksum) -> Option<Hasher> {
         match checksum {
             Checksum::Crc32c(_) => Some(Hasher::crc32c()),
-            Checksum::Md5(_) => None,
+            Checksum::Md5(_) => Some(Hasher::md5()),
+        }
+    }
+
+    /// An MD5 hasher (Azure's `Content-MD5`, GCS's `md5Hash`, Swift's ETag).
+    pub fn md5() -> Hasher {
+        Hasher {
+            kind: HasherKind::Md5(md5::Digest::new()),
         }
     }
 
@@ -57,20 +65,26 @@ impl Hasher {
     pub fn update(&mut self, data: &[u8]) {
         match &mut self.kind {
             HasherKind::Crc32c(crc) => *crc = crc32c::crc32c_append(*crc, data),
+            HasherKind::Md5(md5) => md5::Digest::update(md5, data),
         }
     }
 
     /// The checksum of everything added.
     pub fn finish(&self) -> Checksum {
-        match self.kind {
-            HasherKind::Crc32c(crc) => Checksum::Crc32c(crc),
+        match &self.kind {
+            HasherKind::Crc32c(crc) => Checksum::Crc32c(*crc),
+            HasherKind::Md5(md5) => Checksum::Md5(
+                md5::Digest::finalize(md5.clone())
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect(),
+            ),
         }
     }
 }
 
 /// `body` checked as it streams: after its last chunk, one more item fails with
-/// [`ErrorKind::ChecksumMismatch`] if the bytes that came do not match `checksum` (where this crate can
-/// compute it), so a reader never takes corrupt bytes for the object. Lengths are the caller's to check.
+/// [`ErrorKind::ChecksumMismatch`] if the bytes that came do not match `checksum`, so a reader never takes corrupt bytes for the object. Lengths are the caller's to check.
 pub fn verified(key: &str, body: ByteStream, checksum: &Checksum) -> ByteStream {
     let Some(hasher) = Hasher::like(checksum) else {
         return body;
@@ -111,6 +125,13 @@ mod tests {
         hasher.update(b"56789");
         assert_eq!(hasher.finish(), Checksum::Crc32c(0xe306_9283));
         assert_eq!(hasher.finish().to_string(), "crc32c:e3069283");
+        let mut md5 = Hasher::md5();
+        md5.update(b"hel");
+        md5.update(b"lo");
+        assert_eq!(
+            md5.finish(),
+            Checksum::Md5("5d41402abc4b2a76b9719d911017c592".into())
+        );
     }
 
     #[tokio::test]

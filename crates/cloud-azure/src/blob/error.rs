@@ -107,5 +107,12 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::PreconditionFailed);
         let err = BlobErrors.parse_error(StatusCode::FORBIDDEN, &HeaderMap::new(), b"");
         assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+        let bad_signature = b"<?xml version=\"1.0\"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request.</Message></Error>";
+        let err = BlobErrors.parse_error(StatusCode::FORBIDDEN, &HeaderMap::new(), bad_signature);
+        assert_eq!(err.kind(), ErrorKind::Unauthenticated);
+        let mut headers = HeaderMap::new();
+        headers.insert("x-ms-error-code", "ConditionNotMet".parse().unwrap());
+        let err = BlobErrors.parse_error(StatusCode::NOT_MODIFIED, &headers, b"");
+        assert_eq!(err.kind(), ErrorKind::NotModified);
     }
 }
