@@ -34,6 +34,11 @@ pub fn content_range(headers: &HeaderMap) -> Option<(Range<u64>, u64)> {
     (start <= end && end < total).then(|| (start..end + 1, total))
 }
 
+/// `time` as an HTTP date (`Sun, 06 Dec 2026 12:00:00 GMT`).
+pub fn fmt_http_date(time: std::time::SystemTime) -> String {
+    httpdate::fmt_http_date(time)
+}
+
 /// `Last-Modified` (or another HTTP-date header) as a time.
 pub fn http_date(headers: &HeaderMap, name: &str) -> Option<std::time::SystemTime> {
     httpdate::parse_http_date(&text(headers, name)?).ok()

@@ -127,3 +127,35 @@ pub fn read_extent(
         }
     }
 }
+
+/// The standard HTTP headers of a read: `Range`, `If-Match`, `If-None-Match`, `If-Modified-Since`
+/// and `If-Unmodified-Since`, as `options` asks.
+pub fn read_headers(
+    options: &crate::types::GetOptions,
+    headers: &mut cloud_core::http::HeaderMap,
+) -> Result<()> {
+    use cloud_core::http::header;
+    use cloud_core::request::header_value;
+    if let Some(range) = options.range {
+        headers.insert(header::RANGE, header_value("Range", &range.to_header()?)?);
+    }
+    for (name, value) in [
+        (header::IF_MATCH, &options.if_match),
+        (header::IF_NONE_MATCH, &options.if_none_match),
+    ] {
+        if let Some(value) = value {
+            let value = header_value(name.as_str(), value)?;
+            headers.insert(name, value);
+        }
+    }
+    for (name, time) in [
+        (header::IF_MODIFIED_SINCE, options.if_modified_since),
+        (header::IF_UNMODIFIED_SINCE, options.if_unmodified_since),
+    ] {
+        if let Some(time) = time {
+            let value = header_value(name.as_str(), &cloud_core::headers::fmt_http_date(time))?;
+            headers.insert(name, value);
+        }
+    }
+    Ok(())
+}

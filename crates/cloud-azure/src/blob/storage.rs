@@ -324,28 +324,7 @@ impl StorageDriver for AzureBlob {
             Body::empty(),
         )?;
         let headers = req.headers_mut();
-        if let Some(range) = options.range {
-            headers.insert(http::header::RANGE, header("Range", &range.to_header()?)?);
-        }
-        for (name, value) in [
-            ("if-match", &options.if_match),
-            ("if-none-match", &options.if_none_match),
-        ] {
-            if let Some(value) = value {
-                headers.insert(http::HeaderName::from_static(name), header(name, value)?);
-            }
-        }
-        for (name, time) in [
-            ("if-modified-since", options.if_modified_since),
-            ("if-unmodified-since", options.if_unmodified_since),
-        ] {
-            if let Some(time) = time {
-                headers.insert(
-                    http::HeaderName::from_static(name),
-                    header(name, &httpdate::fmt_http_date(time))?,
-                );
-            }
-        }
+        cloud_storage::resume::read_headers(&options, headers)?;
         let response = self.inner.stream("GetBlob", &resource, req).await?;
         let partial = response.status() == StatusCode::PARTIAL_CONTENT;
         let (range, size) =
