@@ -8,7 +8,9 @@
 //!
 //! URLs name a provider, a container and a key: `local://container/key` (root from `--local-root` or
 //! `CLOUD_LOCAL_ROOT`), `memory://container/key`, `s3://bucket/key` (configured by the usual `AWS_*`
-//! variables and profiles, `AWS_ENDPOINT_URL` for S3-compatible services). An argument without a scheme
+//! variables and profiles, `AWS_ENDPOINT_URL` for S3-compatible services), `az://container/blob` or `azure://…` (configured by
+//! `AZURE_STORAGE_CONNECTION_STRING`, or `AZURE_STORAGE_ACCOUNT` with `AZURE_STORAGE_KEY` or
+//! `AZURE_STORAGE_SAS_TOKEN`; `UseDevelopmentStorage=true` for Azurite). An argument without a scheme
 //! is a plain local file or folder. A user error prints one line and exits with status 1.
 
 mod cat;

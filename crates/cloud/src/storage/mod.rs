@@ -17,3 +17,11 @@ pub use cloud_local::{Faults, LocalStorage, MemoryStorage, MemoryStorageBuilder}
 pub mod s3 {
     pub use cloud_aws::{Credentials, S3Builder, S3};
 }
+
+/// Microsoft Azure Blob Storage, and Azurite.
+#[cfg(feature = "azure")]
+pub mod azure {
+    pub use cloud_azure::{
+        AzureBlob, AzureBlobBuilder, Credentials, API_VERSION, DEV_ACCOUNT, DEV_KEY,
+    };
+}

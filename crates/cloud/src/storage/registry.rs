@@ -62,6 +62,11 @@ impl Registry {
         }
         #[cfg(feature = "aws")]
         registry.register("s3", Arc::new(open_s3));
+        #[cfg(feature = "azure")]
+        {
+            registry.register("az", Arc::new(open_azure));
+            registry.register("azure", Arc::new(open_azure));
+        }
         registry
     }
 
@@ -103,7 +108,7 @@ impl fmt::Debug for Registry {
 }
 
 /// The driver for `url` (`local://container/key`, `memory://container`, `s3://bucket/key` with the
-/// `aws` feature, …) and the URL parsed, with options from the environment.
+/// `aws` feature, `az://container/blob` with `azure`, …) and the URL parsed, with options from the environment.
 ///
 /// ```
 /// # fn main() -> cloud::Result<()> {
@@ -146,6 +151,17 @@ fn open_s3(_url: &StorageUrl, _options: &OpenOptions) -> Result<Arc<dyn StorageD
     }
     let s3 = cloud_aws::S3Builder::from_env().build()?;
     Ok(Arc::new(SHARED.get_or_init(|| s3).clone()))
+}
+
+#[cfg(feature = "azure")]
+fn open_azure(_url: &StorageUrl, _options: &OpenOptions) -> Result<Arc<dyn StorageDriver>> {
+    // As for S3: one driver, so az:// and azure:// URLs share one connection pool.
+    static SHARED: OnceLock<cloud_azure::AzureBlob> = OnceLock::new();
+    if let Some(blob) = SHARED.get() {
+        return Ok(Arc::new(blob.clone()));
+    }
+    let blob = cloud_azure::AzureBlobBuilder::from_env().build()?;
+    Ok(Arc::new(SHARED.get_or_init(|| blob).clone()))
 }
 
 #[cfg(feature = "local")]
