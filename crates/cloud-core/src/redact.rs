@@ -37,6 +37,7 @@ const SECRET_ELEMENTS: &[&str] = &[
 /// Words that mark a `name: value`, `name=value` or JSON `"name": "value"` pair as a credential.
 const SECRET_WORDS: &[&str] = &[
     "token",
+    "assertion",
     "secret",
     "password",
     "signature",
