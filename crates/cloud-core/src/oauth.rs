@@ -36,7 +36,9 @@ use serde::Deserialize;
 
 use crate::clock::Clock;
 use crate::error::{Error, ErrorKind, Result};
-use crate::pipeline::{body_summary, default_error, Authorize, BearerToken, ErrorParser, Operation, Request};
+use crate::pipeline::{
+    body_summary, default_error, Authorize, BearerToken, ErrorParser, Operation, Request,
+};
 use crate::request::encode_value;
 use crate::secret::Secret;
 use crate::token::{TemporaryToken, TokenCache};
@@ -197,10 +199,20 @@ mod tests {
     #[test]
     fn reads_lifetimes_as_numbers_or_strings() {
         let clock = ManualClock::new();
-        let token = parse_token(br#"{"access_token":"a","expires_in":3599,"token_type":"Bearer"}"#, &clock).unwrap();
-        assert_eq!(token.expires_at, Some(clock.now() + Duration::from_secs(3599)));
+        let token = parse_token(
+            br#"{"access_token":"a","expires_in":3599,"token_type":"Bearer"}"#,
+            &clock,
+        )
+        .unwrap();
+        assert_eq!(
+            token.expires_at,
+            Some(clock.now() + Duration::from_secs(3599))
+        );
         let token = parse_token(br#"{"access_token":"a","expires_in":"86399"}"#, &clock).unwrap();
-        assert_eq!(token.expires_at, Some(clock.now() + Duration::from_secs(86399)));
+        assert_eq!(
+            token.expires_at,
+            Some(clock.now() + Duration::from_secs(86399))
+        );
         assert!(parse_token(br#"{"token":"a"}"#, &clock).is_err());
         assert!(parse_token(br#"{"access_token":"","expires_in":10}"#, &clock).is_err());
     }
@@ -215,7 +227,10 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::Unauthenticated);
         assert_eq!(err.code(), Some("invalid_grant"));
         assert_eq!(
-            form(&[("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("a", "b c")]),
+            form(&[
+                ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+                ("a", "b c")
+            ]),
             "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&a=b%20c"
         );
     }
