@@ -57,8 +57,14 @@ fn wait_listening(name: &str, child: &mut Child, port: u16, limit: Duration) -> 
     ))
 }
 
+static VENV: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A Python virtual environment in `.cache/venv` with `packages` installed (from PyPI, once).
 fn python_tool(binary: &str, packages: &[&str]) -> Result<PathBuf, String> {
+    // Servers start side by side; one of them at a time creates the venv and installs into it.
+    let _one_at_a_time = VENV
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let venv = cache().join("venv");
     let tool = venv.join("bin").join(binary);
     if tool.exists() {
@@ -80,6 +86,9 @@ fn python_tool(binary: &str, packages: &[&str]) -> Result<PathBuf, String> {
 
 /// The virtual environment's Python with `module` importable, installing `package` from PyPI if needed.
 pub(crate) fn python_with(module: &str, package: &str) -> Result<PathBuf, String> {
+    let _one_at_a_time = VENV
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let venv = cache().join("venv");
     let python = venv.join("bin/python");
     if !python.exists() {
@@ -172,9 +181,44 @@ pub(crate) fn azurite() -> Result<Server, String> {
     })
 }
 
+/// gcp-storage-emulator, a Google Cloud Storage emulator (JSON API), in memory on a free loopback port.
+pub(crate) fn gcs() -> Result<Server, String> {
+    let binary = python_tool("gcp-storage-emulator", &["gcp-storage-emulator"])?;
+    let port = free_port()?;
+    let log = std::fs::File::create(cache().join("gcs-emulator.log"))
+        .map_err(|e| format!("creating the GCS emulator log: {e}"))?;
+    let mut child = Command::new(&binary)
+        .args([
+            "start",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--in-memory",
+        ])
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .map_err(|e| format!("starting {}: {e}", binary.display()))?;
+    if let Err(e) = wait_listening(
+        "gcp-storage-emulator",
+        &mut child,
+        port,
+        Duration::from_secs(60),
+    ) {
+        let _ = child.kill();
+        return Err(format!("{e} (see .cache/gcs-emulator.log)"));
+    }
+    eprintln!("started gcp-storage-emulator on 127.0.0.1:{port}");
+    Ok(Server {
+        child,
+        env: ("CLOUD_TEST_GCS", format!("http://127.0.0.1:{port}")),
+    })
+}
+
 /// Every server the tests need, installed and started side by side; the first failure is reported.
 pub(crate) fn all() -> Result<Vec<Server>, String> {
-    let starts: [fn() -> Result<Server, String>; 2] = [moto, azurite];
+    let starts: [fn() -> Result<Server, String>; 3] = [moto, azurite, gcs];
     std::thread::scope(|scope| {
         let handles: Vec<_> = starts.iter().map(|start| scope.spawn(start)).collect();
         handles

@@ -93,6 +93,19 @@ impl ErrorKind {
         }
     }
 
+    /// Whether a failure of this kind may pass when tried again a little later: a broken
+    /// connection, a timeout, an unavailable or throttling service. Loops that resume work of
+    /// their own (parts, chunks) use it; the pipeline's retries decide for single requests.
+    pub fn may_pass(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::Transport
+                | ErrorKind::Timeout
+                | ErrorKind::ServiceUnavailable
+                | ErrorKind::RateLimited
+        )
+    }
+
     fn describe(self) -> &'static str {
         match self {
             ErrorKind::NotFound => "not found",

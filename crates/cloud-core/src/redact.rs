@@ -38,6 +38,8 @@ const SECRET_ELEMENTS: &[&str] = &[
 const SECRET_WORDS: &[&str] = &[
     "token",
     "assertion",
+    // A GCS resumable session URI lets anyone who has it write the object.
+    "upload_id",
     "secret",
     "password",
     "signature",

@@ -86,6 +86,23 @@ pub fn check_length(delivered: u64, declared: Option<u64>) -> Result<()> {
     }
 }
 
+/// `entries` without those up to and including `start_after`: for listings whose API has no
+/// start-after of its own, or one that includes the key itself.
+pub fn list_after(
+    entries: BoxStream<'static, Result<ListEntry>>,
+    start_after: Option<String>,
+) -> BoxStream<'static, Result<ListEntry>> {
+    let Some(after) = start_after else {
+        return entries;
+    };
+    entries
+        .try_filter(move |entry| {
+            let keep = entry.name() > after.as_str();
+            async move { keep }
+        })
+        .boxed()
+}
+
 fn into_error(err: BoxError) -> Error {
     match err.downcast::<Error>() {
         Ok(err) => *err,

@@ -52,8 +52,8 @@ mod types;
 pub use checksum::{verified, Checksum, Hasher};
 pub use content_type::guess_content_type;
 pub use driver::{
-    check_length, ByteStream, GetResult, Payload, PendingUpload, PresignMethod, StorageDriver,
-    StorageExt,
+    check_length, list_after, ByteStream, GetResult, Payload, PendingUpload, PresignMethod,
+    StorageDriver, StorageExt,
 };
 pub use transfer::{
     download_file, download_file_with_progress, download_range, upload_file,

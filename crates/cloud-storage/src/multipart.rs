@@ -351,13 +351,7 @@ async fn put_part(
 }
 
 fn may_pass(err: &Error) -> bool {
-    matches!(
-        err.kind(),
-        ErrorKind::Transport
-            | ErrorKind::Timeout
-            | ErrorKind::ServiceUnavailable
-            | ErrorKind::RateLimited
-    )
+    err.kind().may_pass()
 }
 
 #[cfg(test)]

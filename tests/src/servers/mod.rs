@@ -2,5 +2,6 @@
 
 pub mod azurite;
 pub mod fault_proxy;
+pub mod gcs;
 pub mod moto;
 pub mod s3s;

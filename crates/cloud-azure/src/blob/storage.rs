@@ -284,14 +284,7 @@ impl StorageDriver for AzureBlob {
             }
         });
         // List Blobs has no start-after: the names up to it are skipped here.
-        pages
-            .try_filter(move |entry| {
-                let keep = start_after
-                    .as_deref()
-                    .is_none_or(|after| entry.name() > after);
-                async move { keep }
-            })
-            .boxed()
+        cloud_storage::list_after(pages.boxed(), start_after)
     }
 
     async fn head_object(&self, container: &str, key: &str) -> Result<ObjectMeta> {
