@@ -10,7 +10,9 @@
 //! `CLOUD_LOCAL_ROOT`), `memory://container/key`, `s3://bucket/key` (configured by the usual `AWS_*`
 //! variables and profiles, `AWS_ENDPOINT_URL` for S3-compatible services), `az://container/blob` or `azure://…` (configured by
 //! `AZURE_STORAGE_CONNECTION_STRING`, or `AZURE_STORAGE_ACCOUNT` with `AZURE_STORAGE_KEY` or
-//! `AZURE_STORAGE_SAS_TOKEN`; `UseDevelopmentStorage=true` for Azurite). An argument without a scheme
+//! `AZURE_STORAGE_SAS_TOKEN`; `UseDevelopmentStorage=true` for Azurite), `gs://bucket/object` or
+//! `gcs://…` (Application Default Credentials: `GOOGLE_APPLICATION_CREDENTIALS`, gcloud's login, the
+//! metadata server; `GOOGLE_CLOUD_PROJECT`; `STORAGE_EMULATOR_HOST` for an emulator). An argument without a scheme
 //! is a plain local file or folder. A user error prints one line and exits with status 1.
 
 mod cat;

@@ -25,3 +25,11 @@ pub mod azure {
         AzureBlob, AzureBlobBuilder, Credentials, API_VERSION, DEV_ACCOUNT, DEV_KEY,
     };
 }
+
+/// Google Cloud Storage, and its emulators.
+#[cfg(feature = "gcp")]
+pub mod gcs {
+    pub use cloud_gcp::{
+        Credentials, Gcs, GcsBuilder, ServiceAccountKey, STORAGE_SCOPE, TOKEN_URI,
+    };
+}

@@ -67,6 +67,11 @@ impl Registry {
             registry.register("az", Arc::new(open_azure));
             registry.register("azure", Arc::new(open_azure));
         }
+        #[cfg(feature = "gcp")]
+        {
+            registry.register("gs", Arc::new(open_gcs));
+            registry.register("gcs", Arc::new(open_gcs));
+        }
         registry
     }
 
@@ -108,7 +113,7 @@ impl fmt::Debug for Registry {
 }
 
 /// The driver for `url` (`local://container/key`, `memory://container`, `s3://bucket/key` with the
-/// `aws` feature, `az://container/blob` with `azure`, …) and the URL parsed, with options from the environment.
+/// `aws` feature, `az://container/blob` with `azure`, `gs://bucket/object` with `gcp`, …) and the URL parsed, with options from the environment.
 ///
 /// ```
 /// # fn main() -> cloud::Result<()> {
@@ -142,26 +147,40 @@ fn open_local(_url: &StorageUrl, options: &OpenOptions) -> Result<Arc<dyn Storag
     Ok(Arc::new(cloud_local::LocalStorage::new(root)?))
 }
 
+/// The one driver of `cell`, built on first use: every URL of a provider shares its connection pool
+/// and credential cache.
+#[cfg(any(feature = "aws", feature = "azure", feature = "gcp"))]
+fn shared<D: StorageDriver + Clone>(
+    cell: &'static OnceLock<D>,
+    build: impl FnOnce() -> Result<D>,
+) -> Result<Arc<dyn StorageDriver>> {
+    if let Some(driver) = cell.get() {
+        return Ok(Arc::new(driver.clone()));
+    }
+    let driver = build()?;
+    Ok(Arc::new(cell.get_or_init(|| driver).clone()))
+}
+
 #[cfg(feature = "aws")]
 fn open_s3(_url: &StorageUrl, _options: &OpenOptions) -> Result<Arc<dyn StorageDriver>> {
-    // One driver per process: every s3:// URL shares its connection pool.
     static SHARED: OnceLock<cloud_aws::S3> = OnceLock::new();
-    if let Some(s3) = SHARED.get() {
-        return Ok(Arc::new(s3.clone()));
-    }
-    let s3 = cloud_aws::S3Builder::from_env().build()?;
-    Ok(Arc::new(SHARED.get_or_init(|| s3).clone()))
+    shared(&SHARED, || cloud_aws::S3Builder::from_env().build())
 }
 
 #[cfg(feature = "azure")]
 fn open_azure(_url: &StorageUrl, _options: &OpenOptions) -> Result<Arc<dyn StorageDriver>> {
-    // As for S3: one driver, so az:// and azure:// URLs share one connection pool.
+    // az:// and azure:// alike.
     static SHARED: OnceLock<cloud_azure::AzureBlob> = OnceLock::new();
-    if let Some(blob) = SHARED.get() {
-        return Ok(Arc::new(blob.clone()));
-    }
-    let blob = cloud_azure::AzureBlobBuilder::from_env().build()?;
-    Ok(Arc::new(SHARED.get_or_init(|| blob).clone()))
+    shared(&SHARED, || {
+        cloud_azure::AzureBlobBuilder::from_env().build()
+    })
+}
+
+#[cfg(feature = "gcp")]
+fn open_gcs(_url: &StorageUrl, _options: &OpenOptions) -> Result<Arc<dyn StorageDriver>> {
+    // gs:// and gcs:// alike.
+    static SHARED: OnceLock<cloud_gcp::Gcs> = OnceLock::new();
+    shared(&SHARED, || cloud_gcp::GcsBuilder::from_env().build())
 }
 
 #[cfg(feature = "local")]
