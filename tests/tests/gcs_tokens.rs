@@ -11,7 +11,7 @@ use base64::Engine;
 use cloud_core::{ErrorKind, HttpClient, ManualClock, ProxyConfig};
 use cloud_gcp::{Credentials, GcsBuilder, STORAGE_SCOPE};
 use cloud_storage::StorageDriver;
-use cloud_tests::server::{reply, HandlerResult, TestServer};
+use cloud_tests::server::{reply, TestServer};
 use http_body_util::BodyExt;
 use ring::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 
