@@ -12,6 +12,7 @@ mod demo;
 mod peers;
 mod servers;
 mod storage_local;
+mod swift;
 mod test;
 mod tree;
 

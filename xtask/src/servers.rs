@@ -11,7 +11,9 @@ use crate::cmd::{run, workspace_root};
 
 /// A server process, killed when dropped.
 pub(crate) struct Server {
-    child: Child,
+    pub(crate) child: Child,
+    /// Further processes of the same server (Swift runs four).
+    pub(crate) others: Vec<Child>,
     /// `CLOUD_TEST_…` and the endpoint, for the tests.
     pub(crate) env: (&'static str, String),
 }
@@ -19,16 +21,18 @@ pub(crate) struct Server {
 impl Drop for Server {
     fn drop(&mut self) {
         // Quietly: the test runner's summary stays the last thing printed.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        for child in std::iter::once(&mut self.child).chain(&mut self.others) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
-fn cache() -> PathBuf {
+pub(crate) fn cache() -> PathBuf {
     workspace_root().join(".cache")
 }
 
-fn free_port() -> Result<u16, String> {
+pub(crate) fn free_port() -> Result<u16, String> {
     let listener =
         TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free loopback port: {e}"))?;
     listener
@@ -38,7 +42,12 @@ fn free_port() -> Result<u16, String> {
 }
 
 /// Waits until something listens on `port`, or the process exits, or `limit` passes.
-fn wait_listening(name: &str, child: &mut Child, port: u16, limit: Duration) -> Result<(), String> {
+pub(crate) fn wait_listening(
+    name: &str,
+    child: &mut Child,
+    port: u16,
+    limit: Duration,
+) -> Result<(), String> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let start = Instant::now();
     while start.elapsed() < limit {
@@ -57,15 +66,40 @@ fn wait_listening(name: &str, child: &mut Child, port: u16, limit: Duration) -> 
     ))
 }
 
-static VENV: std::sync::Mutex<()> = std::sync::Mutex::new(());
+type Lock = std::sync::Arc<std::sync::Mutex<()>>;
+
+/// The lock of the virtual environment `.cache/NAME`: one installer at a time in each.
+fn venv_lock(name: &str) -> Lock {
+    static LOCKS: std::sync::Mutex<Vec<(String, Lock)>> = std::sync::Mutex::new(Vec::new());
+    let mut locks = LOCKS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, lock)) = locks.iter().find(|(n, _)| n == name) {
+        return lock.clone();
+    }
+    let lock = Lock::default();
+    locks.push((name.to_owned(), lock.clone()));
+    lock
+}
 
 /// A Python virtual environment in `.cache/venv` with `packages` installed (from PyPI, once).
 fn python_tool(binary: &str, packages: &[&str]) -> Result<PathBuf, String> {
-    // Servers start side by side; one of them at a time creates the venv and installs into it.
-    let _one_at_a_time = VENV
+    python_tool_in("venv", binary, packages)
+}
+
+/// Like [`python_tool`], in the virtual environment `.cache/NAME` (for a server whose dependencies
+/// are best kept apart from the others').
+pub(crate) fn python_tool_in(
+    name: &str,
+    binary: &str,
+    packages: &[&str],
+) -> Result<PathBuf, String> {
+    // Servers start side by side; one of them at a time creates a venv and installs into it.
+    let lock = venv_lock(name);
+    let _one_at_a_time = lock
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let venv = cache().join("venv");
+    let venv = cache().join(name);
     let tool = venv.join("bin").join(binary);
     if tool.exists() {
         return Ok(tool);
@@ -86,7 +120,8 @@ fn python_tool(binary: &str, packages: &[&str]) -> Result<PathBuf, String> {
 
 /// The virtual environment's Python with `module` importable, installing `package` from PyPI if needed.
 pub(crate) fn python_with(module: &str, package: &str) -> Result<PathBuf, String> {
-    let _one_at_a_time = VENV
+    let lock = venv_lock("venv");
+    let _one_at_a_time = lock
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let venv = cache().join("venv");
@@ -127,6 +162,7 @@ pub(crate) fn moto() -> Result<Server, String> {
     eprintln!("started moto on 127.0.0.1:{port}");
     Ok(Server {
         child,
+        others: Vec::new(),
         env: ("CLOUD_TEST_MOTO", format!("http://127.0.0.1:{port}")),
     })
 }
@@ -177,6 +213,7 @@ pub(crate) fn azurite() -> Result<Server, String> {
     eprintln!("started Azurite on 127.0.0.1:{port}");
     Ok(Server {
         child,
+        others: Vec::new(),
         env: ("CLOUD_TEST_AZURITE", format!("http://127.0.0.1:{port}")),
     })
 }
@@ -212,13 +249,14 @@ pub(crate) fn gcs() -> Result<Server, String> {
     eprintln!("started gcp-storage-emulator on 127.0.0.1:{port}");
     Ok(Server {
         child,
+        others: Vec::new(),
         env: ("CLOUD_TEST_GCS", format!("http://127.0.0.1:{port}")),
     })
 }
 
 /// Every server the tests need, installed and started side by side; the first failure is reported.
 pub(crate) fn all() -> Result<Vec<Server>, String> {
-    let starts: [fn() -> Result<Server, String>; 3] = [moto, azurite, gcs];
+    let starts: [fn() -> Result<Server, String>; 4] = [moto, azurite, gcs, crate::swift::swift];
     std::thread::scope(|scope| {
         let handles: Vec<_> = starts.iter().map(|start| scope.spawn(start)).collect();
         handles

@@ -5,3 +5,4 @@ pub mod fault_proxy;
 pub mod gcs;
 pub mod moto;
 pub mod s3s;
+pub mod swift;

@@ -181,6 +181,18 @@ impl Service<Call> for Transport {
             if !headers.contains_key(USER_AGENT) {
                 headers.insert(USER_AGENT, shared.user_agent.clone());
             }
+            // hyper sends no length for an empty body; servers such as Swift refuse a PUT or POST
+            // without one (411).
+            let writes = matches!(
+                *request.method(),
+                http::Method::PUT | http::Method::POST | http::Method::PATCH
+            );
+            if writes && request.body().content_length() == Some(0) {
+                request
+                    .headers_mut()
+                    .entry(CONTENT_LENGTH)
+                    .or_insert(http::HeaderValue::from_static("0"));
+            }
             if let Some(mut auth) = shared.proxies.http_proxy_auth(request.uri()) {
                 auth.set_sensitive(true);
                 request.headers_mut().insert(PROXY_AUTHORIZATION, auth);

@@ -1,0 +1,42 @@
+//! OpenStack for the `cloud` crates: Swift object storage (feature `swift`), with Keystone v3
+//! (password or application credential) and tempauth; tested against a Swift cluster on loopback and
+//! against Keystone's documented answers.
+//!
+//! ```
+//! use cloud_openstack::{Credentials, SwiftBuilder};
+//! use cloud_storage::StorageDriver;
+//!
+//! # fn main() -> cloud_core::Result<()> {
+//! // From an OpenStack RC file's variables …
+//! # std::env::set_var("OS_AUTH_URL", "https://keystone.example.com:5000/v3");
+//! # std::env::set_var("OS_USERNAME", "demo");
+//! # std::env::set_var("OS_PASSWORD", "secret");
+//! # std::env::set_var("OS_PROJECT_NAME", "demo");
+//! let swift = SwiftBuilder::from_env().build()?;
+//! assert_eq!(swift.provider(), "swift");
+//!
+//! // … or a test cluster's tempauth.
+//! let swift = SwiftBuilder::new()
+//!     .credentials(Credentials::tempauth("http://127.0.0.1:8080/auth/v1.0", "test:tester", "testing"))
+//!     .build()?;
+//! # let _ = swift;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Environment variables read by [`SwiftBuilder::from_env`]: `OS_AUTH_URL`, `OS_USERNAME`,
+//! `OS_PASSWORD`, `OS_PROJECT_NAME` (or `OS_TENANT_NAME`), `OS_USER_DOMAIN_NAME`,
+//! `OS_PROJECT_DOMAIN_NAME`, `OS_APPLICATION_CREDENTIAL_ID`, `OS_APPLICATION_CREDENTIAL_SECRET`,
+//! `OS_AUTH_TYPE` (`v1password` for tempauth), `OS_REGION_NAME`, `OS_INTERFACE` (`public` by
+//! default), `OS_STORAGE_URL` with `OS_AUTH_TOKEN` (a token obtained elsewhere) and
+//! `OS_TEMP_URL_KEY`.
+
+#[cfg(feature = "swift")]
+mod auth;
+mod credentials;
+#[cfg(feature = "swift")]
+mod swift;
+
+pub use credentials::Credentials;
+#[cfg(feature = "swift")]
+pub use swift::{Swift, SwiftBuilder};

@@ -1,0 +1,171 @@
+//! Configuring a Swift driver: builder, environment, catalog choice.
+
+use std::sync::Arc;
+
+use cloud_core::{HttpClient, Result, Secret, ServiceConfig};
+use cloud_storage::multipart::MultipartConfig;
+
+use super::error::SwiftErrors;
+use super::storage::{Swift, SwiftInner};
+use crate::auth::{EndpointChoice, SwiftAuth};
+use crate::credentials::Credentials;
+
+/// Settings for a [`Swift`] driver.
+///
+/// ```
+/// use cloud_openstack::{Credentials, SwiftBuilder};
+///
+/// # fn main() -> cloud_core::Result<()> {
+/// let swift = SwiftBuilder::new()
+///     .credentials(Credentials::password(
+///         "https://keystone.example.com:5000/v3",
+///         "demo",
+///         "secret",
+///         "demo-project",
+///     ))
+///     .region("RegionOne")
+///     .build()?;
+/// # let _ = swift;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Default)]
+#[must_use]
+pub struct SwiftBuilder {
+    credentials: Option<Credentials>,
+    region: Option<String>,
+    interface: Option<String>,
+    storage_url: Option<String>,
+    client: Option<HttpClient>,
+    multipart_threshold: Option<u64>,
+    multipart: Option<MultipartConfig>,
+    temp_url_key: Option<Secret>,
+    from_env: bool,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl SwiftBuilder {
+    /// Nothing set: credentials must be given (or read with [`from_env`](SwiftBuilder::from_env)).
+    pub fn new() -> SwiftBuilder {
+        SwiftBuilder::default()
+    }
+
+    /// Settings from the `OS_*` variables of an OpenStack RC file, read at
+    /// [`build`](SwiftBuilder::build) (see [`Credentials::from_env`]), with `OS_REGION_NAME`,
+    /// `OS_INTERFACE` and `OS_TEMP_URL_KEY`.
+    pub fn from_env() -> SwiftBuilder {
+        SwiftBuilder {
+            from_env: true,
+            ..SwiftBuilder::default()
+        }
+    }
+
+    /// The credentials to authenticate with.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// The region whose object-store endpoint to use (default: the catalog's first).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// The catalog interface to use: `public` (default), `internal` or `admin`.
+    pub fn interface(mut self, interface: impl Into<String>) -> Self {
+        self.interface = Some(interface.into());
+        self
+    }
+
+    /// A storage URL to use instead of the one the auth service names.
+    pub fn storage_url(mut self, url: impl Into<String>) -> Self {
+        self.storage_url = Some(url.into());
+        self
+    }
+
+    /// The HTTP client to share (default: a new one).
+    pub fn http_client(mut self, client: HttpClient) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// Objects larger than `threshold` bytes, and streams of unknown length, go up as Static Large
+    /// Objects with `config` (default: above 16 MiB, 8 MiB segments, 5 at once; a manifest holds at
+    /// most 1,000 segments, so segments grow for larger objects).
+    pub fn multipart(mut self, threshold: u64, config: MultipartConfig) -> Self {
+        self.multipart_threshold = Some(threshold);
+        self.multipart = Some(config);
+        self
+    }
+
+    /// The account's TempURL key, for presigned URLs (default: read from the account when needed).
+    pub fn temp_url_key(mut self, key: impl Into<String>) -> Self {
+        self.temp_url_key = Some(Secret::new(key));
+        self
+    }
+
+    /// Builds the driver. Nothing is sent until the first call: that one authenticates.
+    pub fn build(self) -> Result<Swift> {
+        let mut builder = self;
+        if builder.from_env {
+            if builder.credentials.is_none() {
+                builder.credentials = Some(Credentials::from_env()?);
+            }
+            builder.region = builder.region.or_else(|| var("OS_REGION_NAME"));
+            builder.interface = builder.interface.or_else(|| var("OS_INTERFACE"));
+            builder.temp_url_key = builder
+                .temp_url_key
+                .or_else(|| var("OS_TEMP_URL_KEY").map(Secret::new));
+        }
+        let credentials = match builder.credentials {
+            Some(credentials) => credentials,
+            None => Credentials::from_env()?,
+        };
+        let client = match builder.client {
+            Some(client) => client,
+            None => HttpClient::new()?,
+        };
+        let choice = EndpointChoice {
+            region: builder.region,
+            interface: builder
+                .interface
+                .unwrap_or_else(|| "public".to_owned())
+                .trim_end_matches("URL")
+                .to_owned(),
+            storage_url: builder.storage_url,
+        };
+        // The auth service is reached without a token of its own.
+        let identity = client.service(ServiceConfig::new("openstack"));
+        let auth = Arc::new(SwiftAuth::new(
+            credentials,
+            choice,
+            identity,
+            client.clock(),
+        ));
+        let http = client.service(
+            ServiceConfig::new("swift")
+                .shared_authorizer(auth.clone())
+                .errors(SwiftErrors),
+        );
+        // 8 MiB segments, 5 at once; a manifest lists at most 1,000 segments.
+        let multipart = builder.multipart.unwrap_or_else(|| {
+            MultipartConfig::new()
+                .part_size(8 << 20)
+                .concurrency(5)
+                .max_parts(1000)
+        });
+        Ok(Swift {
+            inner: Arc::new(SwiftInner {
+                http,
+                auth,
+                multipart_threshold: builder.multipart_threshold.unwrap_or(16 << 20),
+                multipart,
+                temp_url_key: builder.temp_url_key,
+            }),
+        })
+    }
+}

@@ -1,0 +1,52 @@
+//! Downloads that survive a broken connection: the rest is asked for with `Range` and `If-Match` on
+//! the ETag, so bytes of a newer version are never spliced onto an older one.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use cloud_core::{Body, ResponseBody};
+use cloud_storage::resume::{resumable, Refetch};
+use cloud_storage::ByteStream;
+use futures_util::{FutureExt, StreamExt};
+use http::Method;
+
+use super::requests::{header, object, request};
+use super::storage::SwiftInner;
+
+/// The body of a GET of `range`, resumed where it breaks off (only when the object has an ETag).
+pub(crate) fn resumable_get(
+    inner: Arc<SwiftInner>,
+    container: String,
+    key: String,
+    etag: Option<String>,
+    range: Range<u64>,
+    body: ResponseBody,
+) -> ByteStream {
+    let name = key.clone();
+    let refetch = etag.map(|etag| -> Refetch {
+        Arc::new(move |rest: Range<u64>| {
+            let (inner, container, key, etag) =
+                (inner.clone(), container.clone(), key.clone(), etag.clone());
+            async move {
+                let base = inner.base().await?;
+                let mut req = request(
+                    Method::GET,
+                    &object(&base, &container, &key, ""),
+                    Body::empty(),
+                )?;
+                let range = format!("bytes={}-{}", rest.start, rest.end - 1);
+                req.headers_mut()
+                    .insert(http::header::RANGE, header("Range", &range)?);
+                req.headers_mut()
+                    .insert(http::header::IF_MATCH, header("If-Match", &etag)?);
+                let resource = format!("{container}/{key}");
+                let response = inner.stream("GetObject", &resource, req).await?;
+                cloud_core::headers::check_resumed(response.headers(), &etag, rest.start)
+                    .map_err(|e| e.with_resource(resource))?;
+                Ok(response.into_body().boxed())
+            }
+            .boxed()
+        })
+    });
+    resumable(&name, body.boxed(), range, refetch)
+}

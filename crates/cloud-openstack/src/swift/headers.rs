@@ -1,0 +1,79 @@
+//! What Swift says about an object in headers, and the headers of a write. An object's `ETag` is the
+//! MD5 of its content, except for large objects (Static or Dynamic), whose ETag is computed from their
+//! segments: those get no checksum.
+
+use cloud_core::headers::{http_date, text};
+use cloud_core::{Error, Result};
+use cloud_storage::{Checksum, ObjectMeta, PutOptions};
+use http::HeaderMap;
+
+use super::requests::header;
+
+/// Whether the headers are those of a large object (a manifest of segments).
+pub(crate) fn is_large(headers: &HeaderMap) -> bool {
+    text(headers, "x-static-large-object").is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        || headers.contains_key("x-object-manifest")
+}
+
+/// Object metadata from the headers of a HEAD or GET, for an object of `size` bytes.
+pub(crate) fn object_meta(key: &str, headers: &HeaderMap, size: u64) -> ObjectMeta {
+    let mut meta = ObjectMeta::new(key, size);
+    let etag = text(headers, "etag");
+    if !is_large(headers) {
+        meta.checksum = etag
+            .as_deref()
+            .map(|e| e.trim_matches('"'))
+            .filter(|e| e.len() == 32 && e.bytes().all(|b| b.is_ascii_hexdigit()))
+            .map(|e| Checksum::Md5(e.to_ascii_lowercase()));
+    } else {
+        meta.extra
+            .insert("large_object".to_owned(), "true".to_owned());
+    }
+    meta.etag = etag;
+    meta.last_modified = http_date(headers, "last-modified");
+    meta.content_type = text(headers, "content-type");
+    meta.content_encoding = text(headers, "content-encoding");
+    meta.cache_control = text(headers, "cache-control");
+    meta.content_disposition = text(headers, "content-disposition");
+    for (name, value) in headers {
+        if let (Some(user), Ok(value)) =
+            (name.as_str().strip_prefix("x-object-meta-"), value.to_str())
+        {
+            meta.metadata.insert(user.to_owned(), value.to_owned());
+        }
+    }
+    if let Some(stamp) = text(headers, "x-timestamp") {
+        meta.extra.insert("timestamp".to_owned(), stamp);
+    }
+    meta
+}
+
+/// The content headers and user metadata of a write.
+pub(crate) fn put_headers(req: &mut cloud_core::Request, options: &PutOptions) -> Result<()> {
+    let headers = req.headers_mut();
+    for (name, value) in [
+        ("content-type", &options.content_type),
+        ("content-encoding", &options.content_encoding),
+        ("cache-control", &options.cache_control),
+        ("content-disposition", &options.content_disposition),
+    ] {
+        if let Some(value) = value {
+            headers.insert(http::HeaderName::from_static(name), header(name, value)?);
+        }
+    }
+    for (name, value) in &options.metadata {
+        // Swift keeps header names as HTTP tokens; `_` does not survive its WSGI layer.
+        let valid =
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if !valid {
+            return Err(Error::invalid_input(format!(
+                "{name:?} cannot be a Swift metadata name (letters, digits and -)"
+            )));
+        }
+        let header_name = format!("x-object-meta-{}", name.to_ascii_lowercase());
+        let header_name = http::HeaderName::try_from(header_name.as_str())
+            .map_err(|_| Error::invalid_input(format!("{name:?} cannot be a metadata name")))?;
+        headers.insert(header_name, header(name, value)?);
+    }
+    Ok(())
+}
