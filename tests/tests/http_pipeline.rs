@@ -585,3 +585,47 @@ async fn the_debug_log_contains_no_secret() {
     let log = lines.lock().unwrap().join("\n");
     assert_redacted(&log);
 }
+
+#[tokio::test]
+async fn a_head_of_a_huge_object_is_an_empty_answer_and_an_empty_put_says_its_length() {
+    let lengths = Arc::new(Mutex::new(Vec::new()));
+    let server = {
+        let lengths = lengths.clone();
+        TestServer::start(move |req| {
+            let lengths = lengths.clone();
+            async move {
+                lengths.lock().unwrap().push(
+                    req.headers()
+                        .get("content-length")
+                        .map(|v| v.to_str().unwrap().to_owned()),
+                );
+                let mut answer = text(200, "");
+                // What S3 says of a 200 MiB object: its size, and no body.
+                answer
+                    .headers_mut()
+                    .insert("content-length", HeaderValue::from_static("209715200"));
+                Ok(answer)
+            }
+        })
+        .await
+    };
+    let clock = ManualClock::new();
+    let http = service(&clock);
+    let head = http
+        .send_buffered(
+            "HeadObject",
+            request(Method::HEAD, &server.url("/big"), Body::empty()),
+        )
+        .await
+        .expect("a HEAD answer has no body to read");
+    assert_eq!(head.headers()["content-length"], "209715200");
+    assert!(head.into_body().bytes().await.unwrap().is_empty());
+    // Swift refuses (411) a PUT that does not say its body is empty.
+    http.send_buffered(
+        "PutEmpty",
+        request(Method::PUT, &server.url("/k"), Body::empty()),
+    )
+    .await
+    .ok();
+    assert_eq!(lengths.lock().unwrap()[1].as_deref(), Some("0"));
+}

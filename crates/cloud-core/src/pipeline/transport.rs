@@ -201,6 +201,7 @@ impl Service<Call> for Transport {
             if debug {
                 shared.debug.emit(&debug_log::curl_command(&request));
             }
+            let head = request.method() == http::Method::HEAD;
             let start = Instant::now();
             let small = request
                 .body()
@@ -253,6 +254,12 @@ impl Service<Call> for Transport {
                 return Err(err.answered_with(status));
             }
 
+            // The answer to a HEAD (and a 204 or 304) has no body, whatever its Content-Length says
+            // about the object: a 200 MiB object's HEAD is not a 200 MiB answer.
+            let bodiless = head
+                || status == http::StatusCode::NO_CONTENT
+                || status == http::StatusCode::NOT_MODIFIED;
+            let len = if bodiless { Some(0) } else { len };
             let streamed = ResponseBody::incoming(incoming, len, shared.read_idle_timeout);
             let body = if buffered {
                 let bytes = read_buffered(streamed).await?;
