@@ -12,7 +12,9 @@
 //! `AZURE_STORAGE_CONNECTION_STRING`, or `AZURE_STORAGE_ACCOUNT` with `AZURE_STORAGE_KEY` or
 //! `AZURE_STORAGE_SAS_TOKEN`; `UseDevelopmentStorage=true` for Azurite), `gs://bucket/object` or
 //! `gcs://…` (Application Default Credentials: `GOOGLE_APPLICATION_CREDENTIALS`, gcloud's login, the
-//! metadata server; `GOOGLE_CLOUD_PROJECT`; `STORAGE_EMULATOR_HOST` for an emulator). An argument without a scheme
+//! metadata server; `GOOGLE_CLOUD_PROJECT`; `STORAGE_EMULATOR_HOST` for an emulator),
+//! `swift://container/object` (the `OS_*` variables of an OpenStack RC file: Keystone v3 or
+//! tempauth). An argument without a scheme
 //! is a plain local file or folder. A user error prints one line and exits with status 1.
 
 mod cat;
@@ -72,6 +74,14 @@ enum Command {
         /// Delete every object in it first.
         #[arg(long)]
         force: bool,
+        /// Deletions at once (with --force).
+        #[arg(
+            long,
+            env = "CLOUD_CONCURRENCY",
+            default_value_t = 16,
+            value_name = "N"
+        )]
+        concurrency: usize,
     },
     /// Copy a file or object; with --recursive, the contents of a folder or prefix.
     Cp {
@@ -83,7 +93,12 @@ enum Command {
         #[arg(short, long)]
         recursive: bool,
         /// Files copied at once.
-        #[arg(long, default_value_t = 16, value_name = "N")]
+        #[arg(
+            long,
+            env = "CLOUD_CONCURRENCY",
+            default_value_t = 16,
+            value_name = "N"
+        )]
         concurrency: usize,
         /// Print a line for every file copied.
         #[arg(short, long)]
@@ -102,7 +117,12 @@ enum Command {
         #[arg(short, long)]
         recursive: bool,
         /// Deletions at once.
-        #[arg(long, default_value_t = 16, value_name = "N")]
+        #[arg(
+            long,
+            env = "CLOUD_CONCURRENCY",
+            default_value_t = 16,
+            value_name = "N"
+        )]
         concurrency: usize,
     },
     /// Show what is known about a container or an object.
@@ -129,8 +149,18 @@ async fn run(cli: Cli) -> cloud::Result<()> {
             ls::run(&Location::remote(&url, &options)?, recursive, output).await
         }
         Command::Mb { url } => containers::make(&Location::remote(&url, &options)?, output).await,
-        Command::Rb { url, force } => {
-            containers::remove(&Location::remote(&url, &options)?, force, 16, output).await
+        Command::Rb {
+            url,
+            force,
+            concurrency,
+        } => {
+            containers::remove(
+                &Location::remote(&url, &options)?,
+                force,
+                concurrency.max(1),
+                output,
+            )
+            .await
         }
         Command::Cp {
             src,

@@ -33,3 +33,9 @@ pub mod gcs {
         Credentials, Gcs, GcsBuilder, ServiceAccountKey, STORAGE_SCOPE, TOKEN_URI,
     };
 }
+
+/// OpenStack Swift (Keystone v3 or tempauth).
+#[cfg(feature = "openstack")]
+pub mod swift {
+    pub use cloud_openstack::{Credentials, Swift, SwiftBuilder};
+}

@@ -72,6 +72,8 @@ impl Registry {
             registry.register("gs", Arc::new(open_gcs));
             registry.register("gcs", Arc::new(open_gcs));
         }
+        #[cfg(feature = "openstack")]
+        registry.register("swift", Arc::new(open_swift));
         registry
     }
 
@@ -113,7 +115,7 @@ impl fmt::Debug for Registry {
 }
 
 /// The driver for `url` (`local://container/key`, `memory://container`, `s3://bucket/key` with the
-/// `aws` feature, `az://container/blob` with `azure`, `gs://bucket/object` with `gcp`, …) and the URL parsed, with options from the environment.
+/// `aws` feature, `az://container/blob` with `azure`, `gs://bucket/object` with `gcp`, `swift://container/object` with `openstack`, …) and the URL parsed, with options from the environment.
 ///
 /// ```
 /// # fn main() -> cloud::Result<()> {
@@ -149,7 +151,12 @@ fn open_local(_url: &StorageUrl, options: &OpenOptions) -> Result<Arc<dyn Storag
 
 /// The one driver of `cell`, built on first use: every URL of a provider shares its connection pool
 /// and credential cache.
-#[cfg(any(feature = "aws", feature = "azure", feature = "gcp"))]
+#[cfg(any(
+    feature = "aws",
+    feature = "azure",
+    feature = "gcp",
+    feature = "openstack"
+))]
 fn shared<D: StorageDriver + Clone>(
     cell: &'static OnceLock<D>,
     build: impl FnOnce() -> Result<D>,
@@ -181,6 +188,14 @@ fn open_gcs(_url: &StorageUrl, _options: &OpenOptions) -> Result<Arc<dyn Storage
     // gs:// and gcs:// alike.
     static SHARED: OnceLock<cloud_gcp::Gcs> = OnceLock::new();
     shared(&SHARED, || cloud_gcp::GcsBuilder::from_env().build())
+}
+
+#[cfg(feature = "openstack")]
+fn open_swift(_url: &StorageUrl, _options: &OpenOptions) -> Result<Arc<dyn StorageDriver>> {
+    static SHARED: OnceLock<cloud_openstack::Swift> = OnceLock::new();
+    shared(&SHARED, || {
+        cloud_openstack::SwiftBuilder::from_env().build()
+    })
 }
 
 #[cfg(feature = "local")]
