@@ -51,7 +51,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use cloud_core::{Error, ErrorKind, Result};
-use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::stream::StreamExt;
+use tokio::task::{JoinError, JoinSet};
+use tracing::Instrument;
 
 use crate::checksum::Checksum;
 use crate::driver::ByteStream;
@@ -267,12 +269,30 @@ pub async fn upload_in_parts(
 }
 
 /// Sends every part, at most `concurrency` at once; returns them in order with the total size.
+///
+/// Parts run as tasks of their own, so they make progress (and hash on other cores) while the next part
+/// is read. On failure the parts still in flight are awaited before the error returns: a part whose
+/// request already reached the server could otherwise be stored after the abort ran, and stay orphaned.
+/// Dropping this future drops the tasks with it.
 async fn send_parts(
     upload: &Arc<dyn MultipartUpload>,
     stream: &mut ByteStream,
     config: &MultipartConfig,
 ) -> Result<(Vec<Part>, u64)> {
-    let mut in_flight = FuturesUnordered::new();
+    let mut in_flight = JoinSet::new();
+    let result = fill_parts(upload, stream, config, &mut in_flight).await;
+    if result.is_err() {
+        while in_flight.join_next().await.is_some() {}
+    }
+    result
+}
+
+async fn fill_parts(
+    upload: &Arc<dyn MultipartUpload>,
+    stream: &mut ByteStream,
+    config: &MultipartConfig,
+    in_flight: &mut JoinSet<Result<Part>>,
+) -> Result<(Vec<Part>, u64)> {
     let mut done = Vec::new();
     let mut buffer = BytesMut::new();
     let mut number = 0u32;
@@ -306,10 +326,11 @@ async fn send_parts(
                     config.max_parts
                 )));
             }
-            in_flight.push(put_part(upload.clone(), number, data, config.part_attempts));
+            let part = put_part(upload.clone(), number, data, config.part_attempts);
+            in_flight.spawn(part.instrument(tracing::Span::current()));
             // Bound memory: wait for a part to finish before reading more.
             while in_flight.len() >= config.concurrency {
-                done.push(in_flight.next().await.expect("a part is in flight")?);
+                done.push(joined(in_flight.join_next().await)?);
             }
             if buffer.is_empty() {
                 // Release the big allocation between parts instead of growing it.
@@ -320,11 +341,20 @@ async fn send_parts(
             }
         }
     }
-    while let Some(part) = in_flight.next().await {
-        done.push(part?);
+    while let Some(part) = in_flight.join_next().await {
+        done.push(joined(Some(part))?);
     }
     done.sort_by_key(|p| p.number);
     Ok((done, total))
+}
+
+/// A finished part task's result; a panicking part is an error, not a lost part.
+fn joined(task: Option<std::result::Result<Result<Part>, JoinError>>) -> Result<Part> {
+    match task {
+        Some(Ok(part)) => part,
+        Some(Err(err)) => Err(Error::unexpected(format!("a part's task failed: {err}"))),
+        None => Err(Error::unexpected("no part was in flight")),
+    }
 }
 
 async fn put_part(
@@ -369,6 +399,7 @@ mod tests {
         peak_bytes: AtomicUsize,
         parts: Mutex<Vec<(u32, usize)>>,
         aborted: AtomicUsize,
+        in_flight_at_abort: AtomicUsize,
     }
 
     #[async_trait]
@@ -396,6 +427,8 @@ mod tests {
         }
 
         async fn abort(&self) -> Result<()> {
+            let in_flight = self.in_flight.load(Ordering::SeqCst);
+            self.in_flight_at_abort.store(in_flight, Ordering::SeqCst);
             self.aborted.fetch_add(1, Ordering::SeqCst);
             Ok(())
         }
@@ -499,5 +532,25 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Unexpected);
         assert_eq!(upload.aborted.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn an_abort_waits_for_the_parts_already_sent() {
+        let upload = Arc::new(Tracking::default());
+        let stream = futures_util::stream::iter([
+            Ok(Bytes::from(vec![0u8; 300])),
+            Err(Error::unexpected("source broke")),
+        ]);
+        let config = MultipartConfig::new().part_size(100).concurrency(4);
+        upload_in_parts(upload.clone(), stream.boxed(), &config)
+            .await
+            .unwrap_err();
+        assert_eq!(upload.aborted.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            upload.in_flight_at_abort.load(Ordering::SeqCst),
+            0,
+            "no part is still on its way when the abort runs"
+        );
+        assert_eq!(upload.parts.lock().unwrap().len(), 3);
     }
 }
