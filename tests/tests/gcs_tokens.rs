@@ -11,6 +11,7 @@ use base64::Engine;
 use cloud_core::{ErrorKind, HttpClient, ManualClock, ProxyConfig};
 use cloud_gcp::{Credentials, GcsBuilder, STORAGE_SCOPE};
 use cloud_storage::StorageDriver;
+use cloud_tests::forms::{field, form};
 use cloud_tests::server::{reply, TestServer};
 use http_body_util::BodyExt;
 use ring::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
@@ -22,27 +23,6 @@ const KEY_FILE: &str = concat!(
 const PUBLIC_KEY: &[u8] = include_bytes!("../../crates/cloud-gcp/tests/data/public-key.pkcs1.der");
 const TOKEN: &str = "ya29.handed-out-by-the-test";
 const BUCKET_JSON: &str = r#"{"kind":"storage#bucket","name":"box","location":"EU"}"#;
-
-fn form(body: &[u8]) -> Vec<(String, String)> {
-    String::from_utf8_lossy(body)
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| {
-            let decode = |s: &str| {
-                percent_encoding::percent_decode_str(s)
-                    .decode_utf8_lossy()
-                    .into_owned()
-            };
-            (decode(k), decode(v))
-        })
-        .collect()
-}
-
-fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    form.iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
 
 /// Checks an assertion as Google's token endpoint does; `Err` says what is wrong with it.
 fn check_assertion(jwt: &str, audience: &str) -> Result<(), String> {

@@ -1,6 +1,7 @@
 //! The project's task runner.
 //!
-//! - `cargo xtask test`: formatting, clippy (`-D warnings`), `cargo deny`, then every test in the workspace
+//! - `cargo xtask test`: formatting, clippy (`-D warnings`), `cargo deny`, provider isolation (`cargo
+//!   tree`), then every test in the workspace
 //!   (nextest, then doc tests). The one command CI runs.
 //! - `cargo xtask lint`: only the checks, no tests.
 //! - `cargo xtask demo`: the main job on the embedded default: a folder tree into `local://` and back.
@@ -9,6 +10,7 @@
 mod bench;
 mod cmd;
 mod demo;
+mod deps;
 mod peers;
 mod servers;
 mod storage_local;

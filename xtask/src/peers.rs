@@ -35,6 +35,6 @@ pub(crate) fn run_compute(args: &[String]) -> Result<(), String> {
     );
     run(crate::bench::binary("bench-compute")
         .args(args)
-        .env(moto.env.0, &moto.env.1)
+        .envs(moto.env.iter().cloned())
         .env("BENCH_LIBCLOUD_EC2", peer))
 }

@@ -14,8 +14,8 @@ pub(crate) struct Server {
     pub(crate) child: Child,
     /// Further processes of the same server (Swift runs four).
     pub(crate) others: Vec<Child>,
-    /// `CLOUD_TEST_…` and the endpoint, for the tests.
-    pub(crate) env: (&'static str, String),
+    /// `CLOUD_TEST_…` variables and their endpoints, for the tests.
+    pub(crate) env: Vec<(&'static str, String)>,
 }
 
 impl Drop for Server {
@@ -163,7 +163,7 @@ pub(crate) fn moto() -> Result<Server, String> {
     Ok(Server {
         child,
         others: Vec::new(),
-        env: ("CLOUD_TEST_MOTO", format!("http://127.0.0.1:{port}")),
+        env: vec![("CLOUD_TEST_MOTO", format!("http://127.0.0.1:{port}"))],
     })
 }
 
@@ -191,31 +191,62 @@ fn npm_tool(binary: &str, package: &str) -> Result<PathBuf, String> {
 /// data in a fresh folder. It checks Shared Key and SAS signatures.
 pub(crate) fn azurite() -> Result<Server, String> {
     let binary = npm_tool("azurite-blob", "azurite@3")?;
+    let (child, port) = start_azurite(&binary, "azurite", &[])?;
+    // A second one speaks HTTPS and checks Entra ID bearer tokens (Azurite accepts them only over
+    // TLS); its certificate is a test-only one for 127.0.0.1, signed by tests/data/azurite-tls/ca.pem.
+    let tls = workspace_root().join("tests/data/azurite-tls");
+    let cert = tls.join("cert.pem").display().to_string();
+    let key = tls.join("key.pem").display().to_string();
+    let oauth = ["--oauth", "basic", "--cert", &cert, "--key", &key];
+    let (oauth_child, oauth_port) = match start_azurite(&binary, "azurite-oauth", &oauth) {
+        Ok(started) => started,
+        Err(e) => {
+            let mut child = child;
+            let _ = child.kill();
+            return Err(e);
+        }
+    };
+    Ok(Server {
+        child,
+        others: vec![oauth_child],
+        env: vec![
+            ("CLOUD_TEST_AZURITE", format!("http://127.0.0.1:{port}")),
+            (
+                "CLOUD_TEST_AZURITE_OAUTH",
+                format!("https://127.0.0.1:{oauth_port}"),
+            ),
+        ],
+    })
+}
+
+/// One Azurite Blob service with its own data directory and log, `extra` arguments added.
+fn start_azurite(
+    binary: &std::path::Path,
+    name: &str,
+    extra: &[&str],
+) -> Result<(Child, u16), String> {
     let port = free_port()?;
-    let data = cache().join("azurite-data");
+    let data = cache().join(format!("{name}-data"));
     let _ = std::fs::remove_dir_all(&data);
     std::fs::create_dir_all(&data).map_err(|e| format!("creating {}: {e}", data.display()))?;
-    let log = std::fs::File::create(cache().join("azurite.log"))
+    let log = std::fs::File::create(cache().join(format!("{name}.log")))
         .map_err(|e| format!("creating the Azurite log: {e}"))?;
-    let mut child = Command::new(&binary)
+    let mut child = Command::new(binary)
         .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
         .arg("--location")
         .arg(&data)
         .args(["--skipApiVersionCheck", "--silent"])
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
         .map_err(|e| format!("starting {}: {e}", binary.display()))?;
     if let Err(e) = wait_listening("Azurite", &mut child, port, Duration::from_secs(60)) {
         let _ = child.kill();
-        return Err(format!("{e} (see .cache/azurite.log)"));
+        return Err(format!("{e} (see .cache/{name}.log)"));
     }
-    eprintln!("started Azurite on 127.0.0.1:{port}");
-    Ok(Server {
-        child,
-        others: Vec::new(),
-        env: ("CLOUD_TEST_AZURITE", format!("http://127.0.0.1:{port}")),
-    })
+    eprintln!("started {name} on 127.0.0.1:{port}");
+    Ok((child, port))
 }
 
 /// gcp-storage-emulator, a Google Cloud Storage emulator (JSON API), in memory on a free loopback port.
@@ -250,7 +281,7 @@ pub(crate) fn gcs() -> Result<Server, String> {
     Ok(Server {
         child,
         others: Vec::new(),
-        env: ("CLOUD_TEST_GCS", format!("http://127.0.0.1:{port}")),
+        env: vec![("CLOUD_TEST_GCS", format!("http://127.0.0.1:{port}"))],
     })
 }
 

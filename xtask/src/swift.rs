@@ -146,6 +146,6 @@ pub(crate) fn swift() -> Result<Server, String> {
     Ok(Server {
         child,
         others,
-        env: ("CLOUD_TEST_SWIFT", format!("http://127.0.0.1:{proxy_port}")),
+        env: vec![("CLOUD_TEST_SWIFT", format!("http://127.0.0.1:{proxy_port}"))],
     })
 }

@@ -14,6 +14,7 @@ pub(crate) fn lint() -> Result<(), String> {
         "-D",
         "warnings",
     ]))?;
+    crate::deps::check_provider_isolation()?;
     ensure_installed("deny", "cargo-deny")?;
     run(cargo().args([
         "deny",
@@ -51,7 +52,9 @@ pub(crate) fn run_tests(extra: &[String]) -> Result<(), String> {
         ])
         .args(extra);
     for server in &servers {
-        nextest.env(server.env.0, &server.env.1);
+        for (name, value) in &server.env {
+            nextest.env(name, value);
+        }
     }
     run(&mut nextest)
 }

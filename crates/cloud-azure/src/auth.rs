@@ -1,12 +1,16 @@
-//! Authorizing Blob requests: Shared Key signatures (computed afresh on every attempt) or a SAS token
-//! appended to the query, and service SAS URLs for presigned reads and writes.
+//! Authorizing Blob requests: Shared Key signatures (computed afresh on every attempt), a SAS token
+//! appended to the query, or an Entra ID bearer token from the shared cache; and service SAS URLs for
+//! presigned reads and writes.
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use base64::Engine;
-use cloud_core::{Authorize, Error, Request, Result, Secret};
+use cloud_core::oauth::BearerAuth;
+use cloud_core::{Authorize, Clock, Error, HttpService, Request, Result, Secret};
 use hmac::{Hmac, KeyInit, Mac};
 use http::{HeaderMap, HeaderValue, Uri};
 use percent_encoding::percent_decode_str;
@@ -17,33 +21,57 @@ use crate::credentials::Credentials;
 /// The REST API version every request names (`x-ms-version`); the formats below are this version's.
 pub const API_VERSION: &str = "2023-11-03";
 
-fn hmac(key: &[u8], data: &[u8]) -> String {
+pub(crate) fn hmac(key: &[u8], data: &[u8]) -> String {
     let mut mac =
         <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length");
     mac.update(data);
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
-/// Signs with the account key, or appends the SAS token.
+/// Signs with the account key, appends the SAS token, or sends a bearer token.
 pub(crate) struct BlobAuth {
     account: String,
     /// The decoded account key (Shared Key), or none (SAS); never shown (see `Debug`), wiped on drop.
     key: Option<Vec<u8>>,
     sas: Option<Secret>,
+    bearer: Option<BearerAuth>,
 }
 
 impl BlobAuth {
-    pub(crate) fn new(credentials: &Credentials) -> Result<BlobAuth> {
+    /// `tokens` reaches Entra ID's token endpoints (without authorization of its own).
+    pub(crate) fn new(
+        credentials: &Credentials,
+        tokens: HttpService,
+        clock: Arc<dyn Clock>,
+    ) -> Result<BlobAuth> {
         let key = credentials.key_bytes()?;
         let sas = match credentials {
             Credentials::Sas { token, .. } => Some(token.clone()),
+            _ => None,
+        };
+        let bearer = match credentials {
+            Credentials::Entra { identity, .. } => Some(BearerAuth::new(
+                identity.source(tokens, clock.clone()),
+                clock,
+            )),
             _ => None,
         };
         Ok(BlobAuth {
             account: credentials.account().to_owned(),
             key,
             sas,
+            bearer,
         })
+    }
+
+    /// Whether requests carry an Entra ID token (so presigned URLs need a user delegation key).
+    pub(crate) fn is_bearer(&self) -> bool {
+        self.bearer.is_some()
+    }
+
+    /// The storage account's name.
+    pub(crate) fn account(&self) -> &str {
+        &self.account
     }
 
     fn key(&self) -> Option<&[u8]> {
@@ -229,6 +257,9 @@ impl Authorize for BlobAuth {
         if let Some(key) = self.key() {
             return self.sign(request, key, SystemTime::now());
         }
+        if let Some(bearer) = &self.bearer {
+            return bearer.authorize(request).await;
+        }
         if let Some(sas) = &self.sas {
             let uri = request.uri();
             let joined = match uri.query() {
@@ -263,6 +294,7 @@ impl fmt::Debug for BlobAuth {
             .field("account", &self.account)
             .field("shared_key", &self.key.is_some())
             .field("sas", &self.sas.is_some())
+            .field("bearer", &self.bearer)
             .finish()
     }
 }

@@ -1,7 +1,10 @@
 //! Azure Storage credentials: an account's shared key, a SAS token, or a connection string holding
-//! either, as the portal and `az storage account show-connection-string` hand them out.
+//! either, as the portal and `az storage account show-connection-string` hand them out; or an
+//! Entra ID identity.
 
 use std::fmt;
+
+use crate::identity::Identity;
 
 use base64::Engine;
 use cloud_core::{Error, ErrorKind, Result, Secret};
@@ -30,6 +33,14 @@ pub enum Credentials {
         /// The SAS token.
         token: Secret,
     },
+    /// An Entra ID identity: requests carry its OAuth token (`Authorization: Bearer`), and
+    /// presigned URLs are user delegation SAS.
+    Entra {
+        /// The storage account's name.
+        account: String,
+        /// Who the driver is.
+        identity: Identity,
+    },
 }
 
 impl Credentials {
@@ -49,6 +60,14 @@ impl Credentials {
         }
     }
 
+    /// The Entra ID `identity`, for `account`.
+    pub fn entra(account: impl Into<String>, identity: Identity) -> Credentials {
+        Credentials::Entra {
+            account: account.into(),
+            identity,
+        }
+    }
+
     /// Azurite's development account and key.
     pub fn development() -> Credentials {
         Credentials::shared_key(DEV_ACCOUNT, DEV_KEY)
@@ -57,7 +76,9 @@ impl Credentials {
     /// The storage account's name.
     pub fn account(&self) -> &str {
         match self {
-            Credentials::SharedKey { account, .. } | Credentials::Sas { account, .. } => account,
+            Credentials::SharedKey { account, .. }
+            | Credentials::Sas { account, .. }
+            | Credentials::Entra { account, .. } => account,
         }
     }
 
@@ -73,7 +94,7 @@ impl Credentials {
                         "the Azure storage account key is not base64",
                     )
                 }),
-            Credentials::Sas { .. } => Ok(None),
+            Credentials::Sas { .. } | Credentials::Entra { .. } => Ok(None),
         }
     }
 }
@@ -90,6 +111,11 @@ impl fmt::Debug for Credentials {
                 .debug_struct("Sas")
                 .field("account", account)
                 .field("token", &"***")
+                .finish(),
+            Credentials::Entra { account, identity } => f
+                .debug_struct("Entra")
+                .field("account", account)
+                .field("identity", identity)
                 .finish(),
         }
     }

@@ -23,14 +23,19 @@
 //! Environment variables read by [`AzureBlobBuilder::from_env`]: `AZURE_STORAGE_CONNECTION_STRING`,
 //! `AZURE_STORAGE_ACCOUNT` (or `AZURE_STORAGE_ACCOUNT_NAME`), `AZURE_STORAGE_KEY` (or
 //! `AZURE_STORAGE_ACCOUNT_KEY`), `AZURE_STORAGE_SAS_TOKEN`, `AZURE_STORAGE_ENDPOINT` and
-//! `AZURE_STORAGE_USE_EMULATOR`.
+//! `AZURE_STORAGE_USE_EMULATOR`. With an account and no key or SAS token, the Entra ID identity
+//! [`Identity::from_env`] describes: `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`,
+//! `AZURE_FEDERATED_TOKEN_FILE`, `AZURE_AUTHORITY_HOST`, `IDENTITY_ENDPOINT` and `IDENTITY_HEADER`,
+//! else the managed identity through IMDS.
 
 mod auth;
 #[cfg(feature = "blob")]
 mod blob;
 mod credentials;
+mod identity;
 
 pub use auth::API_VERSION;
 #[cfg(feature = "blob")]
 pub use blob::{AzureBlob, AzureBlobBuilder};
 pub use credentials::{Credentials, DEV_ACCOUNT, DEV_KEY};
+pub use identity::{Identity, AUTHORITY_HOST, IMDS_ENDPOINT, STORAGE_RESOURCE, STORAGE_SCOPE};

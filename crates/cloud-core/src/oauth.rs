@@ -95,12 +95,22 @@ impl Authorize for BearerAuth {
 }
 
 /// The standard answer of a token endpoint (RFC 6749 §5.1). Azure's managed identity sends
-/// `expires_in` as a string, so both forms are read.
+/// `expires_in` as a string, and App Service sends only `expires_on` (Unix seconds), so all are read.
 #[derive(Deserialize)]
 struct TokenAnswer {
     access_token: String,
     #[serde(default)]
     expires_in: Option<serde_json::Value>,
+    #[serde(default)]
+    expires_on: Option<serde_json::Value>,
+}
+
+fn seconds(value: &serde_json::Value) -> Option<u64> {
+    match value {
+        serde_json::Value::Number(n) => n.as_u64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
 }
 
 /// Reads a token endpoint's JSON answer into a token expiring when it says (an hour if it does not).
@@ -108,11 +118,16 @@ pub fn parse_token(body: &[u8], clock: &dyn Clock) -> Result<TemporaryToken<Secr
     let answer: TokenAnswer = serde_json::from_slice(body).map_err(|_| {
         Error::unexpected("the token endpoint answered without an access_token in JSON")
     })?;
-    let seconds = match answer.expires_in {
-        None => 3600,
-        Some(serde_json::Value::Number(n)) => n.as_u64().unwrap_or(0),
-        Some(serde_json::Value::String(s)) => s.trim().parse().unwrap_or(0),
-        Some(_) => 0,
+    let seconds = match (&answer.expires_in, &answer.expires_on) {
+        (Some(lifetime), _) => seconds(lifetime).unwrap_or(0),
+        (None, Some(at)) => {
+            let now = clock
+                .system_time()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            seconds(at).map_or(0, |at| at.saturating_sub(now))
+        }
+        (None, None) => 3600,
     };
     if answer.access_token.is_empty() || seconds == 0 {
         return Err(Error::unexpected(
@@ -212,6 +227,25 @@ mod tests {
         assert_eq!(
             token.expires_at,
             Some(clock.now() + Duration::from_secs(86399))
+        );
+        let at = clock
+            .system_time()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 600;
+        let token = parse_token(
+            format!(r#"{{"access_token":"a","expires_on":"{at}"}}"#).as_bytes(),
+            &clock,
+        )
+        .unwrap();
+        assert_eq!(
+            token.expires_at,
+            Some(clock.now() + Duration::from_secs(600))
+        );
+        assert!(
+            parse_token(br#"{"access_token":"a","expires_on":"1000"}"#, &clock).is_err(),
+            "already expired"
         );
         assert!(parse_token(br#"{"token":"a"}"#, &clock).is_err());
         assert!(parse_token(br#"{"access_token":"","expires_in":10}"#, &clock).is_err());

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use cloud_core::oauth::OAuthErrors;
 use cloud_core::redact::RedactedUrl;
 use cloud_core::{Error, ErrorKind, HttpClient, Result, ServiceConfig};
 use cloud_storage::multipart::MultipartConfig;
@@ -11,6 +12,7 @@ use super::requests::Addressing;
 use super::storage::{AzureBlob, BlobInner};
 use crate::auth::BlobAuth;
 use crate::credentials::{ConnectionString, Credentials, DEV_ACCOUNT};
+use crate::identity::Identity;
 
 /// Settings for an [`AzureBlob`] driver.
 ///
@@ -127,6 +129,11 @@ impl AzureBlobBuilder {
             self.credentials = match (account, key, var("AZURE_STORAGE_SAS_TOKEN")) {
                 (Some(account), Some(key), _) => Some(Credentials::shared_key(account, key)),
                 (Some(account), None, Some(sas)) => Some(Credentials::sas(account, &sas)),
+                // No key: the identity the environment describes (a service principal, a workload
+                // identity, or the managed identity), as Azure's own SDKs do.
+                (Some(account), None, None) => {
+                    Some(Credentials::entra(account, Identity::from_env()))
+                }
                 _ => None,
             };
         }
@@ -147,8 +154,8 @@ impl AzureBlobBuilder {
             Error::new(
                 ErrorKind::Unauthenticated,
                 "no Azure Storage credentials: looked for AZURE_STORAGE_CONNECTION_STRING, \
-                 AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN, and \
-                 AZURE_STORAGE_USE_EMULATOR (all unset)",
+                 AZURE_STORAGE_ACCOUNT (with AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN or an Entra ID \
+                 identity), and AZURE_STORAGE_USE_EMULATOR (all unset)",
             )
         })?;
         let endpoint = builder.endpoint.as_ref().map_or_else(
@@ -160,7 +167,8 @@ impl AzureBlobBuilder {
             Some(client) => client,
             None => HttpClient::new()?,
         };
-        let auth = Arc::new(BlobAuth::new(&credentials)?);
+        let tokens = client.service(ServiceConfig::new("azure").errors(OAuthErrors));
+        let auth = Arc::new(BlobAuth::new(&credentials, tokens, client.clock())?);
         let http = client.service(
             ServiceConfig::new("azure")
                 .shared_authorizer(auth.clone())
@@ -179,6 +187,7 @@ impl AzureBlobBuilder {
             addressing,
             multipart_threshold: builder.multipart_threshold.unwrap_or(16 << 20),
             multipart,
+            delegation: Default::default(),
         }))
     }
 }

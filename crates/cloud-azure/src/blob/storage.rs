@@ -15,6 +15,7 @@ use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
 use http::{Method, StatusCode};
 use md5::{Digest, Md5};
 
+use super::delegation::DelegationKeys;
 use super::download::resumable_get;
 use super::headers::{hex, md5_from_base64, object_meta, put_headers};
 use super::model::{self, BlobItem, BlobList, ContainerList};
@@ -37,6 +38,8 @@ pub(crate) struct BlobInner {
     pub(crate) addressing: Addressing,
     pub(crate) multipart_threshold: u64,
     pub(crate) multipart: MultipartConfig,
+    /// The user delegation key presigned URLs are signed with, for an Entra ID identity.
+    pub(crate) delegation: DelegationKeys,
 }
 
 impl AzureBlob {
@@ -74,7 +77,7 @@ impl BlobInner {
             .map_err(|e| e.with_resource(resource))
     }
 
-    async fn call_xml(
+    pub(crate) async fn call_xml(
         &self,
         operation: &'static str,
         resource: &str,
@@ -510,10 +513,16 @@ impl StorageDriver for AzureBlob {
             PresignMethod::Put => "cw",
             _ => return Err(Error::unsupported("that presigned method")),
         };
-        let sas =
+        let sas = if self.inner.auth.is_bearer() {
+            self.inner
+                .delegation
+                .blob_sas(&self.inner, container, key, permissions, expires_in)
+                .await?
+        } else {
             self.inner
                 .auth
-                .blob_sas(container, key, permissions, expires_in, SystemTime::now())?;
+                .blob_sas(container, key, permissions, expires_in, SystemTime::now())?
+        };
         Ok(self.inner.addressing.blob(container, key, &sas))
     }
 }
