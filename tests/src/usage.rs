@@ -1,18 +1,33 @@
-//! What the benchmark binaries measure of their own process, from `/proc/self`.
+//! What the benchmark binaries measure of their own process, and how they drive their operations.
 
 use std::time::Duration;
 
-/// CPU time (user + system) this process has used, from `/proc/self/stat` (clock ticks of 10 ms; runs
-/// are long enough for that to be well under 1%).
+/// CPU time (user + system) this process has used, to the nanosecond the kernel accounts
+/// (`CLOCK_PROCESS_CPUTIME_ID`; `/proc/self/stat` counts only 10 ms ticks).
 pub fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
-    // Fields after the command name, which is in parentheses and may contain spaces.
-    let fields: Vec<&str> = stat[stat.rfind(')').expect("stat format") + 2..]
-        .split(' ')
-        .collect();
-    let ticks: u64 =
-        fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
-    Duration::from_millis(ticks * 10)
+    cpu_time::ProcessTime::now().as_duration()
+}
+
+/// Runs `ops` operations, `in_flight` at a time (all at once when `in_flight` is 0); returns how many
+/// failed.
+pub async fn drive<F, Fut>(ops: usize, in_flight: usize, op: F) -> usize
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    use futures_util::stream::{FuturesUnordered, StreamExt};
+    let mut pending = FuturesUnordered::new();
+    let (mut started, mut errors) = (0, 0);
+    while started < ops || !pending.is_empty() {
+        while started < ops && (in_flight == 0 || pending.len() < in_flight) {
+            pending.push(op(started));
+            started += 1;
+        }
+        if let Some(ok) = pending.next().await {
+            errors += usize::from(!ok);
+        }
+    }
+    errors
 }
 
 /// The peak resident set size of this process so far, in KiB (`VmHWM`; 0 where it is not reported).

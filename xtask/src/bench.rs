@@ -29,6 +29,11 @@ const BENCHES: &[Bench] = &[
         runner: Runner::Task(crate::peers::run_s3),
     },
     Bench {
+        name: "clouds",
+        what: "Azure, GCS and Swift on their emulators: small PUT/GET/HEAD and LIST, the driver vs raw hyper sending the same requests",
+        runner: Runner::Task(run_clouds),
+    },
+    Bench {
         name: "storage-local",
         what: "10,000 small files and 1 GiB up and down through local:// with the CLI, vs cp -r",
         runner: Runner::Task(crate::storage_local::run_bench),
@@ -39,6 +44,17 @@ const BENCHES: &[Bench] = &[
         runner: Runner::Task(crate::peers::run_compute),
     },
 ];
+
+/// Starts Azurite, gcp-storage-emulator and Swift, then runs `bench-clouds` against them.
+fn run_clouds(args: &[String]) -> Result<(), String> {
+    let servers = crate::servers::emulators()?;
+    let mut command = binary("bench-clouds");
+    command.args(args);
+    for server in &servers {
+        command.envs(server.env.iter().cloned());
+    }
+    run_cmd(&mut command)
+}
 
 /// `cargo run` of the `cloud-tests` binary `name`, built for release; arguments follow.
 pub(crate) fn binary(name: &str) -> std::process::Command {

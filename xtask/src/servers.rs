@@ -287,9 +287,18 @@ pub(crate) fn gcs() -> Result<Server, String> {
 
 /// Every server the tests need, installed and started side by side; the first failure is reported.
 pub(crate) fn all() -> Result<Vec<Server>, String> {
-    let starts: [fn() -> Result<Server, String>; 4] = [moto, azurite, gcs, crate::swift::swift];
+    start(&[moto, azurite, gcs, crate::swift::swift])
+}
+
+/// The storage emulators of the providers besides AWS (for `cargo xtask bench clouds`).
+pub(crate) fn emulators() -> Result<Vec<Server>, String> {
+    start(&[azurite, gcs, crate::swift::swift])
+}
+
+/// Starts `servers` side by side; fails with the first error, stopping those that started.
+fn start(servers: &[fn() -> Result<Server, String>]) -> Result<Vec<Server>, String> {
     std::thread::scope(|scope| {
-        let handles: Vec<_> = starts.iter().map(|start| scope.spawn(start)).collect();
+        let handles: Vec<_> = servers.iter().map(|start| scope.spawn(start)).collect();
         handles
             .into_iter()
             .map(|h| {

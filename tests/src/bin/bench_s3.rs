@@ -6,7 +6,7 @@
 //! S3, signed, verified). Workloads: 1 KiB PUT, GET and HEAD; LIST pages of 1,000 keys; 1 GiB PUT and
 //! GET; 10,000 concurrent GETs.
 
-use cloud_tests::usage::usage;
+use cloud_tests::usage::{drive, usage};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,7 +17,7 @@ use bytes::Bytes;
 use cloud_aws::{Credentials, S3Builder};
 use cloud_core::{HttpClient, ProxyConfig};
 use cloud_storage::{ListOptions, Payload, PutOptions, StorageDriver, StorageExt};
-use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::stream::StreamExt;
 use http_body_util::{BodyExt, Empty, Full, StreamBody};
 use hyper::body::Frame;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -338,26 +338,6 @@ fn run_one(client: &str, workload: &str, endpoint: &str) {
         ops
     };
     println!("{} {wall} {ops} {errors} {rss}", cpu1 - cpu0);
-}
-
-/// Runs `ops` operations, `IN_FLIGHT` at a time (all at once when `IN_FLIGHT` is 0); returns the errors.
-async fn drive<F, Fut>(ops: usize, in_flight: usize, op: F) -> usize
-where
-    F: Fn(usize) -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let mut pending = FuturesUnordered::new();
-    let (mut started, mut errors) = (0, 0);
-    while started < ops || !pending.is_empty() {
-        while started < ops && (in_flight == 0 || pending.len() < in_flight) {
-            pending.push(op(started));
-            started += 1;
-        }
-        if let Some(ok) = pending.next().await {
-            errors += usize::from(!ok);
-        }
-    }
-    errors
 }
 
 fn concurrency(workload: &str) -> usize {

@@ -1,0 +1,201 @@
+//! `cargo xtask bench clouds`: the S3 bench's small-request workloads against each emulator (Azurite,
+//! gcp-storage-emulator, Swift), this project's driver against raw hyper sending the same requests.
+//! Each (client, workload) runs in a process of its own, so its CPU time and peak RSS are its alone;
+//! the emulator's own work is in its process and not counted. Raw hyper authorizes the way a hand-rolled
+//! client would at the least: Azure with one account SAS made before timing, Swift with the token from
+//! one tempauth call, GCS (the emulator checks no token) with none.
+//!
+//! Usage: `bench-clouds [azure] [gcs] [swift]` (all three by default), with `CLOUD_TEST_AZURITE`,
+//! `CLOUD_TEST_GCS` and `CLOUD_TEST_SWIFT` naming the servers (xtask starts them).
+
+mod ours;
+mod raw;
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use cloud_storage::{StorageDriver, StorageExt};
+use cloud_tests::usage::{drive, usage};
+
+pub(crate) const SMALL: usize = 1024;
+/// Objects per listing page, and in the listed prefix.
+pub(crate) const LIST_KEYS: usize = 1000;
+/// Requests in flight: the emulators serve few connections at once (the GCS one, one).
+pub(crate) const IN_FLIGHT: usize = 4;
+pub(crate) const CONTAINER: &str = "bench-clouds";
+
+const WORKLOADS: &[(&str, usize)] = &[
+    ("put-1k", 1000),
+    ("get-1k", 1000),
+    ("head", 1000),
+    ("list", 20),
+];
+const CLIENTS: &[&str] = &["raw", "ours"];
+const PROVIDERS: &[&str] = &["azure", "gcs", "swift"];
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("run") => run_one(&args[1], &args[2], &args[3]),
+        _ => {
+            let chosen: Vec<&str> = if args.is_empty() {
+                PROVIDERS.to_vec()
+            } else {
+                args.iter().map(String::as_str).collect()
+            };
+            for provider in chosen {
+                assert!(
+                    PROVIDERS.contains(&provider),
+                    "unknown provider {provider}; one of {PROVIDERS:?}"
+                );
+                orchestrate(provider);
+            }
+        }
+    }
+}
+
+/// One measured run: CPU seconds per operation, operations per second, errors, peak RSS in KiB.
+#[derive(Clone, Copy)]
+struct Measure {
+    cpu_per_op: f64,
+    ops_per_s: f64,
+    errors: f64,
+    rss_kib: f64,
+}
+
+fn measure(client: &str, provider: &str, workload: &str) -> Result<Measure, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let out = Command::new(exe)
+        .args(["run", client, provider, workload])
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .last()
+            .unwrap_or("failed")
+            .to_owned());
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let f: Vec<f64> = text
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(|v| v.parse().unwrap_or(f64::NAN))
+        .collect();
+    Ok(Measure {
+        cpu_per_op: f[0] / f[2],
+        ops_per_s: f[2] / f[1],
+        errors: f[3],
+        rss_kib: f[4],
+    })
+}
+
+fn orchestrate(provider: &str) {
+    runtime().block_on(prepare(provider));
+    println!("\n{provider}: raw hyper and this project's driver against the emulator; one process per run");
+    println!(
+        "{:<10} {:<6} {:>12} {:>10} {:>9} {:>7} {:>11}",
+        "workload", "client", "CPU/op", "ops/s", "vs raw", "errors", "peak RSS"
+    );
+    for (workload, _) in WORKLOADS {
+        let mut raw_cpu = None;
+        for client in CLIENTS {
+            match measure(client, provider, workload) {
+                Ok(m) => {
+                    let raw = *raw_cpu.get_or_insert(m.cpu_per_op);
+                    println!(
+                        "{workload:<10} {client:<6} {:>9.1} µs {:>10.0} {:>8.2}× {:>7} {:>7.1} MiB",
+                        m.cpu_per_op * 1e6,
+                        m.ops_per_s,
+                        m.cpu_per_op / raw,
+                        m.errors,
+                        m.rss_kib / 1024.0
+                    );
+                }
+                Err(e) => println!("{workload:<10} {client:<6} failed: {e}"),
+            }
+        }
+    }
+}
+
+/// The container and the listed prefix, written with the driver before anything is timed.
+async fn prepare(provider: &str) {
+    let driver = ours::driver(provider);
+    if driver.get_container(CONTAINER).await.is_err() {
+        driver
+            .create_container(CONTAINER)
+            .await
+            .expect("the bench container");
+    }
+    let small = Bytes::from(vec![1u8; SMALL]);
+    let errors = drive(LIST_KEYS, IN_FLIGHT, |i| {
+        let (driver, small) = (driver.clone(), small.clone());
+        async move {
+            driver
+                .put_bytes(CONTAINER, &format!("list/{i:04}"), small)
+                .await
+                .is_ok()
+        }
+    })
+    .await;
+    assert_eq!(
+        errors, 0,
+        "the listed objects could not be written to {provider}"
+    );
+}
+
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// One client, one workload; prints `cpu_seconds wall_seconds ops errors peak_rss_kib`.
+fn run_one(client: &str, provider: &str, workload: &str) {
+    let runtime = runtime();
+    let ops = WORKLOADS
+        .iter()
+        .find(|(w, _)| *w == workload)
+        .expect("known workload")
+        .1;
+    // Building the client (and raw's one token or SAS) is not timed.
+    let (cpu0, start, errors) = match client {
+        "raw" => {
+            let target = runtime.block_on(raw::Target::new(provider));
+            let (cpu0, _) = usage();
+            let start = Instant::now();
+            (cpu0, start, runtime.block_on(target.run(workload, ops)))
+        }
+        "ours" => {
+            let driver = ours::driver(provider);
+            let (cpu0, _) = usage();
+            let start = Instant::now();
+            (
+                cpu0,
+                start,
+                runtime.block_on(ours::run(&driver, workload, ops)),
+            )
+        }
+        other => panic!("unknown client {other}"),
+    };
+    report(cpu0, start, errors, workload, ops);
+}
+
+fn report(cpu0: f64, start: Instant, errors: usize, workload: &str, ops: usize) {
+    let wall = start.elapsed().as_secs_f64();
+    let (cpu1, rss) = usage();
+    let ops = if workload == "list" {
+        ops * LIST_KEYS
+    } else {
+        ops
+    };
+    println!("{} {wall} {ops} {errors} {rss}", cpu1 - cpu0);
+}
+
+/// The driver as an `Arc`, for tasks.
+pub(crate) type Driver = Arc<dyn StorageDriver>;
