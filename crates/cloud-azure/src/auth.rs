@@ -278,6 +278,16 @@ impl Authorize for BlobAuth {
         }
         Ok(())
     }
+
+    fn renewable(&self) -> bool {
+        self.bearer.is_some()
+    }
+
+    fn refused(&self, sent: &HeaderMap) {
+        if let Some(bearer) = &self.bearer {
+            bearer.refused(sent);
+        }
+    }
 }
 
 impl Drop for BlobAuth {

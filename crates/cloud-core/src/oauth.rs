@@ -92,6 +92,21 @@ impl Authorize for BearerAuth {
         let token = self.token().await?;
         BearerToken::new(&token)?.authorize(request).await
     }
+
+    fn renewable(&self) -> bool {
+        true
+    }
+
+    fn refused(&self, sent: &HeaderMap) {
+        let Some(sent) = sent
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+        else {
+            return;
+        };
+        self.cache.invalidate_if(|token| token.expose() == sent);
+    }
 }
 
 /// The standard answer of a token endpoint (RFC 6749 §5.1). Azure's managed identity sends

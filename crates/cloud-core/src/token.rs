@@ -126,6 +126,15 @@ impl<T: Clone + Send + Sync> TokenCache<T> {
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
+    /// Forgets the cached token if `is_refused` says it is the one a provider refused; a token
+    /// fetched since then is kept.
+    pub fn invalidate_if(&self, is_refused: impl FnOnce(&T) -> bool) {
+        let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
+        if current.as_ref().is_some_and(|t| is_refused(&t.token)) {
+            *current = None;
+        }
+    }
+
     fn fresh(&self) -> Option<T> {
         self.valid_for(self.min_ttl)
     }

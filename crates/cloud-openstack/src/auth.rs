@@ -168,11 +168,6 @@ impl SwiftAuth {
         self.cache.get_or_refresh(|| self.authenticate()).await
     }
 
-    /// Forgets the session after Swift refused its token.
-    pub(crate) fn invalidate(&self) {
-        self.cache.invalidate();
-    }
-
     fn lifetime_until(&self, expires_at: &str) -> Duration {
         humantime::parse_rfc3339_weak(expires_at.trim_end_matches('Z'))
             .ok()
@@ -285,6 +280,18 @@ impl Authorize for SwiftAuth {
         value.set_sensitive(true);
         request.headers_mut().insert("x-auth-token", value);
         Ok(())
+    }
+
+    fn renewable(&self) -> bool {
+        // A token given as is cannot be fetched anew.
+        !matches!(self.credentials, Credentials::Token { .. })
+    }
+
+    fn refused(&self, sent: &http::HeaderMap) {
+        if let Some(sent) = sent.get("x-auth-token").and_then(|v| v.to_str().ok()) {
+            self.cache
+                .invalidate_if(|session| session.token.expose() == sent);
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use async_trait::async_trait;
-use http::header::{HeaderValue, AUTHORIZATION};
+use http::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use tower::{Service, ServiceExt};
 
 use super::{Call, Request, Response};
@@ -41,6 +41,20 @@ use crate::secret::Secret;
 pub trait Authorize: Send + Sync + std::fmt::Debug + 'static {
     /// Adds credentials to `request` in place.
     async fn authorize(&self, request: &mut Request) -> Result<()>;
+
+    /// Whether these credentials are fetched (tokens, sessions) and can be fetched anew. When so, a
+    /// request the server refuses with `401` is sent once more after [`refused`](Authorize::refused):
+    /// a token revoked or expired early costs one round trip, not a failed call. A `401` means the
+    /// server did not act, so this holds for writes too.
+    fn renewable(&self) -> bool {
+        false
+    }
+
+    /// The server refused (`401`) a request sent with `sent` headers: forget the credentials it
+    /// carried, if they are still the current ones (another task may have renewed them already).
+    fn refused(&self, sent: &HeaderMap) {
+        let _ = sent;
+    }
 }
 
 /// Sends requests as they are.
@@ -112,8 +126,29 @@ where
         let inner = self.inner.clone();
         let authorizer = self.authorizer.clone();
         Box::pin(async move {
+            if !authorizer.renewable() {
+                authorizer.authorize(&mut call.request).await?;
+                return inner.oneshot(call).await;
+            }
+            let spare = call.try_clone();
             authorizer.authorize(&mut call.request).await?;
-            inner.oneshot(call).await
+            let sent = call.request.headers().clone();
+            match inner.clone().oneshot(call).await {
+                Err(err) if err.status() == Some(http::StatusCode::UNAUTHORIZED) => {
+                    authorizer.refused(&sent);
+                    let Some(mut again) = spare else {
+                        return Err(err);
+                    };
+                    tracing::debug!(
+                        target: crate::debug_log::TARGET,
+                        error = %err,
+                        "credentials refused; renewing them and sending once more"
+                    );
+                    authorizer.authorize(&mut again.request).await?;
+                    inner.oneshot(again).await
+                }
+                other => other,
+            }
         })
     }
 }

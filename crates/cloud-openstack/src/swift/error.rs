@@ -1,6 +1,7 @@
 //! Swift error answers to [`Error`]s. Swift says little beyond its status (its bodies are short HTML
 //! pages), so the status decides, with two of Swift's own: 422 means the body did not match the
-//! `ETag` sent, and a refused token is forgotten so the next call authenticates again.
+//! `ETag` sent, and 401 is [`ErrorKind::Unauthenticated`] (the pipeline has renewed the token and
+//! sent the request once more by then).
 
 use cloud_core::{default_error, Error, ErrorKind, ErrorParser};
 use http::{HeaderMap, StatusCode};

@@ -1,11 +1,11 @@
 //! OpenStack Swift object storage.
 //!
 //! [`Swift`] implements [`StorageDriver`](cloud_storage::StorageDriver) over Swift's API: requests
-//! carry a token from Keystone v3 or tempauth (cached, replaced before it expires, forgotten when
-//! refused); objects above a threshold, and streams of unknown length, go up as Static Large Objects
-//! whose segments upload in parallel and are deleted if the upload fails; every write carries its MD5
-//! as `ETag`, which Swift checks, and whole reads of ordinary objects are held to it; downloads resume
-//! after a broken connection with `If-Match`.
+//! carry a token from Keystone v3 or tempauth (cached, replaced before it expires, renewed when
+//! refused and the refused request sent once more); objects above a threshold, and streams of
+//! unknown length, go up as Static Large Objects whose segments upload in parallel and are deleted if
+//! the upload fails; every write carries its MD5 as `ETag`, which Swift checks, and whole reads of
+//! ordinary objects are held to it; downloads resume after a broken connection with `If-Match`.
 
 mod config;
 mod download;

@@ -54,14 +54,6 @@ impl SwiftInner {
         Ok(self.auth.session().await?.storage_url)
     }
 
-    fn refused(&self, err: Error, resource: &str) -> Error {
-        // A token Swift refuses is forgotten, so the next call authenticates afresh.
-        if err.kind() == ErrorKind::Unauthenticated {
-            self.auth.invalidate();
-        }
-        err.with_resource(resource)
-    }
-
     /// Sends a request whose answer is read whole within each attempt.
     pub(crate) async fn call(
         &self,
@@ -72,7 +64,7 @@ impl SwiftInner {
         self.http
             .send_buffered(operation, request)
             .await
-            .map_err(|e| self.refused(e, resource))
+            .map_err(|e| e.with_resource(resource))
     }
 
     /// Sends a request and returns the answer with its body still streaming (object reads).
@@ -85,7 +77,7 @@ impl SwiftInner {
         self.http
             .send(operation, request)
             .await
-            .map_err(|e| self.refused(e, resource))
+            .map_err(|e| e.with_resource(resource))
     }
 
     pub(crate) async fn head(&self, container: &str, key: &str) -> Result<ObjectMeta> {
