@@ -403,10 +403,12 @@ async fn ten_thousand_concurrent_requests_through_clones_of_one_client() {
         errors.first()
     );
     assert_eq!(server.requests(), 10_000);
-    // In use: at most the concurrency limit (256); idle in the pool: at most 256 more.
+    // In use: at most the concurrency limit (256); idle in the pool: at most 256 more; and, on a
+    // loaded machine, some the client has closed that the server has not yet seen close. Without
+    // the limit this would be thousands.
     let peak = server.peak_open_connections();
     assert!(
-        peak <= 512,
+        peak <= 768,
         "the concurrency limit bounds open connections, got {peak}"
     );
     println!(

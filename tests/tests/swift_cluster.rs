@@ -200,3 +200,66 @@ async fn a_large_object_is_segments_and_its_segments_go_with_it() {
         segments(&swift, &container).await
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overwriting_or_copying_over_a_large_object_deletes_its_old_segments() {
+    let swift = driver("testing");
+    let container = fresh(&swift, "replace").await;
+    let first = pattern((3 << 20) + 1);
+    swift
+        .put_bytes(&container, "obj", first.clone())
+        .await
+        .unwrap();
+    let old = segments(&swift, &container).await;
+    assert_eq!(old.len(), 4);
+
+    // A large object over a large object: only the new one's segments remain.
+    let second = pattern((2 << 20) + 7);
+    swift
+        .put_bytes(&container, "obj", second.clone())
+        .await
+        .unwrap();
+    let now = segments(&swift, &container).await;
+    assert_eq!(now.len(), 3, "{now:?}");
+    assert!(now.iter().all(|s| !old.contains(s)), "{old:?} {now:?}");
+    assert_eq!(swift.get_bytes(&container, "obj").await.unwrap(), second);
+
+    // A small object over it: no segment is left.
+    swift.put_bytes(&container, "obj", "small").await.unwrap();
+    assert!(segments(&swift, &container).await.is_empty());
+    assert_eq!(swift.get_bytes(&container, "obj").await.unwrap(), "small");
+
+    // A copy over a large object: the same.
+    swift
+        .put_bytes(&container, "big", first.clone())
+        .await
+        .unwrap();
+    swift
+        .copy_object(&container, "obj", &container, "big")
+        .await
+        .unwrap();
+    assert!(segments(&swift, &container).await.is_empty());
+    assert_eq!(swift.get_bytes(&container, "big").await.unwrap(), "small");
+
+    // Opting out leaves them, as documented.
+    let keeping = SwiftBuilder::new()
+        .credentials(Credentials::tempauth(
+            swift::auth_url(),
+            "test:tester",
+            "testing",
+        ))
+        .http_client(client())
+        .multipart(1 << 20, MultipartConfig::new().part_size(1 << 20))
+        .keep_replaced_segments(true)
+        .build()
+        .unwrap();
+    keeping
+        .put_bytes(&container, "kept", first.clone())
+        .await
+        .unwrap();
+    keeping
+        .put_bytes(&container, "kept", "small")
+        .await
+        .unwrap();
+    assert_eq!(segments(&swift, &container).await.len(), 4);
+}

@@ -40,6 +40,7 @@ pub struct SwiftBuilder {
     multipart_threshold: Option<u64>,
     multipart: Option<MultipartConfig>,
     temp_url_key: Option<Secret>,
+    keep_replaced_segments: bool,
     from_env: bool,
 }
 
@@ -99,6 +100,14 @@ impl SwiftBuilder {
     pub fn multipart(mut self, threshold: u64, config: MultipartConfig) -> Self {
         self.multipart_threshold = Some(threshold);
         self.multipart = Some(config);
+        self
+    }
+
+    /// Leaves the segments of a large object that a write or copy replaces, instead of deleting them
+    /// after it (which costs a HEAD before every write): for buckets known to hold no large objects,
+    /// or segments shared between manifests.
+    pub fn keep_replaced_segments(mut self, keep: bool) -> Self {
+        self.keep_replaced_segments = keep;
         self
     }
 
@@ -165,6 +174,7 @@ impl SwiftBuilder {
                 multipart_threshold: builder.multipart_threshold.unwrap_or(16 << 20),
                 multipart,
                 temp_url_key: builder.temp_url_key,
+                keep_replaced_segments: builder.keep_replaced_segments,
             }),
         })
     }

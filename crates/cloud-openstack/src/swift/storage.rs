@@ -39,6 +39,8 @@ pub(crate) struct SwiftInner {
     pub(crate) multipart_threshold: u64,
     pub(crate) multipart: MultipartConfig,
     pub(crate) temp_url_key: Option<cloud_core::Secret>,
+    /// Leave the segments of a large object an overwrite replaces (saves a HEAD per write).
+    pub(crate) keep_replaced_segments: bool,
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
@@ -206,6 +208,70 @@ fn entry(item: Entry) -> ListEntry {
             ListEntry::Object(meta)
         }
         Entry::Subdir { subdir } => ListEntry::Prefix(subdir),
+    }
+}
+
+impl Swift {
+    /// Writes the object: one PUT up to the threshold, a Static Large Object above it.
+    async fn write(
+        &self,
+        container: &str,
+        key: &str,
+        payload: Payload,
+        options: &PutOptions,
+    ) -> Result<ObjectMeta> {
+        let declared = payload.len();
+        if declared.is_none_or(|len| len > self.inner.multipart_threshold) {
+            let upload =
+                Arc::new(SloUpload::begin(self.inner.clone(), container, key, options).await?);
+            let meta = upload_in_parts(
+                upload,
+                payload.into_stream(),
+                &self.inner.multipart.for_length(declared),
+            )
+            .await?;
+            cloud_storage::check_length(meta.size, declared)?;
+            return Ok(meta);
+        }
+        // One PUT whose body every retry can resend, with its MD5 as ETag: Swift refuses (422) a
+        // body that does not match.
+        let data = payload.into_bytes().await?;
+        let md5 = hex(&Md5::digest(&data));
+        let size = data.len() as u64;
+        let base = self.inner.base().await?;
+        let mut req = request(
+            Method::PUT,
+            &object(&base, container, key, ""),
+            Body::from_bytes(data),
+        )?;
+        put_headers(&mut req, options)?;
+        req.headers_mut().insert("etag", header("ETag", &md5)?);
+        let response = self
+            .inner
+            .call("PutObject", &format!("{container}/{key}"), req)
+            .await?;
+        let stored = text(response.headers(), "etag").map(|e| e.trim_matches('"').to_owned());
+        if stored
+            .as_deref()
+            .is_some_and(|s| !s.eq_ignore_ascii_case(&md5))
+        {
+            return Err(Error::new(
+                ErrorKind::ChecksumMismatch,
+                format!("Swift stored {key} with ETag {stored:?}, not the MD5 {md5} sent"),
+            ));
+        }
+        let mut meta = ObjectMeta::new(key, size);
+        meta.etag = Some(md5.clone());
+        meta.checksum = Some(Checksum::Md5(md5));
+        meta.last_modified =
+            http_date(response.headers(), "last-modified").or(Some(SystemTime::now()));
+        meta.content_type = options.content_type.clone();
+        meta.metadata = options
+            .metadata
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+            .collect();
+        Ok(meta)
     }
 }
 
@@ -383,57 +449,9 @@ impl StorageDriver for Swift {
         payload: Payload,
         options: &PutOptions,
     ) -> Result<ObjectMeta> {
-        let declared = payload.len();
-        if declared.is_none_or(|len| len > self.inner.multipart_threshold) {
-            let upload =
-                Arc::new(SloUpload::begin(self.inner.clone(), container, key, options).await?);
-            let meta = upload_in_parts(
-                upload,
-                payload.into_stream(),
-                &self.inner.multipart.for_length(declared),
-            )
-            .await?;
-            cloud_storage::check_length(meta.size, declared)?;
-            return Ok(meta);
-        }
-        // One PUT whose body every retry can resend, with its MD5 as ETag: Swift refuses (422) a
-        // body that does not match.
-        let data = payload.into_bytes().await?;
-        let md5 = hex(&Md5::digest(&data));
-        let size = data.len() as u64;
-        let base = self.inner.base().await?;
-        let mut req = request(
-            Method::PUT,
-            &object(&base, container, key, ""),
-            Body::from_bytes(data),
-        )?;
-        put_headers(&mut req, options)?;
-        req.headers_mut().insert("etag", header("ETag", &md5)?);
-        let response = self
-            .inner
-            .call("PutObject", &format!("{container}/{key}"), req)
-            .await?;
-        let stored = text(response.headers(), "etag").map(|e| e.trim_matches('"').to_owned());
-        if stored
-            .as_deref()
-            .is_some_and(|s| !s.eq_ignore_ascii_case(&md5))
-        {
-            return Err(Error::new(
-                ErrorKind::ChecksumMismatch,
-                format!("Swift stored {key} with ETag {stored:?}, not the MD5 {md5} sent"),
-            ));
-        }
-        let mut meta = ObjectMeta::new(key, size);
-        meta.etag = Some(md5.clone());
-        meta.checksum = Some(Checksum::Md5(md5));
-        meta.last_modified =
-            http_date(response.headers(), "last-modified").or(Some(SystemTime::now()));
-        meta.content_type = options.content_type.clone();
-        meta.metadata = options
-            .metadata
-            .iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
-            .collect();
+        let replaced = self.inner.replaced(container, key).await?;
+        let meta = self.write(container, key, payload, options).await?;
+        self.inner.delete_replaced(replaced).await;
         Ok(meta)
     }
 
@@ -460,6 +478,7 @@ impl StorageDriver for Swift {
         to_key: &str,
     ) -> Result<ObjectMeta> {
         let resource = format!("{from_container}/{from_key} to {to_container}/{to_key}");
+        let replaced = self.inner.replaced(to_container, to_key).await?;
         let base = self.inner.base().await?;
         let mut req = request(
             Method::PUT,
@@ -471,6 +490,7 @@ impl StorageDriver for Swift {
         req.headers_mut()
             .insert("x-copy-from", header("X-Copy-From", &source)?);
         self.inner.call("CopyObject", &resource, req).await?;
+        self.inner.delete_replaced(replaced).await;
         self.inner.head(to_container, to_key).await
     }
 
