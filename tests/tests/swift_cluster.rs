@@ -263,3 +263,54 @@ async fn overwriting_or_copying_over_a_large_object_deletes_its_old_segments() {
         .unwrap();
     assert_eq!(segments(&swift, &container).await.len(), 4);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn os_cloud_picks_a_cloud_of_clouds_yaml_with_its_secret_in_secure_yaml() {
+    // Each test runs in a process of its own under nextest, so the variables are this test's.
+    for name in [
+        "OS_AUTH_URL",
+        "OS_USERNAME",
+        "OS_PASSWORD",
+        "OS_STORAGE_URL",
+        "OS_AUTH_TOKEN",
+    ] {
+        std::env::remove_var(name);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let clouds = dir.path().join("clouds.yaml");
+    let secure = dir.path().join("secure.yaml");
+    std::fs::write(
+        &clouds,
+        format!(
+            "clouds:\n  other:\n    auth:\n      auth_url: http://127.0.0.1:9/v3\n  cluster:\n    auth_type: v1password\n    auth:\n      auth_url: {}\n      username: \"test:tester\"\n",
+            swift::auth_url()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        &secure,
+        "clouds:\n  cluster:\n    auth:\n      password: testing\n",
+    )
+    .unwrap();
+    std::env::set_var("OS_CLIENT_CONFIG_FILE", &clouds);
+    std::env::set_var("OS_CLIENT_SECURE_FILE", &secure);
+    std::env::set_var("OS_CLOUD", "cluster");
+    let swift = SwiftBuilder::from_env()
+        .http_client(client())
+        .build()
+        .unwrap();
+    let container = fresh(&swift, "clouds-yaml").await;
+    swift
+        .put_bytes(&container, "k", "via clouds.yaml")
+        .await
+        .unwrap();
+    assert_eq!(
+        swift.get_bytes(&container, "k").await.unwrap(),
+        "via clouds.yaml"
+    );
+
+    std::env::set_var("OS_CLOUD", "missing");
+    let err = SwiftBuilder::from_env().build().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthenticated);
+    assert!(err.to_string().contains("cluster, other"), "{err}");
+}

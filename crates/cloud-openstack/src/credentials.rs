@@ -92,8 +92,14 @@ impl Credentials {
     /// `OS_APPLICATION_CREDENTIAL_ID` and `OS_APPLICATION_CREDENTIAL_SECRET`, or with `OS_USERNAME`,
     /// `OS_PASSWORD`, `OS_PROJECT_NAME` (or `OS_TENANT_NAME`), `OS_USER_DOMAIN_NAME` and
     /// `OS_PROJECT_DOMAIN_NAME`; `OS_AUTH_TYPE=v1password` (or an auth URL ending in `/auth/v1.0`)
-    /// for tempauth; `OS_STORAGE_URL` with `OS_AUTH_TOKEN` for a token obtained elsewhere.
+    /// for tempauth; `OS_STORAGE_URL` with `OS_AUTH_TOKEN` for a token obtained elsewhere. When
+    /// `OS_CLOUD` is set, the cloud it names in `clouds.yaml` instead ([`CloudConfig::load`]).
+    ///
+    /// [`CloudConfig::load`]: crate::CloudConfig::load
     pub fn from_env() -> Result<Credentials> {
+        if let Some(cloud) = var("OS_CLOUD") {
+            return Ok(crate::clouds::CloudConfig::load(&cloud)?.credentials);
+        }
         if let (Some(storage_url), Some(token)) = (var("OS_STORAGE_URL"), var("OS_AUTH_TOKEN")) {
             return Ok(Credentials::Token {
                 storage_url,

@@ -29,14 +29,17 @@
 //! `OS_PROJECT_DOMAIN_NAME`, `OS_APPLICATION_CREDENTIAL_ID`, `OS_APPLICATION_CREDENTIAL_SECRET`,
 //! `OS_AUTH_TYPE` (`v1password` for tempauth), `OS_REGION_NAME`, `OS_INTERFACE` (`public` by
 //! default), `OS_STORAGE_URL` with `OS_AUTH_TOKEN` (a token obtained elsewhere) and
-//! `OS_TEMP_URL_KEY`.
+//! `OS_TEMP_URL_KEY`; or `OS_CLOUD`, which picks a cloud of `clouds.yaml` ([`CloudConfig`], with
+//! `OS_CLIENT_CONFIG_FILE` and `OS_CLIENT_SECURE_FILE`).
 
 #[cfg(feature = "swift")]
 mod auth;
+mod clouds;
 mod credentials;
 #[cfg(feature = "swift")]
 mod swift;
 
+pub use clouds::CloudConfig;
 pub use credentials::Credentials;
 #[cfg(feature = "swift")]
 pub use swift::{Swift, SwiftBuilder};

@@ -8,6 +8,7 @@ use cloud_storage::multipart::MultipartConfig;
 use super::error::SwiftErrors;
 use super::storage::{Swift, SwiftInner};
 use crate::auth::{EndpointChoice, SwiftAuth};
+use crate::clouds::CloudConfig;
 use crate::credentials::Credentials;
 
 /// Settings for a [`Swift`] driver.
@@ -55,7 +56,8 @@ impl SwiftBuilder {
     }
 
     /// Settings from the `OS_*` variables of an OpenStack RC file, read at
-    /// [`build`](SwiftBuilder::build) (see [`Credentials::from_env`]), with `OS_REGION_NAME`,
+    /// [`build`](SwiftBuilder::build) (see [`Credentials::from_env`]; with `OS_CLOUD`, that cloud of
+    /// `clouds.yaml`, its region and interface), with `OS_REGION_NAME`,
     /// `OS_INTERFACE` and `OS_TEMP_URL_KEY`.
     pub fn from_env() -> SwiftBuilder {
         SwiftBuilder {
@@ -121,11 +123,23 @@ impl SwiftBuilder {
     pub fn build(self) -> Result<Swift> {
         let mut builder = self;
         if builder.from_env {
+            // A cloud of clouds.yaml, with the variables over it; or the variables alone.
+            let cloud = match var("OS_CLOUD") {
+                Some(name) => Some(CloudConfig::load(&name)?),
+                None => None,
+            };
             if builder.credentials.is_none() {
-                builder.credentials = Some(Credentials::from_env()?);
+                builder.credentials = Some(match &cloud {
+                    Some(cloud) => cloud.credentials.clone(),
+                    None => Credentials::from_env()?,
+                });
             }
-            builder.region = builder.region.or_else(|| var("OS_REGION_NAME"));
-            builder.interface = builder.interface.or_else(|| var("OS_INTERFACE"));
+            let (region, interface) = cloud.map_or((None, None), |c| (c.region, c.interface));
+            builder.region = builder.region.or_else(|| var("OS_REGION_NAME")).or(region);
+            builder.interface = builder
+                .interface
+                .or_else(|| var("OS_INTERFACE"))
+                .or(interface);
             builder.temp_url_key = builder
                 .temp_url_key
                 .or_else(|| var("OS_TEMP_URL_KEY").map(Secret::new));
