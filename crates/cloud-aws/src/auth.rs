@@ -1,4 +1,5 @@
-//! Signing with AWS Signature Version 4 (through the `aws-sigv4` crate), on every attempt.
+//! Signing with AWS Signature Version 4 (through the `aws-sigv4` crate), on every attempt, with fixed
+//! credentials or those a provider hands out, cached and refreshed ahead of expiry.
 
 use std::fmt;
 // Some of these serve only S3 (presigning, its settings) or the tests.
@@ -13,19 +14,63 @@ use aws_sigv4::http_request::{
 };
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
-use cloud_core::{Authorize, Error, ErrorKind, Request, Result};
+use cloud_core::{
+    Authorize, Clock, Error, ErrorKind, Provide, Request, Result, TemporaryToken, TokenCache,
+};
+use std::sync::Arc;
 
 use crate::credentials::Credentials;
 use crate::signer::HeaderSigner;
 
-/// Signs requests for one AWS service in one region.
-#[cfg_attr(not(feature = "s3"), allow(dead_code))]
-pub(crate) struct SigV4 {
+/// Replace provided credentials this long before they expire (the SDKs' margin), so no request is
+/// signed with credentials that lapse in flight.
+pub(crate) const REFRESH_MARGIN: Duration = Duration::from_secs(300);
+
+/// Where the credentials come from: given, or provided (a chain, a role) and refreshed.
+#[derive(Clone, Debug)]
+pub(crate) enum CredentialSource {
+    Fixed(Credentials),
+    Provided(Arc<dyn Provide<Credentials>>),
+}
+
+/// What signs with one set of credentials, built once per set.
+struct Signing {
     /// Signs every request (fast, cached signing key).
     headers: HeaderSigner,
     /// Presigns URLs, and checks `headers` in tests.
     identity: Identity,
     access_key_id: String,
+}
+
+impl Signing {
+    fn new(credentials: &Credentials, region: &str, service: &'static str) -> Result<Signing> {
+        let aws = aws_credential_types::Credentials::new(
+            credentials.access_key_id(),
+            credentials.secret_access_key().expose(),
+            credentials.session_token().map(|t| t.expose().to_owned()),
+            None,
+            "cloud",
+        );
+        Ok(Signing {
+            headers: HeaderSigner::new(credentials, region, service)?,
+            identity: aws.into(),
+            access_key_id: credentials.access_key_id().to_owned(),
+        })
+    }
+}
+
+enum Keys {
+    Fixed(Arc<Signing>),
+    Provided {
+        provider: Arc<dyn Provide<Credentials>>,
+        cache: TokenCache<Arc<Signing>>,
+    },
+}
+
+/// Signs requests for one AWS service in one region.
+#[cfg_attr(not(feature = "s3"), allow(dead_code))]
+pub(crate) struct SigV4 {
+    keys: Keys,
     region: String,
     service: &'static str,
     settings: SigningSettings,
@@ -36,59 +81,90 @@ impl SigV4 {
     /// `UNSIGNED-PAYLOAD` (integrity comes from a CRC-32C checksum header instead of hashing every body
     /// with SHA-256).
     #[cfg(any(feature = "s3", test))]
-    pub(crate) fn s3(credentials: &Credentials, region: &str) -> Result<SigV4> {
+    pub(crate) fn s3(
+        credentials: &CredentialSource,
+        region: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Result<SigV4> {
         let mut settings = SigningSettings::default();
         settings.percent_encoding_mode = PercentEncodingMode::Single;
         settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
         settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
-        SigV4::new(credentials, region, "s3", settings)
+        SigV4::new(credentials, region, "s3", settings, clock)
     }
 
     /// A signer for a Query API service (EC2): the body's SHA-256 is signed, and no payload header is
     /// sent.
     #[cfg(any(feature = "ec2", test))]
     pub(crate) fn query_service(
-        credentials: &Credentials,
+        credentials: &CredentialSource,
         region: &str,
         service: &'static str,
+        clock: Arc<dyn Clock>,
     ) -> Result<SigV4> {
         let mut settings = SigningSettings::default();
         settings.payload_checksum_kind = PayloadChecksumKind::NoHeader;
-        SigV4::new(credentials, region, service, settings)
+        SigV4::new(credentials, region, service, settings, clock)
     }
 
     fn new(
-        credentials: &Credentials,
+        credentials: &CredentialSource,
         region: &str,
         service: &'static str,
         settings: SigningSettings,
+        clock: Arc<dyn Clock>,
     ) -> Result<SigV4> {
-        let aws = aws_credential_types::Credentials::new(
-            credentials.access_key_id(),
-            credentials.secret_access_key().expose(),
-            credentials.session_token().map(|t| t.expose().to_owned()),
-            None,
-            "cloud",
-        );
+        let keys = match credentials {
+            CredentialSource::Fixed(credentials) => {
+                Keys::Fixed(Arc::new(Signing::new(credentials, region, service)?))
+            }
+            CredentialSource::Provided(provider) => Keys::Provided {
+                provider: provider.clone(),
+                cache: TokenCache::new(REFRESH_MARGIN, clock),
+            },
+        };
         Ok(SigV4 {
-            headers: HeaderSigner::new(credentials, region, service)?,
-            identity: aws.into(),
-            access_key_id: credentials.access_key_id().to_owned(),
+            keys,
             region: region.to_owned(),
             service,
             settings,
         })
     }
 
+    /// The signer of the current credentials: the fixed one, or the provider's, fetched when there is
+    /// none or it is about to expire (one fetch however many tasks ask).
+    async fn signing(&self) -> Result<Arc<Signing>> {
+        match &self.keys {
+            Keys::Fixed(signing) => Ok(signing.clone()),
+            Keys::Provided { provider, cache } => {
+                cache
+                    .get_or_refresh(|| async {
+                        let provided = provider.provide().await?;
+                        let signing = Signing::new(&provided.token, &self.region, self.service)?;
+                        Ok(TemporaryToken {
+                            token: Arc::new(signing),
+                            expires_at: provided.expires_at,
+                        })
+                    })
+                    .await
+            }
+        }
+    }
+
     /// Signs `request` as of `now`, adding the `Authorization`, `X-Amz-Date`, `X-Amz-Content-Sha256` and
     /// (with temporary credentials) `X-Amz-Security-Token` headers; credentials are marked sensitive.
-    pub(crate) fn sign(&self, request: &mut Request, now: SystemTime) -> Result<()> {
-        self.headers.sign(request, now)
+    pub(crate) async fn sign(&self, request: &mut Request, now: SystemTime) -> Result<()> {
+        self.signing().await?.headers.sign(request, now)
     }
 
     /// Signs as [`sign`](SigV4::sign) does, through `aws-sigv4`: the reference the fast signer is held to.
     #[cfg(test)]
-    pub(crate) fn sign_with_aws_sigv4(&self, request: &mut Request, now: SystemTime) -> Result<()> {
+    pub(crate) async fn sign_with_aws_sigv4(
+        &self,
+        request: &mut Request,
+        now: SystemTime,
+    ) -> Result<()> {
+        let signing = self.signing().await?;
         let instructions = {
             let headers = request
                 .headers()
@@ -108,7 +184,7 @@ impl SigV4 {
             let signable =
                 SignableRequest::new(request.method().as_str(), uri, headers.into_iter(), body)
                     .map_err(signing_error)?;
-            let params = self.params(now, self.settings.clone())?;
+            let params = self.params(&signing.identity, now, self.settings.clone())?;
             sign(signable, &params)
                 .map_err(signing_error)?
                 .into_parts()
@@ -120,13 +196,14 @@ impl SigV4 {
 
     #[cfg(feature = "s3")]
     /// A URL for `method` on `uri` that works without credentials for `expires_in`.
-    pub(crate) fn presign(
+    pub(crate) async fn presign(
         &self,
         method: &http::Method,
         uri: &http::Uri,
         expires_in: Duration,
         now: SystemTime,
     ) -> Result<String> {
+        let signing = self.signing().await?;
         let mut settings = self.settings.clone();
         settings.signature_location = SignatureLocation::QueryParams;
         settings.payload_checksum_kind = PayloadChecksumKind::NoHeader;
@@ -139,7 +216,7 @@ impl SigV4 {
             SignableBody::UnsignedPayload,
         )
         .map_err(signing_error)?;
-        let params = self.params(now, settings)?;
+        let params = self.params(&signing.identity, now, settings)?;
         let (instructions, _) = sign(signable, &params).map_err(signing_error)?.into_parts();
         let mut request = http::Request::builder()
             .method(method.clone())
@@ -150,13 +227,14 @@ impl SigV4 {
         Ok(request.uri().to_string())
     }
 
-    fn params(
-        &self,
+    fn params<'a>(
+        &'a self,
+        identity: &'a Identity,
         now: SystemTime,
         settings: SigningSettings,
-    ) -> Result<aws_sigv4::http_request::SigningParams<'_>> {
+    ) -> Result<aws_sigv4::http_request::SigningParams<'a>> {
         let params = v4::SigningParams::builder()
-            .identity(&self.identity)
+            .identity(identity)
             .region(&self.region)
             .name(self.service)
             .time(now)
@@ -176,14 +254,38 @@ fn signing_error(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Er
 #[async_trait]
 impl Authorize for SigV4 {
     async fn authorize(&self, request: &mut Request) -> Result<()> {
-        self.sign(request, SystemTime::now())
+        self.sign(request, SystemTime::now()).await
+    }
+
+    fn renewable(&self) -> bool {
+        matches!(self.keys, Keys::Provided { .. })
+    }
+
+    fn refused(&self, sent: &http::HeaderMap) {
+        // `Credential=AKID/20261207/…` names the key the refused request was signed with.
+        let Keys::Provided { cache, .. } = &self.keys else {
+            return;
+        };
+        let Some(sent) = sent
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split("Credential=").nth(1))
+            .and_then(|v| v.split('/').next())
+        else {
+            return;
+        };
+        cache.invalidate_if(|signing| signing.access_key_id == sent);
     }
 }
 
 impl fmt::Debug for SigV4 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys = match &self.keys {
+            Keys::Fixed(signing) => format!("fixed {}", signing.access_key_id),
+            Keys::Provided { provider, .. } => format!("provided by {}", provider.source()),
+        };
         f.debug_struct("SigV4")
-            .field("access_key_id", &self.access_key_id)
+            .field("credentials", &keys)
             .field("region", &self.region)
             .field("service", &self.service)
             .finish_non_exhaustive()

@@ -27,7 +27,7 @@ mod ec2;
 mod s3;
 mod signer;
 
-pub use credentials::Credentials;
+pub use credentials::{Credentials, DefaultChain};
 #[cfg(feature = "ec2")]
 pub use ec2::{Ec2, Ec2Builder};
 #[cfg(feature = "s3")]

@@ -247,9 +247,19 @@ impl std::fmt::Debug for HeaderSigner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::SigV4;
-    use cloud_core::Body;
+    use crate::auth::{CredentialSource, SigV4};
+    use cloud_core::{Body, Clock, SystemClock};
+    use futures_util::FutureExt;
+    use std::sync::Arc;
     use std::time::Duration;
+
+    fn fixed(credentials: &Credentials) -> CredentialSource {
+        CredentialSource::Fixed(credentials.clone())
+    }
+
+    fn clock() -> Arc<dyn Clock> {
+        Arc::new(SystemClock)
+    }
 
     fn copy(original: &Request) -> Request {
         let mut copy = http::Request::new(Body::empty());
@@ -286,12 +296,16 @@ mod tests {
         for credentials in [&plain, &temporary] {
             for region in ["us-east-1", "eu-west-1"] {
                 let ours = HeaderSigner::new(credentials, region, "s3").unwrap();
-                let reference = SigV4::s3(credentials, region).unwrap();
+                let reference = SigV4::s3(&fixed(credentials), region, clock()).unwrap();
                 for case in &cases {
                     let mut mine = copy(case);
                     let mut theirs = copy(case);
                     ours.sign(&mut mine, now).unwrap();
-                    reference.sign_with_aws_sigv4(&mut theirs, now).unwrap();
+                    reference
+                        .sign_with_aws_sigv4(&mut theirs, now)
+                        .now_or_never()
+                        .expect("fixed credentials are at hand")
+                        .unwrap();
                     assert_eq!(
                         mine.headers(),
                         theirs.headers(),
@@ -322,7 +336,8 @@ mod tests {
         let credentials =
             Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
         let ours = HeaderSigner::new(&credentials, "eu-west-1", "ec2").unwrap();
-        let reference = SigV4::query_service(&credentials, "eu-west-1", "ec2").unwrap();
+        let reference =
+            SigV4::query_service(&fixed(&credentials), "eu-west-1", "ec2", clock()).unwrap();
         for body in [
             "",
             "Action=DescribeInstances&Version=2016-11-15",
@@ -341,7 +356,11 @@ mod tests {
             };
             let (mut mine, mut theirs) = (build(), build());
             ours.sign(&mut mine, now).unwrap();
-            reference.sign_with_aws_sigv4(&mut theirs, now).unwrap();
+            reference
+                .sign_with_aws_sigv4(&mut theirs, now)
+                .now_or_never()
+                .expect("fixed credentials are at hand")
+                .unwrap();
             assert_eq!(mine.headers(), theirs.headers(), "{body}");
         }
     }

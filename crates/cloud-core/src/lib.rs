@@ -69,7 +69,7 @@ pub use pipeline::{
 };
 pub use poll::{poll_until, CancellationToken, PollOptions};
 pub use secret::Secret;
-pub use token::{TemporaryToken, TokenCache};
+pub use token::{Provide, TemporaryToken, TokenCache};
 
 // Re-exported so providers and users name the same versions.
 pub use async_trait::async_trait;

@@ -1,4 +1,5 @@
-//! A credential cache that refreshes before expiry, with one refresh in flight however many tasks ask.
+//! A credential cache that refreshes before expiry, with one refresh in flight however many tasks ask,
+//! and the [`Provide`] trait of whatever fetches the credentials.
 //!
 //! ```
 //! use std::sync::atomic::{AtomicUsize, Ordering};
@@ -157,6 +158,20 @@ impl<T: Clone + Send + Sync> TokenCache<T> {
             }
             Some(_) => None,
         }
+    }
+}
+
+/// Something that fetches credentials of type `T` with their expiry: a token endpoint, a metadata
+/// service, a command, a file. Drivers keep what it provides in a [`TokenCache`]; implement it to
+/// hand a driver credentials of your own.
+#[async_trait::async_trait]
+pub trait Provide<T>: Send + Sync + fmt::Debug + 'static {
+    /// Fresh credentials and when they expire.
+    async fn provide(&self) -> Result<TemporaryToken<T>>;
+
+    /// A short name for where the credentials come from (`environment`, `imds`, …), for messages.
+    fn source(&self) -> &str {
+        "provider"
     }
 }
 

@@ -1,13 +1,15 @@
 //! Configuring an EC2 driver.
 
+use std::sync::Arc;
+
 use cloud_core::endpoint::parse_endpoint;
 use cloud_core::redact::RedactedUrl;
-use cloud_core::{HttpClient, Result, ServiceConfig};
+use cloud_core::{HttpClient, Provide, Result, ServiceConfig};
 
 use super::compute::{Ec2, Ec2Inner};
 use super::error::Ec2Errors;
-use crate::auth::SigV4;
-use crate::credentials::{Credentials, ServiceEnv};
+use crate::auth::{CredentialSource, SigV4};
+use crate::credentials::{Credentials, DefaultChain, ServiceEnv};
 
 /// Settings for an [`Ec2`] driver.
 ///
@@ -26,7 +28,7 @@ use crate::credentials::{Credentials, ServiceEnv};
 #[derive(Debug, Default)]
 #[must_use]
 pub struct Ec2Builder {
-    credentials: Option<Credentials>,
+    credentials: Option<CredentialSource>,
     region: Option<String>,
     endpoint: Option<RedactedUrl>,
     client: Option<HttpClient>,
@@ -51,7 +53,15 @@ impl Ec2Builder {
 
     /// The credentials to sign with.
     pub fn credentials(mut self, credentials: Credentials) -> Self {
-        self.credentials = Some(credentials);
+        self.credentials = Some(CredentialSource::Fixed(credentials));
+        self
+    }
+
+    /// Credentials from `provider` (a role, a vault, a chain of your own), cached by the driver and
+    /// asked again shortly before they expire. Without credentials or a provider the driver uses
+    /// [`DefaultChain`](crate::DefaultChain).
+    pub fn credentials_provider(mut self, provider: Arc<dyn Provide<Credentials>>) -> Self {
+        self.credentials = Some(CredentialSource::Provided(provider));
         self
     }
 
@@ -75,10 +85,6 @@ impl Ec2Builder {
 
     /// Builds the driver.
     pub fn build(self) -> Result<Ec2> {
-        let credentials = match self.credentials {
-            Some(credentials) => credentials,
-            None => Credentials::from_env()?,
-        };
         let region = self.region.unwrap_or_else(|| "us-east-1".to_owned());
         let endpoint = match &self.endpoint {
             Some(endpoint) => parse_endpoint(endpoint.expose(), "EC2")?,
@@ -88,8 +94,11 @@ impl Ec2Builder {
             Some(client) => client,
             None => HttpClient::new()?,
         };
+        let credentials = self.credentials.unwrap_or_else(|| {
+            CredentialSource::Provided(Arc::new(DefaultChain::with_clock(client.clock())))
+        });
         // The credential scope names the service: moto picks EC2 from it.
-        let signer = SigV4::query_service(&credentials, &region, "ec2")?;
+        let signer = SigV4::query_service(&credentials, &region, "ec2", client.clock())?;
         let http = client.service(
             ServiceConfig::new("ec2")
                 .authorizer(signer)

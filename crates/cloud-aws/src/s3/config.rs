@@ -3,14 +3,14 @@
 use std::sync::Arc;
 
 use cloud_core::redact::RedactedUrl;
-use cloud_core::{HttpClient, Result, ServiceConfig};
+use cloud_core::{HttpClient, Provide, Result, ServiceConfig};
 use cloud_storage::multipart::MultipartConfig;
 
 use super::error::S3Errors;
 use super::requests::Addressing;
 use super::storage::{S3Inner, S3};
-use crate::auth::SigV4;
-use crate::credentials::{env_var, Credentials, ServiceEnv};
+use crate::auth::{CredentialSource, SigV4};
+use crate::credentials::{env_var, Credentials, DefaultChain, ServiceEnv};
 
 /// Settings for an [`S3`] driver.
 ///
@@ -29,7 +29,7 @@ use crate::credentials::{env_var, Credentials, ServiceEnv};
 #[derive(Debug, Default)]
 #[must_use]
 pub struct S3Builder {
-    credentials: Option<Credentials>,
+    credentials: Option<CredentialSource>,
     region: Option<String>,
     endpoint: Option<RedactedUrl>,
     path_style: Option<bool>,
@@ -116,7 +116,15 @@ impl S3Builder {
 
     /// The credentials to sign with.
     pub fn credentials(mut self, credentials: Credentials) -> Self {
-        self.credentials = Some(credentials);
+        self.credentials = Some(CredentialSource::Fixed(credentials));
+        self
+    }
+
+    /// Credentials from `provider` (a role, a vault, a chain of your own), cached by the driver and
+    /// asked again shortly before they expire. Without credentials or a provider the driver uses
+    /// [`DefaultChain`](crate::DefaultChain).
+    pub fn credentials_provider(mut self, provider: Arc<dyn Provide<Credentials>>) -> Self {
+        self.credentials = Some(CredentialSource::Provided(provider));
         self
     }
 
@@ -155,10 +163,6 @@ impl S3Builder {
 
     /// Builds the driver.
     pub fn build(self) -> Result<S3> {
-        let credentials = match self.credentials {
-            Some(credentials) => credentials,
-            None => Credentials::from_env()?,
-        };
         let region = self.region.unwrap_or_else(|| "us-east-1".to_owned());
         let endpoint = self.endpoint.as_ref().map_or_else(
             || format!("https://s3.{region}.amazonaws.com"),
@@ -170,7 +174,10 @@ impl S3Builder {
             None => HttpClient::new()?,
         };
         let provider = self.provider.unwrap_or("s3");
-        let signer = Arc::new(SigV4::s3(&credentials, &region)?);
+        let credentials = self.credentials.unwrap_or_else(|| {
+            CredentialSource::Provided(Arc::new(DefaultChain::with_clock(client.clock())))
+        });
+        let signer = Arc::new(SigV4::s3(&credentials, &region, client.clock())?);
         let http = client.service(
             ServiceConfig::new(provider)
                 .shared_authorizer(signer.clone())

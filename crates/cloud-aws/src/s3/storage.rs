@@ -449,6 +449,7 @@ impl StorageDriver for S3 {
         self.inner
             .signer
             .presign(&method, &uri, expires_in, SystemTime::now())
+            .await
     }
 
     async fn list_pending_uploads(&self, container: &str) -> Result<Vec<PendingUpload>> {

@@ -10,7 +10,7 @@ use http::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use tower::{Service, ServiceExt};
 
 use super::{Call, Request, Response};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::secret::Secret;
 
 /// Adds credentials to a request: a SigV4 signature, a bearer token, a SharedKey signature, ….
@@ -43,14 +43,16 @@ pub trait Authorize: Send + Sync + std::fmt::Debug + 'static {
     async fn authorize(&self, request: &mut Request) -> Result<()>;
 
     /// Whether these credentials are fetched (tokens, sessions) and can be fetched anew. When so, a
-    /// request the server refuses with `401` is sent once more after [`refused`](Authorize::refused):
-    /// a token revoked or expired early costs one round trip, not a failed call. A `401` means the
-    /// server did not act, so this holds for writes too.
+    /// request the server refuses as [unauthenticated](crate::ErrorKind::Unauthenticated) (`401`, or
+    /// a provider's own answer such as S3's `ExpiredToken`) is sent once more after
+    /// [`refused`](Authorize::refused): a token revoked or expired early costs one round trip, not a
+    /// failed call. The server did not act on a request it did not authenticate, so this holds for
+    /// writes too.
     fn renewable(&self) -> bool {
         false
     }
 
-    /// The server refused (`401`) a request sent with `sent` headers: forget the credentials it
+    /// The server refused a request sent with `sent` headers as unauthenticated: forget the credentials it
     /// carried, if they are still the current ones (another task may have renewed them already).
     fn refused(&self, sent: &HeaderMap) {
         let _ = sent;
@@ -134,7 +136,7 @@ where
             authorizer.authorize(&mut call.request).await?;
             let sent = call.request.headers().clone();
             match inner.clone().oneshot(call).await {
-                Err(err) if err.status() == Some(http::StatusCode::UNAUTHORIZED) => {
+                Err(err) if err.kind() == ErrorKind::Unauthenticated && err.status().is_some() => {
                     authorizer.refused(&sent);
                     let Some(mut again) = spare else {
                         return Err(err);

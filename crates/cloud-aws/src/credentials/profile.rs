@@ -1,120 +1,30 @@
-//! AWS credentials: from explicit values, the environment, or the shared profile files.
-//!
-//! Looked up in this order by [`Credentials::from_env`]:
-//! 1. `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and optionally `AWS_SESSION_TOKEN`;
-//! 2. the profile `AWS_PROFILE` (default `default`) in `~/.aws/credentials` (or
-//!    `AWS_SHARED_CREDENTIALS_FILE`), then in `~/.aws/config` (or `AWS_CONFIG_FILE`, where profiles are
-//!    headed `[profile NAME]`).
+//! The shared profile files (`~/.aws/config`, `~/.aws/credentials`) and the settings the SDKs read
+//! from them and from the environment.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
 use cloud_core::redact::RedactedUrl;
-use cloud_core::{Error, ErrorKind, Result, Secret};
+use cloud_core::{Error, Result};
 
-/// An access key, its secret, and a session token for temporary credentials.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Credentials {
-    access_key_id: String,
-    secret_access_key: Secret,
-    session_token: Option<Secret>,
-}
-
-impl Credentials {
-    /// Static credentials.
-    pub fn new(
-        access_key_id: impl Into<String>,
-        secret_access_key: impl Into<Secret>,
-    ) -> Credentials {
-        Credentials {
-            access_key_id: access_key_id.into(),
-            secret_access_key: secret_access_key.into(),
-            session_token: None,
-        }
-    }
-
-    /// Adds a session token (temporary credentials from STS).
-    pub fn with_session_token(mut self, token: impl Into<Secret>) -> Credentials {
-        self.session_token = Some(token.into());
-        self
-    }
-
-    /// The access key id (not secret: it names the key).
-    pub fn access_key_id(&self) -> &str {
-        &self.access_key_id
-    }
-
-    /// The secret access key.
-    pub fn secret_access_key(&self) -> &Secret {
-        &self.secret_access_key
-    }
-
-    /// The session token, if any.
-    pub fn session_token(&self) -> Option<&Secret> {
-        self.session_token.as_ref()
-    }
-
-    /// Credentials from the environment, then from the shared profile files; an
-    /// [`ErrorKind::Unauthenticated`] error naming every place looked in when none has them.
-    pub fn from_env() -> Result<Credentials> {
-        if let (Some(id), Some(secret)) = (
-            env_var("AWS_ACCESS_KEY_ID"),
-            env_var("AWS_SECRET_ACCESS_KEY"),
-        ) {
-            let mut credentials = Credentials::new(id, secret);
-            credentials.session_token = env_var("AWS_SESSION_TOKEN").map(Secret::new);
-            return Ok(credentials);
-        }
-        let profile = Profile::load(&profile_name())?;
-        if let (Some(id), Some(secret)) = (
-            profile.get("aws_access_key_id"),
-            profile.get("aws_secret_access_key"),
-        ) {
-            let mut credentials = Credentials::new(id, secret);
-            credentials.session_token = profile.get("aws_session_token").map(Secret::new);
-            return Ok(credentials);
-        }
-        Err(Error::new(
-            ErrorKind::Unauthenticated,
-            format!(
-                "no AWS credentials: looked for AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment, \
-                 then for aws_access_key_id and aws_secret_access_key in profile {:?} of {} and {}",
-                profile_name(),
-                credentials_file().display(),
-                config_file().display()
-            ),
-        ))
-    }
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &self.secret_access_key)
-            .field("session_token", &self.session_token)
-            .finish()
-    }
-}
-
-fn profile_name() -> String {
+pub(crate) fn profile_name() -> String {
     env_var("AWS_PROFILE").unwrap_or_else(|| "default".to_owned())
 }
 
-fn home() -> PathBuf {
+pub(crate) fn home() -> PathBuf {
     std::env::var_os("HOME")
         .map(PathBuf::from)
         .unwrap_or_default()
 }
 
-fn credentials_file() -> PathBuf {
+pub(crate) fn credentials_file() -> PathBuf {
     std::env::var_os("AWS_SHARED_CREDENTIALS_FILE")
         .map(PathBuf::from)
         .unwrap_or_else(|| home().join(".aws/credentials"))
 }
 
-fn config_file() -> PathBuf {
+pub(crate) fn config_file() -> PathBuf {
     std::env::var_os("AWS_CONFIG_FILE")
         .map(PathBuf::from)
         .unwrap_or_else(|| home().join(".aws/config"))
@@ -244,18 +154,6 @@ mod tests {
         assert_eq!(dev.get("region").map(String::as_str), Some("eu-west-1"));
         assert!(!dev.contains_key("x"));
         assert_eq!(parse_section(text, "default").len(), 1);
-    }
-
-    #[test]
-    fn debug_output_hides_the_secret_and_token() {
-        let credentials =
-            Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI").with_session_token("FwoGZXIvYXdzEJr");
-        let shown = format!("{credentials:?}");
-        assert!(shown.contains("AKIDEXAMPLE"));
-        assert!(
-            !shown.contains("wJalrXUtnFEMI") && !shown.contains("FwoGZXIvYXdzEJr"),
-            "{shown}"
-        );
     }
 
     #[test]

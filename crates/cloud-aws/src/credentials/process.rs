@@ -1,0 +1,119 @@
+//! `credential_process`: a profile's command that prints credentials as JSON (`Version` 1,
+//! `AccessKeyId`, `SecretAccessKey`, optional `SessionToken` and `Expiration`), as the AWS CLI and SDKs
+//! run it. It is run again whenever the credentials it gave are about to expire.
+
+use std::time::Duration;
+
+use cloud_core::{Clock, Error, ErrorKind, Result, Secret, TemporaryToken};
+use serde::Deserialize;
+
+use super::Credentials;
+
+/// The longest a command may take before it counts as failed.
+const PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The JSON the credential APIs and commands answer with (`Token` in the metadata services'
+/// answers, `SessionToken` in a credential process's).
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct CredentialsJson {
+    #[serde(default)]
+    pub(crate) version: Option<u32>,
+    pub(crate) access_key_id: String,
+    pub(crate) secret_access_key: String,
+    #[serde(default, alias = "Token")]
+    pub(crate) session_token: Option<String>,
+    #[serde(default)]
+    pub(crate) expiration: Option<String>,
+}
+
+impl CredentialsJson {
+    /// The credentials, expiring when `Expiration` says (never when it is absent).
+    pub(crate) fn into_token(
+        self,
+        clock: &dyn Clock,
+        what: &str,
+    ) -> Result<TemporaryToken<Credentials>> {
+        if self.access_key_id.is_empty() || self.secret_access_key.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Unauthenticated,
+                format!("{what} gave an empty access key or secret"),
+            ));
+        }
+        let mut credentials = Credentials::new(self.access_key_id, self.secret_access_key);
+        if let Some(token) = self.session_token.filter(|t| !t.is_empty()) {
+            credentials = credentials.with_session_token(Secret::new(token));
+        }
+        let Some(expiration) = self.expiration else {
+            return Ok(TemporaryToken::forever(credentials));
+        };
+        let at = humantime::parse_rfc3339_weak(expiration.trim().trim_end_matches('Z')).map_err(
+            |_| {
+                Error::unexpected(format!(
+                    "{what} gave an Expiration that is not an RFC 3339 time: {expiration:?}"
+                ))
+            },
+        )?;
+        let lifetime = at
+            .duration_since(clock.system_time())
+            .unwrap_or(Duration::ZERO);
+        Ok(TemporaryToken::expiring_in(credentials, lifetime, clock))
+    }
+}
+
+/// Runs `command` through the shell and reads the credentials it prints.
+pub(crate) async fn run(
+    command: &str,
+    profile: &str,
+    clock: &dyn Clock,
+) -> Result<TemporaryToken<Credentials>> {
+    let what = format!("the credential_process of profile {profile:?}");
+    let child = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        // Its messages (a prompt, a warning) are the user's to see.
+        .stderr(std::process::Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Unauthenticated,
+                format!("{what} could not start"),
+            )
+            .with_source(e)
+        })?;
+    let output = tokio::time::timeout(PROCESS_TIMEOUT, child.wait_with_output())
+        .await
+        .map_err(|_| {
+            Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "{what} gave no answer within {} s",
+                    PROCESS_TIMEOUT.as_secs()
+                ),
+            )
+        })?
+        .map_err(|e| Error::new(ErrorKind::Unauthenticated, what.clone()).with_source(e))?;
+    if !output.status.success() {
+        return Err(Error::new(
+            ErrorKind::Unauthenticated,
+            format!("{what} failed ({})", output.status),
+        ));
+    }
+    // Its output holds secrets: a parse error names the problem, never the text.
+    let json: CredentialsJson = serde_json::from_slice(&output.stdout).map_err(|_| {
+        Error::new(
+            ErrorKind::Unauthenticated,
+            format!("{what} printed something other than credentials JSON"),
+        )
+    })?;
+    if json.version.is_some_and(|v| v != 1) {
+        return Err(Error::unsupported(format!(
+            "{what} printed Version {:?}; only version 1 is defined",
+            json.version
+        )));
+    }
+    json.into_token(clock, &what)
+}
