@@ -23,11 +23,12 @@ mod auth;
 mod credentials;
 #[cfg(feature = "ec2")]
 mod ec2;
+mod query_errors;
 #[cfg(feature = "s3")]
 mod s3;
 mod signer;
 
-pub use credentials::{Credentials, DefaultChain};
+pub use credentials::{caller_identity, CallerIdentity, Credentials, DefaultChain};
 #[cfg(feature = "ec2")]
 pub use ec2::{Ec2, Ec2Builder};
 #[cfg(feature = "s3")]

@@ -26,6 +26,7 @@ mod ls;
 mod report;
 mod rm;
 mod stat;
+mod whoami;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -130,6 +131,8 @@ enum Command {
         /// `scheme://container` or `scheme://container/key`.
         url: String,
     },
+    /// Which AWS credentials the default chain finds: their source, whose they are, when they expire.
+    Whoami,
     /// Nodes, sizes, images, locations, key pairs, volumes and snapshots.
     Compute {
         /// The provider: `ec2`, or `memory` (a simulated cloud that lives as long as the command).
@@ -188,6 +191,7 @@ async fn run(cli: Cli) -> cloud::Result<()> {
             .await
         }
         Command::Stat { url } => stat::run(&Location::remote(&url, &options)?, output).await,
+        Command::Whoami => whoami::run(output).await,
         Command::Compute { provider, command } => compute::run(&provider, command, output).await,
     }
 }

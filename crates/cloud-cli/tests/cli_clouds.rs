@@ -241,3 +241,61 @@ async fn cp_moves_a_tree_from_s3_to_azure_and_back_byte_exact() {
     let gone = run(vec!["ls".into(), az("")]).await;
     assert_eq!(gone.status.code(), Some(1), "the container is gone");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whoami_names_the_chain_link_the_role_and_the_expiry_and_no_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "oidc-token-planted").unwrap();
+    let base = vec![
+        ("AWS_ENDPOINT_URL", cloud_tests::servers::moto::endpoint()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.path().join("none").display().to_string(),
+        ),
+        (
+            "AWS_CONFIG_FILE",
+            dir.path().join("none").display().to_string(),
+        ),
+        ("AWS_ACCESS_KEY_ID", String::new()),
+        ("AWS_SECRET_ACCESS_KEY", String::new()),
+    ];
+    let mut web = base.clone();
+    web.push(("AWS_WEB_IDENTITY_TOKEN_FILE", token.display().to_string()));
+    web.push((
+        "AWS_ROLE_ARN",
+        "arn:aws:iam::123456789012:role/ci".to_owned(),
+    ));
+    web.push(("AWS_ROLE_SESSION_NAME", "job-42".to_owned()));
+    let text = ok(run(web.clone(), vec!["whoami".into()]).await);
+    assert!(text.contains("web identity"), "{text}");
+    assert!(text.contains("assumed-role/ci/job-42"), "{text}");
+    assert!(text.contains("expires") && text.contains(" min)"), "{text}");
+    assert!(!text.contains("planted"), "{text}");
+    let json = ok(run(web, vec!["--json".into(), "whoami".into()]).await);
+    let value: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(value["source"], "web identity");
+    assert!(value["expires"].is_string(), "{value}");
+
+    let mut keys = base.clone();
+    keys.retain(|(k, _)| !k.starts_with("AWS_ACCESS") && !k.starts_with("AWS_SECRET"));
+    keys.push(("AWS_ACCESS_KEY_ID", "AKIAWHOAMITEST".to_owned()));
+    keys.push(("AWS_SECRET_ACCESS_KEY", "planted-secret".to_owned()));
+    let text = ok(run(keys, vec!["whoami".into()]).await);
+    assert!(
+        text.contains("environment") && text.contains("AKIAWHOAMITEST"),
+        "{text}"
+    );
+    assert!(text.contains("never"), "{text}");
+    assert!(!text.contains("planted"), "{text}");
+
+    let none = run(base, vec!["whoami".into()]).await;
+    assert_eq!(none.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&none.stderr);
+    assert!(
+        said.contains("no AWS credentials") && said.contains("imds:"),
+        "{said}"
+    );
+}

@@ -26,6 +26,10 @@
 pub use cloud_core as core;
 pub use cloud_core::{Error, ErrorKind, Result};
 
+/// The AWS provider crate, for what has no place in the common API (credential providers, STS).
+#[cfg(feature = "aws")]
+pub use cloud_aws as aws;
+
 #[cfg(all(feature = "blocking", feature = "storage"))]
 pub mod blocking;
 #[cfg(feature = "compute")]

@@ -7,24 +7,28 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
 use cloud_core::{
-    Clock, Error, ErrorKind, HttpService, Provide, Result, SystemClock, TemporaryToken,
+    Clock, Error, ErrorKind, HttpClient, HttpService, Provide, Result, TemporaryToken,
 };
+use futures_util::future::BoxFuture;
 
 use super::{
-    config_file, credentials_file, env_var, metadata, process, profile_name, Credentials, Profile,
+    config_file, credentials_file, env_var, metadata, process, profile_name, sts, Credentials,
+    Profile,
 };
 
 /// The links of the chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Link {
     Environment,
+    WebIdentity,
     Profile,
     Container,
     Imds,
 }
 
-const LINKS: [Link; 4] = [
+const LINKS: [Link; 5] = [
     Link::Environment,
+    Link::WebIdentity,
     Link::Profile,
     Link::Container,
     Link::Imds,
@@ -34,11 +38,25 @@ impl Link {
     fn name(self) -> &'static str {
         match self {
             Link::Environment => "environment",
+            Link::WebIdentity => "web identity",
             Link::Profile => "profile",
             Link::Container => "container",
             Link::Imds => "imds",
         }
     }
+}
+
+/// How deep `source_profile` may chain roles before it counts as a loop.
+const MAX_ROLE_CHAIN: usize = 8;
+
+/// A role session's name: the configured one, else one naming this library and the time.
+fn session_name(configured: Option<&str>) -> String {
+    configured.map(str::to_owned).unwrap_or_else(|| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        format!("cloud-rs-{now}")
+    })
 }
 
 /// What one link found.
@@ -54,6 +72,8 @@ enum Found {
 /// Once a link has given credentials, refreshes ask that link alone: credentials do not silently
 /// change their source half-way through a job.
 pub struct DefaultChain {
+    /// Reaches STS (through the driver's proxies and TLS settings).
+    client: HttpClient,
     clock: Arc<dyn Clock>,
     /// The metadata client, made on first use (building a driver with keys in the environment costs
     /// nothing).
@@ -62,15 +82,16 @@ pub struct DefaultChain {
 }
 
 impl DefaultChain {
-    /// The chain, with expiry times read on the system clock.
-    pub fn new() -> DefaultChain {
-        DefaultChain::with_clock(Arc::new(SystemClock))
+    /// The chain, reaching STS through a client of its own.
+    pub fn new() -> Result<DefaultChain> {
+        Ok(DefaultChain::for_client(&HttpClient::new()?))
     }
 
-    /// The chain, with expiry times read on `clock`.
-    pub fn with_clock(clock: Arc<dyn Clock>) -> DefaultChain {
+    /// The chain, reaching STS through `client` and reading expiry times on its clock.
+    pub fn for_client(client: &HttpClient) -> DefaultChain {
         DefaultChain {
-            clock,
+            client: client.clone(),
+            clock: client.clock(),
             metadata: OnceLock::new(),
             chosen: Mutex::new(None),
         }
@@ -87,6 +108,123 @@ impl DefaultChain {
             .get_or_init(|| metadata::client(self.clock.clone()).map_err(|e| e.to_string()))
             .as_ref()
             .map_err(|e| Error::new(ErrorKind::Unauthenticated, e.clone()))
+    }
+
+    /// The profile `name`'s credentials: its keys, its `credential_process`, or a role assumed with
+    /// the credentials of its `source_profile` (itself resolved the same way), its
+    /// `credential_source`, or its `web_identity_token_file`.
+    fn profile(&self, name: String, depth: usize) -> BoxFuture<'_, Result<Found>> {
+        Box::pin(async move {
+            let profile = Profile::load(&name)?;
+            let keys = match (
+                profile.get("aws_access_key_id"),
+                profile.get("aws_secret_access_key"),
+            ) {
+                (Some(id), Some(secret)) => {
+                    let mut credentials = Credentials::new(id, secret);
+                    if let Some(token) = profile.get("aws_session_token") {
+                        credentials = credentials.with_session_token(token);
+                    }
+                    Some(credentials)
+                }
+                _ => None,
+            };
+            if let Some(role) = profile.get("role_arn") {
+                if depth >= MAX_ROLE_CHAIN {
+                    return Err(Error::invalid_input(format!(
+                        "profile {name:?}: source_profile chains more than {MAX_ROLE_CHAIN} roles (a loop?)"
+                    )));
+                }
+                let session = session_name(profile.get("role_session_name"));
+                if let Some(file) = profile.get("web_identity_token_file") {
+                    return sts::with_web_identity(&self.client, role, &session, file)
+                        .await
+                        .map(Found::Credentials);
+                }
+                let source = match (
+                    profile.get("source_profile"),
+                    profile.get("credential_source"),
+                ) {
+                    // A profile may name itself as the source of its own keys.
+                    (Some(source), _) if source == name && keys.is_some() => keys.clone(),
+                    (Some(source), _) => match self.profile(source.to_owned(), depth + 1).await? {
+                        Found::Credentials(token) => Some(token.token),
+                        Found::Nothing(why) => {
+                            return Err(Error::new(
+                                ErrorKind::Unauthenticated,
+                                format!("profile {name:?}: its source_profile {source:?}: {why}"),
+                            ))
+                        }
+                    },
+                    (None, Some(source)) => {
+                        let link = match source {
+                            "Environment" => Link::Environment,
+                            "EcsContainer" => Link::Container,
+                            "Ec2InstanceMetadata" => Link::Imds,
+                            other => {
+                                return Err(Error::invalid_input(format!(
+                                    "profile {name:?}: credential_source {other:?} is none of \
+                                     Environment, EcsContainer, Ec2InstanceMetadata"
+                                )))
+                            }
+                        };
+                        match self.try_link(link).await? {
+                            Found::Credentials(token) => Some(token.token),
+                            Found::Nothing(why) => {
+                                return Err(Error::new(
+                                    ErrorKind::Unauthenticated,
+                                    format!(
+                                        "profile {name:?}: its credential_source {source}: {why}"
+                                    ),
+                                ))
+                            }
+                        }
+                    }
+                    (None, None) => {
+                        return Err(Error::invalid_input(format!(
+                        "profile {name:?} has role_arn but no source_profile, credential_source \
+                             or web_identity_token_file"
+                    )))
+                    }
+                };
+                let Some(source) = source else {
+                    return Err(Error::invalid_input(format!(
+                        "profile {name:?} is its own source_profile but has no keys"
+                    )));
+                };
+                return sts::assume_role(
+                    &self.client,
+                    source,
+                    role,
+                    &session,
+                    profile.get("external_id"),
+                )
+                .await
+                .map(Found::Credentials);
+            }
+            if let Some(keys) = keys {
+                return Ok(Found::Credentials(TemporaryToken::forever(keys)));
+            }
+            if let Some(command) = profile.get("credential_process") {
+                return process::run(command, &name, &*self.clock)
+                    .await
+                    .map(Found::Credentials);
+            }
+            for setting in ["sso_session", "sso_start_url"] {
+                if profile.get(setting).is_some() {
+                    return Err(Error::unsupported(format!(
+                        "profile {name:?} uses IAM Identity Center ({setting}), which this version \
+                         does not resolve yet; run `aws configure export-credentials --profile {name} \
+                         --format env` and use the variables it prints"
+                    )));
+                }
+            }
+            Ok(Found::Nothing(format!(
+                "profile {name:?} has no keys, credential_process or role in {} or {}",
+                credentials_file().display(),
+                config_file().display()
+            )))
+        })
     }
 
     async fn try_link(&self, link: Link) -> Result<Found> {
@@ -109,43 +247,23 @@ impl DefaultChain {
                     )),
                 }
             }
-            Link::Profile => {
-                let name = profile_name();
-                let profile = Profile::load(&name)?;
-                if let (Some(id), Some(secret)) = (
-                    profile.get("aws_access_key_id"),
-                    profile.get("aws_secret_access_key"),
+            Link::WebIdentity => {
+                match (
+                    env_var("AWS_WEB_IDENTITY_TOKEN_FILE"),
+                    env_var("AWS_ROLE_ARN"),
                 ) {
-                    let mut credentials = Credentials::new(id, secret);
-                    if let Some(token) = profile.get("aws_session_token") {
-                        credentials = credentials.with_session_token(token);
+                    (Some(file), Some(role)) => {
+                        let name = session_name(env_var("AWS_ROLE_SESSION_NAME").as_deref());
+                        sts::with_web_identity(&self.client, &role, &name, &file)
+                            .await
+                            .map(Found::Credentials)
                     }
-                    return Ok(Found::Credentials(TemporaryToken::forever(credentials)));
+                    _ => Ok(Found::Nothing(
+                        "AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN are not both set".into(),
+                    )),
                 }
-                if let Some(command) = profile.get("credential_process") {
-                    return process::run(command, &name, clock)
-                        .await
-                        .map(Found::Credentials);
-                }
-                for (setting, what) in [
-                    ("role_arn", "a role to assume (STS AssumeRole)"),
-                    ("sso_session", "IAM Identity Center (SSO)"),
-                    ("sso_start_url", "IAM Identity Center (SSO)"),
-                    ("web_identity_token_file", "a web identity token"),
-                ] {
-                    if profile.get(setting).is_some() {
-                        return Err(Error::unsupported(format!(
-                            "profile {name:?} uses {what} ({setting}), which this version does not \
-                             resolve yet; give keys, a credential_process, or exported credentials"
-                        )));
-                    }
-                }
-                Ok(Found::Nothing(format!(
-                    "profile {name:?} has no keys or credential_process in {} or {}",
-                    credentials_file().display(),
-                    config_file().display()
-                )))
             }
+            Link::Profile => self.profile(profile_name(), 0).await,
             Link::Container => match metadata::container_url()? {
                 Some(url) => metadata::container(self.metadata()?, &url, clock)
                     .await
@@ -166,12 +284,6 @@ impl DefaultChain {
                 }
             }
         }
-    }
-}
-
-impl Default for DefaultChain {
-    fn default() -> DefaultChain {
-        DefaultChain::new()
     }
 }
 

@@ -2,9 +2,11 @@
 //! expire and shared by every clone of a driver.
 //!
 //! [`DefaultChain`] tries, in the SDKs' order: the environment (`AWS_ACCESS_KEY_ID`,
-//! `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`); the profile `AWS_PROFILE` (default `default`) of
-//! `~/.aws/credentials` and `~/.aws/config` (`AWS_SHARED_CREDENTIALS_FILE`, `AWS_CONFIG_FILE`), with
-//! static keys or a `credential_process`; container credentials
+//! `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`); a web identity (`AWS_WEB_IDENTITY_TOKEN_FILE` with
+//! `AWS_ROLE_ARN` and `AWS_ROLE_SESSION_NAME`, exchanged at STS); the profile `AWS_PROFILE` (default
+//! `default`) of `~/.aws/credentials` and `~/.aws/config` (`AWS_SHARED_CREDENTIALS_FILE`,
+//! `AWS_CONFIG_FILE`), with static keys, a `credential_process`, or a `role_arn` assumed with its
+//! `source_profile` (chained), `credential_source` or `web_identity_token_file`; container credentials
 //! (`AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` or `_FULL_URI`, with `AWS_CONTAINER_AUTHORIZATION_TOKEN`
 //! or `_TOKEN_FILE`); and the instance metadata service, IMDSv2 (`AWS_EC2_METADATA_DISABLED`,
 //! `AWS_EC2_METADATA_SERVICE_ENDPOINT`).
@@ -13,6 +15,7 @@ mod chain;
 mod metadata;
 mod process;
 mod profile;
+mod sts;
 
 use std::fmt;
 
@@ -21,6 +24,7 @@ use cloud_core::{Error, ErrorKind, Result, Secret};
 pub use chain::DefaultChain;
 use profile::{config_file, credentials_file, profile_name, Profile};
 pub(crate) use profile::{env_var, ServiceEnv};
+pub use sts::{caller_identity, CallerIdentity};
 
 /// An access key, its secret, and a session token for temporary credentials.
 #[derive(Clone, PartialEq, Eq)]

@@ -7,9 +7,9 @@ use cloud_core::redact::RedactedUrl;
 use cloud_core::{HttpClient, Provide, Result, ServiceConfig};
 
 use super::compute::{Ec2, Ec2Inner};
-use super::error::Ec2Errors;
 use crate::auth::{CredentialSource, SigV4};
 use crate::credentials::{Credentials, DefaultChain, ServiceEnv};
+use crate::query_errors::QueryErrors;
 
 /// Settings for an [`Ec2`] driver.
 ///
@@ -95,14 +95,14 @@ impl Ec2Builder {
             None => HttpClient::new()?,
         };
         let credentials = self.credentials.unwrap_or_else(|| {
-            CredentialSource::Provided(Arc::new(DefaultChain::with_clock(client.clock())))
+            CredentialSource::Provided(Arc::new(DefaultChain::for_client(&client)))
         });
         // The credential scope names the service: moto picks EC2 from it.
         let signer = SigV4::query_service(&credentials, &region, "ec2", client.clock())?;
         let http = client.service(
             ServiceConfig::new("ec2")
                 .authorizer(signer)
-                .errors(Ec2Errors),
+                .errors(QueryErrors),
         );
         Ok(Ec2::from_inner(Ec2Inner {
             http,

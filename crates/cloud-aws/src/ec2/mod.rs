@@ -7,7 +7,6 @@
 
 mod compute;
 mod config;
-mod error;
 mod model;
 
 pub use compute::Ec2;

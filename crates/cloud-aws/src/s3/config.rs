@@ -175,7 +175,7 @@ impl S3Builder {
         };
         let provider = self.provider.unwrap_or("s3");
         let credentials = self.credentials.unwrap_or_else(|| {
-            CredentialSource::Provided(Arc::new(DefaultChain::with_clock(client.clock())))
+            CredentialSource::Provided(Arc::new(DefaultChain::for_client(&client)))
         });
         let signer = Arc::new(SigV4::s3(&credentials, &region, client.clock())?);
         let http = client.service(

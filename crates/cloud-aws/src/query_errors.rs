@@ -1,11 +1,12 @@
-//! EC2 error responses to [`Error`]s.
+//! Query API error responses (EC2's `<Response><Errors><Error>`, STS's `<ErrorResponse><Error>`) to
+//! [`Error`]s.
 
 use cloud_core::{body_summary, default_error, Error, ErrorKind, ErrorParser};
 use http::{HeaderMap, StatusCode};
 
-/// Reads EC2's `<Response><Errors><Error><Code>…` bodies.
+/// Reads the `<Error><Code>…<Message>…` of Query API answers.
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Ec2Errors;
+pub(crate) struct QueryErrors;
 
 fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
     let start = text.find(open)? + open.len();
@@ -13,16 +14,21 @@ fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
     Some(&text[start..end])
 }
 
-/// The kind an EC2 error code means.
+/// The kind an EC2 or STS error code means.
 pub(crate) fn kind_of(code: &str) -> Option<ErrorKind> {
     Some(match code {
         c if c.ends_with(".NotFound") => ErrorKind::NotFound,
         c if c.ends_with(".Duplicate") || c.ends_with(".AlreadyExists") => ErrorKind::AlreadyExists,
         "RequestLimitExceeded" | "Throttling" | "ThrottlingException" => ErrorKind::RateLimited,
         "UnauthorizedOperation" | "OptInRequired" | "Blocked" => ErrorKind::PermissionDenied,
-        "AuthFailure" | "InvalidClientTokenId" | "SignatureDoesNotMatch" | "ExpiredToken" => {
-            ErrorKind::Unauthenticated
-        }
+        "AuthFailure"
+        | "InvalidClientTokenId"
+        | "SignatureDoesNotMatch"
+        | "ExpiredToken"
+        | "InvalidIdentityToken"
+        | "IDPRejectedClaim"
+        | "IDPCommunicationError" => ErrorKind::Unauthenticated,
+        "AccessDenied" => ErrorKind::PermissionDenied,
         "IncorrectState"
         | "IncorrectInstanceState"
         | "VolumeInUse"
@@ -37,7 +43,7 @@ pub(crate) fn kind_of(code: &str) -> Option<ErrorKind> {
     })
 }
 
-impl ErrorParser for Ec2Errors {
+impl ErrorParser for QueryErrors {
     fn parse_error(&self, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
         let text = String::from_utf8_lossy(body);
         let Some(code) = between(&text, "<Code>", "</Code>") else {
@@ -100,8 +106,11 @@ mod tests {
             ("InvalidKeyPair.Format", ErrorKind::InvalidInput),
         ] {
             let body = format!("<Response><Errors><Error><Code>{code}</Code><Message>m</Message></Error></Errors><RequestID>R</RequestID></Response>");
-            let err =
-                Ec2Errors.parse_error(StatusCode::BAD_REQUEST, &HeaderMap::new(), body.as_bytes());
+            let err = QueryErrors.parse_error(
+                StatusCode::BAD_REQUEST,
+                &HeaderMap::new(),
+                body.as_bytes(),
+            );
             assert_eq!(err.kind(), kind, "{code}");
             assert_eq!(err.request_id(), Some("R"));
         }
@@ -110,13 +119,13 @@ mod tests {
     #[test]
     fn an_error_document_with_status_200_is_an_error() {
         let body = b"<?xml version=\"1.0\"?><Response><Errors><Error><Code>InvalidInstanceID.NotFound</Code><Message>gone</Message></Error></Errors><RequestID>R</RequestID></Response>";
-        let err = Ec2Errors
+        let err = QueryErrors
             .error_in_success(StatusCode::OK, &HeaderMap::new(), body)
             .expect("an error");
         assert_eq!(err.kind(), ErrorKind::NotFound);
         assert_eq!(err.code(), Some("InvalidInstanceID.NotFound"));
         let fine = b"<DescribeInstancesResponse><reservationSet/></DescribeInstancesResponse>";
-        assert!(Ec2Errors
+        assert!(QueryErrors
             .error_in_success(StatusCode::OK, &HeaderMap::new(), fine)
             .is_none());
     }
