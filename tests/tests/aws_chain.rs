@@ -347,3 +347,86 @@ async fn with_nothing_configured_the_error_lists_every_link() {
         assert!(message.contains(link), "{link} in {message}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sso_profile_trades_the_cached_login_for_the_roles_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    clean_environment(dir.path());
+    std::env::set_var("HOME", dir.path());
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let portal = {
+        let asked = asked.clone();
+        TestServer::start(move |req| {
+            let asked = asked.clone();
+            async move {
+                let bearer = req
+                    .headers()
+                    .get("x-amz-sso_bearer_token")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                asked
+                    .lock()
+                    .unwrap()
+                    .push(format!("{}?{}", req.uri().path(), req.uri().query().unwrap_or("")));
+                if bearer != "sso-access-token" {
+                    return reply(401, r#"{"message":"Session token not found or invalid"}"#);
+                }
+                let expires = SystemTime::now() + Duration::from_secs(3600);
+                let ms = expires.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+                reply(
+                    200,
+                    format!(
+                        r#"{{"roleCredentials":{{"accessKeyId":"{ACCESS_KEY}","secretAccessKey":"{SECRET_KEY}","sessionToken":"sso-session","expiration":{ms}}}}}"#
+                    ),
+                )
+            }
+        })
+        .await
+    };
+    std::env::set_var("AWS_ENDPOINT_URL_SSO", portal.url(""));
+    std::fs::write(
+        dir.path().join("config"),
+        "[profile dev]\nsso_session = my-sso\nsso_account_id = 111122223333\nsso_role_name = Admin\n\
+         [sso-session my-sso]\nsso_region = eu-west-1\nsso_start_url = https://example.awsapps.com/start\n",
+    )
+    .unwrap();
+    let cache = dir.path().join(".aws/sso/cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    // The file `aws sso login` writes, named by the SHA-1 of the session's name.
+    let login = cache.join("0ad374308c5a4e22f723adf10145eafad7c4031c.json");
+    std::fs::write(
+        &login,
+        format!(
+            r#"{{"startUrl":"https://example.awsapps.com/start","region":"eu-west-1","accessToken":"sso-access-token","expiresAt":"{}"}}"#,
+            rfc3339(SystemTime::now() + Duration::from_secs(8 * 3600))
+        ),
+    )
+    .unwrap();
+    std::env::set_var("AWS_PROFILE", "dev");
+    let s3s = S3sServer::start().await;
+    let s3 = chained(&s3s.endpoint(), None);
+    s3.create_container("from-sso")
+        .await
+        .expect("signed with the role's keys");
+    assert_eq!(
+        *asked.lock().unwrap(),
+        ["/federation/credentials?account_id=111122223333&role_name=Admin"]
+    );
+
+    // An expired login says how to log in again.
+    std::fs::write(
+        &login,
+        r#"{"accessToken":"sso-access-token","expiresAt":"2020-01-01T00:00:00Z"}"#,
+    )
+    .unwrap();
+    let err = chained(&s3s.endpoint(), None)
+        .create_container("never")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthenticated, "{err}");
+    assert!(
+        err.to_string().contains("aws sso login --profile dev"),
+        "{err}"
+    );
+}

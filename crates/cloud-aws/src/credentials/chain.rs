@@ -12,7 +12,7 @@ use cloud_core::{
 use futures_util::future::BoxFuture;
 
 use super::{
-    config_file, credentials_file, env_var, metadata, process, profile_name, sts, Credentials,
+    config_file, credentials_file, env_var, metadata, process, profile_name, sso, sts, Credentials,
     Profile,
 };
 
@@ -210,17 +210,13 @@ impl DefaultChain {
                     .await
                     .map(Found::Credentials);
             }
-            for setting in ["sso_session", "sso_start_url"] {
-                if profile.get(setting).is_some() {
-                    return Err(Error::unsupported(format!(
-                        "profile {name:?} uses IAM Identity Center ({setting}), which this version \
-                         does not resolve yet; run `aws configure export-credentials --profile {name} \
-                         --format env` and use the variables it prints"
-                    )));
-                }
+            if profile.get("sso_session").is_some() || profile.get("sso_start_url").is_some() {
+                return sso::role_credentials(&self.client, &name, &profile)
+                    .await
+                    .map(Found::Credentials);
             }
             Ok(Found::Nothing(format!(
-                "profile {name:?} has no keys, credential_process or role in {} or {}",
+                "profile {name:?} has no keys, credential_process, role or SSO in {} or {}",
                 credentials_file().display(),
                 config_file().display()
             )))

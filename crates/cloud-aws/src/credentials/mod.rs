@@ -6,7 +6,8 @@
 //! `AWS_ROLE_ARN` and `AWS_ROLE_SESSION_NAME`, exchanged at STS); the profile `AWS_PROFILE` (default
 //! `default`) of `~/.aws/credentials` and `~/.aws/config` (`AWS_SHARED_CREDENTIALS_FILE`,
 //! `AWS_CONFIG_FILE`), with static keys, a `credential_process`, or a `role_arn` assumed with its
-//! `source_profile` (chained), `credential_source` or `web_identity_token_file`; container credentials
+//! `source_profile` (chained), `credential_source` or `web_identity_token_file`, or IAM Identity
+//! Center (`sso_session` or `sso_start_url`, with the login `aws sso login` cached); container credentials
 //! (`AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` or `_FULL_URI`, with `AWS_CONTAINER_AUTHORIZATION_TOKEN`
 //! or `_TOKEN_FILE`); and the instance metadata service, IMDSv2 (`AWS_EC2_METADATA_DISABLED`,
 //! `AWS_EC2_METADATA_SERVICE_ENDPOINT`).
@@ -15,6 +16,7 @@ mod chain;
 mod metadata;
 mod process;
 mod profile;
+mod sso;
 mod sts;
 
 use std::fmt;

@@ -86,6 +86,18 @@ impl Profile {
     }
 }
 
+/// The settings of `[section]` of the config file (`sso-session NAME`, say); empty when absent.
+pub(crate) fn config_section(section: &str) -> Result<Profile> {
+    let path = config_file();
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Profile {
+            values: parse_section(&text, section),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Profile::default()),
+        Err(e) => Err(Error::from(e).with_message(format!("reading {}", path.display()))),
+    }
+}
+
 /// Where a service's requests go, as the AWS SDKs read it from the environment.
 #[derive(Debug, Default)]
 pub(crate) struct ServiceEnv {
