@@ -233,3 +233,12 @@ pub async fn reset_after_reading(req: Request<Incoming>, limit: usize) -> Handle
         "connection reset by the test after {read} bytes"
     )))
 }
+
+/// The value of header `name` of `req` as text; empty when absent or not text.
+pub fn header_text(req: &Request<Incoming>, name: &str) -> String {
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}

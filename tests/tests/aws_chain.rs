@@ -147,12 +147,7 @@ async fn container_credentials_carry_the_rotated_authorization_token() {
         TestServer::start(move |req| {
             let tokens = tokens.clone();
             async move {
-                let auth = req
-                    .headers()
-                    .get("authorization")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_owned();
+                let auth = cloud_tests::server::header_text(&req, "authorization");
                 tokens.lock().unwrap().push(auth.clone());
                 if req.uri().path() != "/v2/credentials" || !auth.starts_with("pod-token-") {
                     return reply(403, r#"{"message":"forbidden"}"#);
@@ -359,12 +354,7 @@ async fn an_sso_profile_trades_the_cached_login_for_the_roles_credentials() {
         TestServer::start(move |req| {
             let asked = asked.clone();
             async move {
-                let bearer = req
-                    .headers()
-                    .get("x-amz-sso_bearer_token")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_owned();
+                let bearer = cloud_tests::server::header_text(&req, "x-amz-sso_bearer_token");
                 asked
                     .lock()
                     .unwrap()

@@ -7,6 +7,7 @@ use cloud_core::{HttpClient, Provide, Result, ServiceConfig};
 use cloud_storage::multipart::MultipartConfig;
 
 use super::error::S3Errors;
+use super::regions::BucketRegions;
 use super::requests::Addressing;
 use super::storage::{S3Inner, S3};
 use crate::auth::{CredentialSource, SigV4};
@@ -178,6 +179,12 @@ impl S3Builder {
             CredentialSource::Provided(Arc::new(DefaultChain::for_client(&client)))
         });
         let signer = Arc::new(SigV4::s3(&credentials, &region, client.clock())?);
+        let regions = BucketRegions::new(
+            client.clone(),
+            credentials.clone(),
+            provider,
+            self.endpoint.is_none(),
+        );
         let http = client.service(
             ServiceConfig::new(provider)
                 .shared_authorizer(signer.clone())
@@ -195,6 +202,7 @@ impl S3Builder {
             addressing,
             multipart_threshold: self.multipart_threshold.unwrap_or(16 << 20),
             multipart,
+            regions,
         }))
     }
 }

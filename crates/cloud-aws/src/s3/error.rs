@@ -4,6 +4,7 @@ use cloud_core::{body_summary, default_error, Error, ErrorKind, ErrorParser};
 use http::{HeaderMap, StatusCode};
 
 use super::model::ErrorBody;
+use super::regions::BucketRegion;
 
 /// Reads S3's XML error body (`<Error><Code>…`), and the errors S3 hides in 200 responses.
 #[derive(Clone, Copy, Debug, Default)]
@@ -74,17 +75,26 @@ impl ErrorParser for S3Errors {
         let mut err = from_body(status, headers, body)
             .unwrap_or_else(|| default_error(status, headers, body));
         let named = err.message().is_some_and(|m| m.contains("lives in region"));
-        if !named && (status == StatusCode::MOVED_PERMANENTLY || status == StatusCode::BAD_REQUEST)
-        {
-            if let Some(region) = header(headers, "x-amz-bucket-region") {
-                let said = err
-                    .message()
-                    .unwrap_or("the bucket is in another region")
-                    .to_owned();
-                err = err.with_message(format!("{said}; the bucket lives in region {region}"));
-            }
+        let redirect = status == StatusCode::MOVED_PERMANENTLY || status == StatusCode::BAD_REQUEST;
+        if !redirect {
+            return err;
         }
-        err
+        let region = header(headers, "x-amz-bucket-region").or_else(|| {
+            let text = std::str::from_utf8(body).ok()?;
+            quick_xml::de::from_str::<ErrorBody>(text).ok()?.region
+        });
+        let Some(region) = region.filter(|r| !r.is_empty()) else {
+            return err;
+        };
+        if !named {
+            let said = err
+                .message()
+                .unwrap_or("the bucket is in another region")
+                .to_owned();
+            err = err.with_message(format!("{said}; the bucket lives in region {region}"));
+        }
+        // The driver signs again for that region (see `regions`).
+        err.with_source(BucketRegion(region))
     }
 
     fn error_in_success(

@@ -13,6 +13,7 @@ mod error;
 mod headers;
 mod model;
 mod multipart;
+mod regions;
 mod requests;
 mod storage;
 

@@ -17,6 +17,7 @@ use super::download::resumable_get;
 use super::headers::{crc32c_header, crc32c_value, object_meta, put_headers, text};
 use super::model::{self, ListAllMyBucketsResult, ListBucketResult, ListMultipartUploadsResult};
 use super::multipart::S3Upload;
+use super::regions::{self, BucketRegions};
 use super::requests::{copy_source, header, query, request, Addressing};
 use crate::auth::SigV4;
 use cloud_core::headers::content_length;
@@ -38,6 +39,8 @@ pub(crate) struct S3Inner {
     pub(crate) addressing: Addressing,
     pub(crate) multipart_threshold: u64,
     pub(crate) multipart: MultipartConfig,
+    /// Buckets found in other regions.
+    pub(crate) regions: BucketRegions,
 }
 
 impl S3 {
@@ -56,10 +59,7 @@ impl S3Inner {
         resource: &str,
         request: cloud_core::Request,
     ) -> Result<Response> {
-        self.http
-            .send_buffered(operation, request)
-            .await
-            .map_err(|e| e.with_resource(resource))
+        self.routed(operation, resource, request, true).await
     }
 
     /// Sends a request and returns the response with its body still streaming (object reads).
@@ -69,10 +69,53 @@ impl S3Inner {
         resource: &str,
         request: cloud_core::Request,
     ) -> Result<Response> {
-        self.http
-            .send(operation, request)
-            .await
-            .map_err(|e| e.with_resource(resource))
+        self.routed(operation, resource, request, false).await
+    }
+
+    /// Sends `request` to where its bucket lives; when S3 says the bucket is in another region, learns
+    /// it and sends the request once more, signed for that region.
+    async fn routed(
+        &self,
+        operation: &'static str,
+        resource: &str,
+        mut request: cloud_core::Request,
+        buffered: bool,
+    ) -> Result<Response> {
+        let bucket = resource.split('/').next().unwrap_or_default();
+        let mut spare = None;
+        let http = match self.regions.route(bucket, &mut request) {
+            Some(http) => http,
+            None => {
+                spare = self.regions.spare(bucket, &request);
+                self.http.clone()
+            }
+        };
+        let send = |http: HttpService, request| async move {
+            if buffered {
+                http.send_buffered(operation, request).await
+            } else {
+                http.send(operation, request).await
+            }
+        };
+        match send(http, request).await {
+            Ok(response) => {
+                self.regions.confirm(bucket);
+                Ok(response)
+            }
+            Err(err) => match (regions::named_region(&err), spare) {
+                (Some(region), Some(mut again)) if !bucket.is_empty() => {
+                    self.regions.learn(bucket, &region)?;
+                    let http = self
+                        .regions
+                        .route(bucket, &mut again)
+                        .unwrap_or_else(|| self.http.clone());
+                    send(http, again)
+                        .await
+                        .map_err(|e| e.with_resource(resource))
+                }
+                _ => Err(err.with_resource(resource)),
+            },
+        }
     }
 
     pub(crate) async fn call_xml(
