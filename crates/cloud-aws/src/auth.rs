@@ -64,6 +64,9 @@ enum Keys {
     Provided {
         provider: Arc<dyn Provide<Credentials>>,
         cache: TokenCache<Arc<Signing>>,
+        /// Whether the last credentials fetched expire: long-term keys (from the environment, say)
+        /// gain nothing from a renewal, so their requests are not copied in case of one.
+        expiring: std::sync::atomic::AtomicBool,
     },
 }
 
@@ -121,6 +124,7 @@ impl SigV4 {
             CredentialSource::Provided(provider) => Keys::Provided {
                 provider: provider.clone(),
                 cache: TokenCache::new(REFRESH_MARGIN, clock),
+                expiring: std::sync::atomic::AtomicBool::new(true),
             },
         };
         Ok(SigV4 {
@@ -136,10 +140,18 @@ impl SigV4 {
     async fn signing(&self) -> Result<Arc<Signing>> {
         match &self.keys {
             Keys::Fixed(signing) => Ok(signing.clone()),
-            Keys::Provided { provider, cache } => {
+            Keys::Provided {
+                provider,
+                cache,
+                expiring,
+            } => {
                 cache
                     .get_or_refresh(|| async {
                         let provided = provider.provide().await?;
+                        expiring.store(
+                            provided.expires_at.is_some(),
+                            std::sync::atomic::Ordering::Relaxed,
+                        );
                         let signing = Signing::new(&provided.token, &self.region, self.service)?;
                         Ok(TemporaryToken {
                             token: Arc::new(signing),
@@ -258,7 +270,10 @@ impl Authorize for SigV4 {
     }
 
     fn renewable(&self) -> bool {
-        matches!(self.keys, Keys::Provided { .. })
+        match &self.keys {
+            Keys::Fixed(_) => false,
+            Keys::Provided { expiring, .. } => expiring.load(std::sync::atomic::Ordering::Relaxed),
+        }
     }
 
     fn refused(&self, sent: &http::HeaderMap) {
