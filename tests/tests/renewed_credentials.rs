@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cloud_core::oauth::{BearerAuth, TokenSource};
+use cloud_core::oauth::BearerAuth;
 use cloud_core::{
-    async_trait, Body, ErrorKind, HttpClient, Operation, ProxyConfig, Result, Secret,
+    async_trait, Body, ErrorKind, HttpClient, Operation, Provide, ProxyConfig, Result, Secret,
     ServiceConfig, SystemClock, TemporaryToken,
 };
 use cloud_tests::server::{reply, TestServer};
@@ -21,8 +21,8 @@ struct Numbered {
 }
 
 #[async_trait]
-impl TokenSource for Numbered {
-    async fn fetch(&self) -> Result<TemporaryToken<Secret>> {
+impl Provide<Secret> for Numbered {
+    async fn provide(&self) -> Result<TemporaryToken<Secret>> {
         let n = self.fetched.fetch_add(1, Ordering::SeqCst) + 1;
         tokio::time::sleep(Duration::from_millis(20)).await;
         Ok(TemporaryToken::expiring_in(

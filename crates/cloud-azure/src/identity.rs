@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use cloud_core::oauth::{form, parse_token, request_token, TokenSource};
+use cloud_core::oauth::{form, parse_token, request_token};
 use cloud_core::{
-    Body, Clock, Error, ErrorKind, HttpService, Operation, Result, Secret, TemporaryToken,
+    Body, Clock, Error, ErrorKind, HttpService, Operation, Provide, Result, Secret, TemporaryToken,
 };
 use http::HeaderValue;
 
@@ -163,7 +163,11 @@ impl Identity {
     }
 
     /// The token source for this identity, reaching token endpoints through `http`.
-    pub(crate) fn source(&self, http: HttpService, clock: Arc<dyn Clock>) -> Arc<dyn TokenSource> {
+    pub(crate) fn source(
+        &self,
+        http: HttpService,
+        clock: Arc<dyn Clock>,
+    ) -> Arc<dyn Provide<Secret>> {
         Arc::new(EntraTokens {
             identity: self.clone(),
             http,
@@ -237,8 +241,8 @@ fn token_url(authority: &str, tenant_id: &str) -> String {
 }
 
 #[async_trait]
-impl TokenSource for EntraTokens {
-    async fn fetch(&self) -> Result<TemporaryToken<Secret>> {
+impl Provide<Secret> for EntraTokens {
+    async fn provide(&self) -> Result<TemporaryToken<Secret>> {
         match &self.identity {
             Identity::ClientSecret {
                 tenant_id,

@@ -1,18 +1,19 @@
 //! Bearer tokens from OAuth 2.0 token endpoints (Google, Azure AD, metadata servers), fetched by a
-//! [`TokenSource`] and shared through one [`TokenCache`] by every clone of a driver.
+//! [`Provide<Secret>`](crate::Provide) source and shared through one [`TokenCache`] by every clone of
+//! a driver.
 //!
 //! ```
 //! use std::sync::Arc;
 //! use std::time::Duration;
-//! use cloud_core::oauth::{BearerAuth, TokenSource};
-//! use cloud_core::{async_trait, Authorize, Result, Secret, SystemClock, TemporaryToken};
+//! use cloud_core::oauth::BearerAuth;
+//! use cloud_core::{async_trait, Authorize, Provide, Result, Secret, SystemClock, TemporaryToken};
 //!
 //! #[derive(Debug)]
 //! struct Fixed;
 //!
 //! #[async_trait]
-//! impl TokenSource for Fixed {
-//!     async fn fetch(&self) -> Result<TemporaryToken<Secret>> {
+//! impl Provide<Secret> for Fixed {
+//!     async fn provide(&self) -> Result<TemporaryToken<Secret>> {
 //!         Ok(TemporaryToken::expiring_in(Secret::new("ya29.token"), Duration::from_secs(3600), &SystemClock))
 //!     }
 //! }
@@ -41,31 +42,24 @@ use crate::pipeline::{
 };
 use crate::request::encode_value;
 use crate::secret::Secret;
-use crate::token::{TemporaryToken, TokenCache};
+use crate::token::{Provide, TemporaryToken, TokenCache};
 use crate::{Body, HttpService};
 
 /// How long before expiry a token is replaced: long enough that no request is signed with a token
 /// about to lapse in flight.
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
-/// Something that fetches access tokens: a token endpoint, a metadata server, a command.
-#[async_trait]
-pub trait TokenSource: Send + Sync + fmt::Debug + 'static {
-    /// A new token and when it expires.
-    async fn fetch(&self) -> Result<TemporaryToken<Secret>>;
-}
-
 /// Authorizes every attempt with `Authorization: Bearer …` from a shared, refreshing cache.
 ///
 /// However many tasks find the token stale at once, one fetch runs and all of them use its result.
 pub struct BearerAuth {
-    source: Arc<dyn TokenSource>,
+    source: Arc<dyn Provide<Secret>>,
     cache: TokenCache<Secret>,
 }
 
 impl BearerAuth {
     /// Tokens from `source`, replaced [`REFRESH_MARGIN`] before they expire on `clock`.
-    pub fn new(source: Arc<dyn TokenSource>, clock: Arc<dyn Clock>) -> BearerAuth {
+    pub fn new(source: Arc<dyn Provide<Secret>>, clock: Arc<dyn Clock>) -> BearerAuth {
         BearerAuth {
             source,
             cache: TokenCache::new(REFRESH_MARGIN, clock),
@@ -74,7 +68,7 @@ impl BearerAuth {
 
     /// The current token, fetched if there is none or it is about to expire.
     pub async fn token(&self) -> Result<Secret> {
-        self.cache.get_or_refresh(|| self.source.fetch()).await
+        self.cache.get_or_refresh(|| self.source.provide()).await
     }
 }
 

@@ -9,7 +9,8 @@ use std::time::{Duration, UNIX_EPOCH};
 use async_trait::async_trait;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use cloud_core::oauth::{form, parse_token, request_token, BearerAuth, TokenSource};
+use cloud_core::oauth::{form, parse_token, request_token, BearerAuth};
+use cloud_core::Provide;
 use cloud_core::{
     Authorize, Body, Clock, Error, ErrorKind, HttpService, NoAuth, Operation, Result, Secret,
     TemporaryToken,
@@ -104,8 +105,8 @@ struct ServiceAccountTokens {
 }
 
 #[async_trait]
-impl TokenSource for ServiceAccountTokens {
-    async fn fetch(&self) -> Result<TemporaryToken<Secret>> {
+impl Provide<Secret> for ServiceAccountTokens {
+    async fn provide(&self) -> Result<TemporaryToken<Secret>> {
         let now = self
             .clock
             .system_time()
@@ -132,8 +133,8 @@ struct RefreshTokens {
 }
 
 #[async_trait]
-impl TokenSource for RefreshTokens {
-    async fn fetch(&self) -> Result<TemporaryToken<Secret>> {
+impl Provide<Secret> for RefreshTokens {
+    async fn provide(&self) -> Result<TemporaryToken<Secret>> {
         let body = form(&[
             ("grant_type", "refresh_token"),
             ("client_id", &self.client_id),
@@ -153,8 +154,8 @@ struct MetadataTokens {
 }
 
 #[async_trait]
-impl TokenSource for MetadataTokens {
-    async fn fetch(&self) -> Result<TemporaryToken<Secret>> {
+impl Provide<Secret> for MetadataTokens {
+    async fn provide(&self) -> Result<TemporaryToken<Secret>> {
         let url = format!(
             "{}/computeMetadata/v1/instance/service-accounts/default/token",
             self.endpoint.trim_end_matches('/')
@@ -195,7 +196,7 @@ impl Auth {
         tokens: HttpService,
         clock: Arc<dyn Clock>,
     ) -> Result<Auth> {
-        let (source, signer): (Arc<dyn TokenSource>, _) = match credentials {
+        let (source, signer): (Arc<dyn Provide<Secret>>, _) = match credentials {
             Credentials::Anonymous => {
                 return Ok(Auth {
                     authorizer: Arc::new(NoAuth),
