@@ -56,7 +56,7 @@ use tokio::task::{JoinError, JoinSet};
 use tracing::Instrument;
 
 use crate::checksum::Checksum;
-use crate::driver::ByteStream;
+use crate::driver::{ByteStream, Payload};
 use crate::types::ObjectMeta;
 
 /// One uploaded part, as the provider acknowledged it.
@@ -266,6 +266,38 @@ pub async fn upload_in_parts(
             Err(err)
         }
     }
+}
+
+/// What [`upload_if_large`] did with a payload.
+#[derive(Debug)]
+pub enum ByLength {
+    /// It went up in parts; the object as stored.
+    InParts(ObjectMeta),
+    /// It is small enough for one request: here it is back.
+    Small(Payload),
+}
+
+/// Uploads `payload` in parts when it is larger than `threshold` bytes or of unknown length, through
+/// the upload `begin` starts, with `config` sized for the declared length and the stored size held to
+/// the declared one; hands a smaller payload back for the provider's single request.
+pub async fn upload_if_large<F, Fut>(
+    payload: Payload,
+    threshold: u64,
+    config: &MultipartConfig,
+    begin: F,
+) -> Result<ByLength>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<Arc<dyn MultipartUpload>>>,
+{
+    let declared = payload.len();
+    if declared.is_some_and(|len| len <= threshold) {
+        return Ok(ByLength::Small(payload));
+    }
+    let upload = begin().await?;
+    let meta = upload_in_parts(upload, payload.into_stream(), &config.for_length(declared)).await?;
+    crate::driver::check_length(meta.size, declared)?;
+    Ok(ByLength::InParts(meta))
 }
 
 /// Sends every part, at most `concurrency` at once; returns them in order with the total size.

@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use cloud_core::{paginate, Body, Error, ErrorKind, HttpService, Page, Response, Result};
-use cloud_storage::multipart::{upload_in_parts, MultipartConfig};
+use cloud_storage::multipart::{upload_if_large, ByLength, MultipartConfig, MultipartUpload};
 use cloud_storage::{
     Capabilities, Checksum, Container, GetOptions, GetResult, ListEntry, ListOptions, ObjectMeta,
     Payload, PendingUpload, PresignMethod, PutOptions, StorageDriver,
@@ -372,19 +372,21 @@ impl StorageDriver for S3 {
         payload: Payload,
         options: &PutOptions,
     ) -> Result<ObjectMeta> {
-        let declared = payload.len();
-        if declared.is_none_or(|len| len > self.inner.multipart_threshold) {
-            let upload =
-                Arc::new(S3Upload::start(self.inner.clone(), container, key, options).await?);
-            let meta = upload_in_parts(
-                upload,
-                payload.into_stream(),
-                &self.inner.multipart.for_length(declared),
-            )
-            .await?;
-            cloud_storage::check_length(meta.size, declared)?;
-            return Ok(meta);
-        }
+        let begin = || async {
+            let upload = S3Upload::start(self.inner.clone(), container, key, options).await?;
+            Ok(Arc::new(upload) as Arc<dyn MultipartUpload>)
+        };
+        let payload = match upload_if_large(
+            payload,
+            self.inner.multipart_threshold,
+            &self.inner.multipart,
+            begin,
+        )
+        .await?
+        {
+            ByLength::InParts(meta) => return Ok(meta),
+            ByLength::Small(payload) => payload,
+        };
         // Small enough to hold: one PUT whose body every retry can resend.
         let data = payload.into_bytes().await?;
         let crc = crc32c::crc32c(&data);

@@ -8,7 +8,7 @@ use cloud_core::headers::{content_length, http_date, text};
 use cloud_core::{
     paginate, Body, Error, ErrorKind, HttpService, Operation, Page, Response, Result,
 };
-use cloud_storage::multipart::{upload_in_parts, MultipartConfig};
+use cloud_storage::multipart::{upload_if_large, ByLength, MultipartConfig, MultipartUpload};
 use cloud_storage::{
     Capabilities, Checksum, Container, GetOptions, GetResult, ListEntry, ListOptions, ObjectMeta,
     Payload, PresignMethod, PutOptions, StorageDriver,
@@ -220,19 +220,21 @@ impl Swift {
         payload: Payload,
         options: &PutOptions,
     ) -> Result<ObjectMeta> {
-        let declared = payload.len();
-        if declared.is_none_or(|len| len > self.inner.multipart_threshold) {
-            let upload =
-                Arc::new(SloUpload::begin(self.inner.clone(), container, key, options).await?);
-            let meta = upload_in_parts(
-                upload,
-                payload.into_stream(),
-                &self.inner.multipart.for_length(declared),
-            )
-            .await?;
-            cloud_storage::check_length(meta.size, declared)?;
-            return Ok(meta);
-        }
+        let begin = || async {
+            let upload = SloUpload::begin(self.inner.clone(), container, key, options).await?;
+            Ok(Arc::new(upload) as Arc<dyn MultipartUpload>)
+        };
+        let payload = match upload_if_large(
+            payload,
+            self.inner.multipart_threshold,
+            &self.inner.multipart,
+            begin,
+        )
+        .await?
+        {
+            ByLength::InParts(meta) => return Ok(meta),
+            ByLength::Small(payload) => payload,
+        };
         // One PUT whose body every retry can resend, with its MD5 as ETag: Swift refuses (422) a
         // body that does not match.
         let data = payload.into_bytes().await?;
