@@ -96,6 +96,7 @@ async fn imds(seen: Arc<Mutex<Vec<String>>>) -> TestServer {
                 }
                 _ if token.as_deref() != Some("imds-session-token") => reply(401, ""),
                 "GET /latest/meta-data/iam/security-credentials/" => reply(200, "web-role\n"),
+                "GET /latest/meta-data/placement/region" => reply(200, "eu-west-3"),
                 "GET /latest/meta-data/iam/security-credentials/web-role" => reply(
                     200,
                     credentials_json(
@@ -135,6 +136,53 @@ async fn imdsv2_credentials_sign_requests_s3s_verifies() {
         "one session token, one role lookup, one credentials read for both requests"
     );
     assert!(format!("{s3:?}").contains("imds"), "{s3:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_region_comes_from_imds_placement_only_when_nothing_else_sets_it() {
+    let dir = tempfile::tempdir().unwrap();
+    clean_environment(dir.path());
+    std::env::remove_var("AWS_REGION");
+    std::env::remove_var("AWS_DEFAULT_REGION");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let metadata = imds(seen.clone()).await;
+    let ec2 = || cloud_aws::Ec2Builder::from_env().http_client(client(None));
+    let off_ec2 = ec2().region_from_instance().await.unwrap().build().unwrap();
+    assert!(
+        format!("{off_ec2:?}").contains("region: \"us-east-1\""),
+        "with IMDS disabled, the default: {off_ec2:?}"
+    );
+    assert!(seen.lock().unwrap().is_empty());
+
+    std::env::remove_var("AWS_EC2_METADATA_DISABLED");
+    std::env::set_var("AWS_EC2_METADATA_SERVICE_ENDPOINT", metadata.url(""));
+    let on_ec2 = ec2().region_from_instance().await.unwrap().build().unwrap();
+    assert!(
+        format!("{on_ec2:?}").contains("region: \"eu-west-3\""),
+        "{on_ec2:?}"
+    );
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            "PUT /latest/api/token",
+            "GET /latest/meta-data/placement/region"
+        ]
+    );
+
+    seen.lock().unwrap().clear();
+    std::env::set_var("AWS_REGION", "ap-south-1");
+    let s3 = S3Builder::from_env()
+        .http_client(client(None))
+        .region_from_instance()
+        .await
+        .unwrap()
+        .build()
+        .unwrap();
+    assert!(format!("{s3:?}").contains("ap-south-1"), "{s3:?}");
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "AWS_REGION wins without asking IMDS"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

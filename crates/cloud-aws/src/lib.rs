@@ -28,7 +28,9 @@ mod query_errors;
 mod s3;
 mod signer;
 
-pub use credentials::{caller_identity, CallerIdentity, Credentials, DefaultChain};
+pub use credentials::{
+    caller_identity, instance_region, CallerIdentity, Credentials, DefaultChain,
+};
 #[cfg(feature = "ec2")]
 pub use ec2::{Ec2, Ec2Builder};
 #[cfg(feature = "s3")]

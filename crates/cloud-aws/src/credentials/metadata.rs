@@ -68,6 +68,70 @@ pub(crate) fn imds_endpoint() -> Option<String> {
     })
 }
 
+/// An IMDSv2 session: the token from a `PUT`, sent with every read.
+struct ImdsSession<'a> {
+    http: &'a HttpService,
+    endpoint: &'a str,
+    token: HeaderValue,
+}
+
+impl<'a> ImdsSession<'a> {
+    /// A session with the IMDS at `endpoint`; `Ok(None)` when nothing answers there (not on EC2).
+    async fn open(http: &'a HttpService, endpoint: &'a str) -> Result<Option<ImdsSession<'a>>> {
+        let mut put = cloud_core::request::request(
+            Method::PUT,
+            &format!("{endpoint}/latest/api/token"),
+            Body::empty(),
+        )?;
+        put.headers_mut().insert(
+            "x-aws-ec2-metadata-token-ttl-seconds",
+            HeaderValue::from_static(IMDS_TOKEN_TTL),
+        );
+        let token = match text(http, "GetMetadataToken", put).await {
+            Ok(token) => token,
+            Err(err) if unreachable(&err) => return Ok(None),
+            Err(err) => return Err(err.with_message("IMDSv2 refused a session token")),
+        };
+        let mut token = HeaderValue::from_str(token.trim()).map_err(|_| {
+            Error::unexpected("IMDS answered with a session token that is not a header")
+        })?;
+        token.set_sensitive(true);
+        Ok(Some(ImdsSession {
+            http,
+            endpoint,
+            token,
+        }))
+    }
+
+    /// `GET /latest/meta-data/{path}` with the session's token.
+    async fn get(&self, operation: &'static str, path: &str) -> Result<String> {
+        let url = format!("{}/latest/meta-data/{path}", self.endpoint);
+        let mut req = cloud_core::request::request(Method::GET, &url, Body::empty())?;
+        req.headers_mut()
+            .insert("x-aws-ec2-metadata-token", self.token.clone());
+        text(self.http, operation, req).await
+    }
+}
+
+/// The instance's region (`placement/region`) through IMDSv2; `Ok(None)` when not on EC2.
+pub(crate) async fn imds_region(http: &HttpService, endpoint: &str) -> Result<Option<String>> {
+    let Some(session) = ImdsSession::open(http, endpoint).await? else {
+        return Ok(None);
+    };
+    let region = session.get("GetInstanceRegion", "placement/region").await?;
+    let region = region.trim();
+    let valid = !region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !valid {
+        return Err(Error::unexpected(
+            "IMDS answered placement/region with something that is not a region name",
+        ));
+    }
+    Ok(Some(region.to_owned()))
+}
+
 /// The instance profile's credentials through IMDSv2; `Ok(None)` when nothing answers at `endpoint`
 /// (not on EC2).
 pub(crate) async fn imds(
@@ -75,32 +139,12 @@ pub(crate) async fn imds(
     endpoint: &str,
     clock: &dyn Clock,
 ) -> Result<Option<TemporaryToken<Credentials>>> {
-    let mut put = cloud_core::request::request(
-        Method::PUT,
-        &format!("{endpoint}/latest/api/token"),
-        Body::empty(),
-    )?;
-    put.headers_mut().insert(
-        "x-aws-ec2-metadata-token-ttl-seconds",
-        HeaderValue::from_static(IMDS_TOKEN_TTL),
-    );
-    let token = match text(http, "GetMetadataToken", put).await {
-        Ok(token) => token,
-        Err(err) if unreachable(&err) => return Ok(None),
-        Err(err) => return Err(err.with_message("IMDSv2 refused a session token")),
+    let Some(session) = ImdsSession::open(http, endpoint).await? else {
+        return Ok(None);
     };
-    let mut token = HeaderValue::from_str(token.trim()).map_err(|_| {
-        Error::unexpected("IMDS answered with a session token that is not a header")
-    })?;
-    token.set_sensitive(true);
-    let get = |path: String| -> Result<cloud_core::Request> {
-        let mut req = cloud_core::request::request(Method::GET, &path, Body::empty())?;
-        req.headers_mut()
-            .insert("x-aws-ec2-metadata-token", token.clone());
-        Ok(req)
-    };
-    let base = format!("{endpoint}/latest/meta-data/iam/security-credentials/");
-    let roles = text(http, "GetInstanceRole", get(base.clone())?)
+    let base = "iam/security-credentials/";
+    let roles = session
+        .get("GetInstanceRole", base)
         .await
         .map_err(|e| match e.kind() {
             ErrorKind::NotFound => Error::new(
@@ -115,12 +159,8 @@ pub(crate) async fn imds(
             "this EC2 instance has no instance profile (IMDS lists no role)",
         ));
     };
-    let body = text(
-        http,
-        "GetInstanceCredentials",
-        get(format!("{base}{}", cloud_core::request::encode_value(role)))?,
-    )
-    .await?;
+    let path = format!("{base}{}", cloud_core::request::encode_value(role));
+    let body = session.get("GetInstanceCredentials", &path).await?;
     let json: CredentialsJson = serde_json::from_str(&body).map_err(|_| {
         Error::unexpected(
             "IMDS answered the role's credentials with something other than their JSON",

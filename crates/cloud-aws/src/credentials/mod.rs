@@ -115,6 +115,30 @@ impl fmt::Debug for Credentials {
     }
 }
 
+/// The EC2 instance's own region, from IMDSv2's `placement/region`: the last place the AWS SDKs look
+/// for a region, after `AWS_REGION`, `AWS_DEFAULT_REGION` and the profile's `region`. `Ok(None)` off
+/// EC2 (nothing answers within a second) or with `AWS_EC2_METADATA_DISABLED=true`.
+pub async fn instance_region(
+    clock: std::sync::Arc<dyn cloud_core::Clock>,
+) -> Result<Option<String>> {
+    let Some(endpoint) = metadata::imds_endpoint() else {
+        return Ok(None);
+    };
+    let http = metadata::client(clock)?;
+    metadata::imds_region(&http, &endpoint).await
+}
+
+/// [`instance_region`] on the clock of `client`, if a builder was given one.
+pub(crate) async fn instance_region_with(
+    client: Option<&cloud_core::HttpClient>,
+) -> Result<Option<String>> {
+    let clock = client.map_or_else(
+        || std::sync::Arc::new(cloud_core::SystemClock) as std::sync::Arc<dyn cloud_core::Clock>,
+        cloud_core::HttpClient::clock,
+    );
+    instance_region(clock).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

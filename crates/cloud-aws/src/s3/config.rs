@@ -162,6 +162,16 @@ impl S3Builder {
         self
     }
 
+    /// Where no region is set (by [`region`](S3Builder::region) or the environment and profile that
+    /// [`from_env`](S3Builder::from_env) reads), the EC2 instance's own, as the AWS SDKs look last; unchanged
+    /// off EC2.
+    pub async fn region_from_instance(mut self) -> Result<Self> {
+        if self.region.is_none() {
+            self.region = crate::credentials::instance_region_with(self.client.as_ref()).await?;
+        }
+        Ok(self)
+    }
+
     /// Builds the driver.
     pub fn build(self) -> Result<S3> {
         let region = self.region.unwrap_or_else(|| "us-east-1".to_owned());
