@@ -285,9 +285,60 @@ pub(crate) fn gcs() -> Result<Server, String> {
     })
 }
 
+/// Prism serving DigitalOcean's OpenAPI document (tests/data/specs), with `--errors`: a request that
+/// breaks the document is answered with an error, and its violation is logged to `.cache/prism.log`.
+pub(crate) fn prism() -> Result<Server, String> {
+    let binary = npm_tool("prism", "@stoplight/prism-cli@5")?;
+    let port = free_port()?;
+    let spec = workspace_root().join("tests/data/specs/digitalocean-compute.yaml");
+    let log =
+        std::fs::File::create(prism_log()).map_err(|e| format!("creating the Prism log: {e}"))?;
+    let mut child = Command::new(&binary)
+        .args([
+            "mock",
+            "--errors",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ])
+        .arg(&spec)
+        .stdout(log.try_clone().map_err(|e| e.to_string())?)
+        .stderr(log)
+        .spawn()
+        .map_err(|e| format!("starting {}: {e}", binary.display()))?;
+    if let Err(e) = wait_listening("Prism", &mut child, port, Duration::from_secs(60)) {
+        let _ = child.kill();
+        return Err(format!("{e} (see .cache/prism.log)"));
+    }
+    eprintln!("started Prism (DigitalOcean API v2) on 127.0.0.1:{port}");
+    Ok(Server {
+        child,
+        others: Vec::new(),
+        env: vec![(
+            "CLOUD_TEST_PRISM_DIGITALOCEAN",
+            format!("http://127.0.0.1:{port}"),
+        )],
+    })
+}
+
+/// Where Prism logs each request and every violation of the document.
+pub(crate) fn prism_log() -> PathBuf {
+    cache().join("prism.log")
+}
+
+/// The violations Prism logged: requests the driver sent that break DigitalOcean's document.
+pub(crate) fn prism_violations() -> Vec<String> {
+    let log = std::fs::read_to_string(prism_log()).unwrap_or_default();
+    log.lines()
+        .filter(|line| line.contains("Violation:"))
+        .map(|line| line.trim().to_owned())
+        .collect()
+}
+
 /// Every server the tests need, installed and started side by side; the first failure is reported.
 pub(crate) fn all() -> Result<Vec<Server>, String> {
-    start(&[moto, azurite, gcs, crate::swift::swift])
+    start(&[moto, azurite, gcs, crate::swift::swift, prism])
 }
 
 /// The storage emulators of the providers besides AWS (for `cargo xtask bench clouds`).

@@ -56,7 +56,18 @@ pub(crate) fn run_tests(extra: &[String]) -> Result<(), String> {
             nextest.env(name, value);
         }
     }
-    run(&mut nextest)
+    let tests = run(&mut nextest);
+    // Prism answers a request that breaks the provider's document with an error, which fails the
+    // test that sent it; the log is read too, so that no violation passes unseen.
+    let violations = crate::servers::prism_violations();
+    if !violations.is_empty() {
+        return Err(format!(
+            "Prism logged {} request(s) that break DigitalOcean's API document:\n{}",
+            violations.len(),
+            violations.join("\n")
+        ));
+    }
+    tests
 }
 
 /// Installs a cargo subcommand from crates.io (with its locked dependencies) when it is missing.

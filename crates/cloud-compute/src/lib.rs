@@ -25,10 +25,12 @@
 //! ```
 
 mod driver;
+mod keys;
 mod types;
 mod wait;
 
 pub use driver::ComputeDriver;
+pub use keys::check_public_key;
 pub use types::{
     Capabilities, CreateNode, CreateVolume, Image, KeyPair, Location, Node, NodeState, Size,
     Snapshot, SnapshotState, Volume, VolumeState,

@@ -373,6 +373,8 @@ pub struct CreateNode {
     pub tags: BTreeMap<String, String>,
     /// Security groups (firewalls) by name or id.
     pub security_groups: Vec<String>,
+    /// Networks to attach, by id (Nova network UUIDs; a DigitalOcean VPC UUID, of which one is used).
+    pub networks: Vec<String>,
     /// How many identical nodes (in one request where the provider can).
     pub count: u32,
 }
@@ -393,6 +395,7 @@ impl fmt::Debug for CreateNode {
             .field("user_data", &user_data)
             .field("tags", &self.tags)
             .field("security_groups", &self.security_groups)
+            .field("networks", &self.networks)
             .field("count", &self.count)
             .finish()
     }
@@ -415,6 +418,7 @@ impl CreateNode {
             user_data: None,
             tags: BTreeMap::new(),
             security_groups: Vec::new(),
+            networks: Vec::new(),
             count: 1,
         }
     }
@@ -458,6 +462,12 @@ impl CreateNode {
     /// Adds a security group.
     pub fn security_group(mut self, group: impl Into<String>) -> CreateNode {
         self.security_groups.push(group.into());
+        self
+    }
+
+    /// Adds a network to attach.
+    pub fn network(mut self, network: impl Into<String>) -> CreateNode {
+        self.networks.push(network.into());
         self
     }
 }
@@ -506,8 +516,10 @@ impl CreateVolume {
 pub struct Capabilities {
     /// Start and stop (not only create and destroy).
     pub start_stop: bool,
-    /// Images made from nodes, deleted, copied.
+    /// Images made from nodes, and deleted.
     pub manage_images: bool,
+    /// Images copied under a new id (to another region, where the provider has several).
+    pub copy_images: bool,
     /// Key pairs created by the provider.
     pub create_key_pairs: bool,
     /// Key pairs imported from a public key.
@@ -526,6 +538,7 @@ impl Capabilities {
         Capabilities {
             start_stop: true,
             manage_images: true,
+            copy_images: true,
             create_key_pairs: true,
             import_key_pairs: true,
             volumes: true,

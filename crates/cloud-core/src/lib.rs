@@ -44,6 +44,8 @@ pub mod debug_log;
 pub mod endpoint;
 pub mod error;
 pub mod headers;
+#[cfg(feature = "json")]
+pub mod json;
 #[cfg(feature = "oauth")]
 pub mod oauth;
 pub mod pagination;

@@ -4,5 +4,6 @@ pub mod azurite;
 pub mod fault_proxy;
 pub mod gcs;
 pub mod moto;
+pub mod prism;
 pub mod s3s;
 pub mod swift;

@@ -1,0 +1,13 @@
+//! Droplets and what goes with them, over the DigitalOcean API v2.
+
+mod actions;
+mod catalog;
+mod compute;
+mod config;
+mod error;
+mod model;
+mod volumes;
+
+pub use catalog::ImageKind;
+pub use compute::Droplets;
+pub use config::{DropletsBuilder, DEFAULT_ENDPOINT};
