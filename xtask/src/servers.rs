@@ -167,9 +167,11 @@ pub(crate) fn moto() -> Result<Server, String> {
     })
 }
 
-/// An npm package installed into `.cache/npm` (from the npm registry, once); the path of its `binary`.
-fn npm_tool(binary: &str, package: &str) -> Result<PathBuf, String> {
-    let prefix = cache().join("npm");
+/// An npm package installed into `.cache/{dir}` (from the npm registry, once); the path of its
+/// `binary`. Each server has a folder of its own: two installs side by side in one folder break each
+/// other's dependencies.
+fn npm_tool(dir: &str, binary: &str, package: &str) -> Result<PathBuf, String> {
+    let prefix = cache().join(dir);
     let tool = prefix.join("node_modules/.bin").join(binary);
     if tool.exists() {
         return Ok(tool);
@@ -190,7 +192,7 @@ fn npm_tool(binary: &str, package: &str) -> Result<PathBuf, String> {
 /// Azurite, Microsoft's Azure Storage emulator (Blob service only), on a free loopback port, with its
 /// data in a fresh folder. It checks Shared Key and SAS signatures.
 pub(crate) fn azurite() -> Result<Server, String> {
-    let binary = npm_tool("azurite-blob", "azurite@3")?;
+    let binary = npm_tool("npm", "azurite-blob", "azurite@3")?;
     let (child, port) = start_azurite(&binary, "azurite", &[])?;
     // A second one speaks HTTPS and checks Entra ID bearer tokens (Azurite accepts them only over
     // TLS); its certificate is a test-only one for 127.0.0.1, signed by tests/data/azurite-tls/ca.pem.
@@ -288,7 +290,7 @@ pub(crate) fn gcs() -> Result<Server, String> {
 /// Prism serving DigitalOcean's OpenAPI document (tests/data/specs), with `--errors`: a request that
 /// breaks the document is answered with an error, and its violation is logged to `.cache/prism.log`.
 pub(crate) fn prism() -> Result<Server, String> {
-    let binary = npm_tool("prism", "@stoplight/prism-cli@5")?;
+    let binary = npm_tool("npm-prism", "prism", "@stoplight/prism-cli@5")?;
     let port = free_port()?;
     let spec = workspace_root().join("tests/data/specs/digitalocean-compute.yaml");
     let log =

@@ -9,8 +9,8 @@ pub fn digitalocean() -> String {
         Ok(endpoint) if !endpoint.is_empty() => endpoint,
         _ => panic!(
             "Prism is not running. `cargo xtask test` installs and starts it; by hand: \
-             `npm install --prefix .cache/npm @stoplight/prism-cli@5`, \
-             `.cache/npm/node_modules/.bin/prism mock --errors -h 127.0.0.1 -p 4010 tests/data/specs/digitalocean-compute.yaml`, \
+             `npm install --prefix .cache/npm-prism @stoplight/prism-cli@5`, \
+             `.cache/npm-prism/node_modules/.bin/prism mock --errors -h 127.0.0.1 -p 4010 tests/data/specs/digitalocean-compute.yaml`, \
              then CLOUD_TEST_PRISM_DIGITALOCEAN=http://127.0.0.1:4010"
         ),
     }
