@@ -9,6 +9,7 @@ const PROVIDERS: &[(&str, &str)] = &[
     ("aws", "cloud-aws"),
     ("azure", "cloud-azure"),
     ("gcp", "cloud-gcp"),
+    ("digitalocean", "cloud-digitalocean"),
     ("openstack", "cloud-openstack"),
 ];
 

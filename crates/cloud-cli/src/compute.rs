@@ -1,7 +1,7 @@
 //! `cloud compute --provider NAME …`: nodes, sizes, images, locations, key pairs, volumes and snapshots.
 //!
-//! Providers: `ec2` (configured by the usual `AWS_*` variables and profiles; `AWS_ENDPOINT_URL` for moto)
-//! and `memory`, a simulated cloud that lives as long as the command, useful to try the commands and
+//! Providers: `ec2` (configured by the usual `AWS_*` variables and profiles; `AWS_ENDPOINT_URL` for moto),
+//! `digitalocean` (`DIGITALOCEAN_TOKEN`, `DIGITALOCEAN_API_URL`, `DIGITALOCEAN_REGION`) and `memory`, a simulated cloud that lives as long as the command, useful to try the commands and
 //! their output (`create-node --count 5 --wait` shows nodes booting).
 
 use std::sync::Arc;
@@ -137,11 +137,12 @@ pub(crate) enum ComputeCommand {
 }
 
 /// The driver for `provider`.
-pub(crate) fn driver(provider: &str) -> Result<Arc<dyn ComputeDriver>> {
-    cloud::compute::from_name(provider).map_err(|e| {
-        e.with_message(format!(
-            "no compute provider {provider:?} in this build (known: memory, ec2)"
-        ))
+pub(crate) fn driver(provider: &str, endpoint: Option<&str>) -> Result<Arc<dyn ComputeDriver>> {
+    cloud::compute::from_name_at(provider, endpoint).map_err(|e| match e.kind() {
+        cloud::ErrorKind::Unsupported => e.with_message(format!(
+            "no compute provider {provider:?} in this build (known: memory, ec2, digitalocean)"
+        )),
+        _ => e,
     })
 }
 
@@ -226,8 +227,13 @@ fn opt<T: ToString>(value: &Option<T>) -> String {
     value.as_ref().map_or("-".to_owned(), ToString::to_string)
 }
 
-pub(crate) async fn run(provider: &str, command: ComputeCommand, output: Output) -> Result<()> {
-    let cloud = driver(provider)?;
+pub(crate) async fn run(
+    provider: &str,
+    endpoint: Option<&str>,
+    command: ComputeCommand,
+    output: Output,
+) -> Result<()> {
+    let cloud = driver(provider, endpoint)?;
     match command {
         ComputeCommand::ListNodes => {
             let nodes: Vec<Node> = cloud.list_nodes().try_collect().await?;

@@ -135,9 +135,14 @@ enum Command {
     Whoami,
     /// Nodes, sizes, images, locations, key pairs, volumes and snapshots.
     Compute {
-        /// The provider: `ec2`, or `memory` (a simulated cloud that lives as long as the command).
+        /// The provider: `ec2`, `digitalocean`, or `memory` (a simulated cloud that lives as long as the
+        /// command).
         #[arg(long, env = "CLOUD_COMPUTE_PROVIDER", default_value = "memory")]
         provider: String,
+        /// Send requests here instead of the provider's own endpoint (a test server); each provider's
+        /// own variable works too (`AWS_ENDPOINT_URL_EC2`, `DIGITALOCEAN_API_URL`).
+        #[arg(long)]
+        endpoint: Option<String>,
         #[command(subcommand)]
         command: compute::ComputeCommand,
     },
@@ -192,7 +197,11 @@ async fn run(cli: Cli) -> cloud::Result<()> {
         }
         Command::Stat { url } => stat::run(&Location::remote(&url, &options)?, output).await,
         Command::Whoami => whoami::run(output).await,
-        Command::Compute { provider, command } => compute::run(&provider, command, output).await,
+        Command::Compute {
+            provider,
+            endpoint,
+            command,
+        } => compute::run(&provider, endpoint.as_deref(), command, output).await,
     }
 }
 

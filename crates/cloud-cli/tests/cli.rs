@@ -397,3 +397,69 @@ fn compute_commands_work_on_ec2() {
         .status
         .success());
 }
+
+/// `--provider digitalocean --endpoint` against Prism serving DigitalOcean's API document, which
+/// `cargo xtask test` starts: the requests are ones the document allows, and the output has the same
+/// shape as every other provider's.
+#[test]
+fn compute_commands_work_on_digitalocean() {
+    let endpoint = cloud_tests::servers::prism::digitalocean();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_cloud"))
+            .env("DIGITALOCEAN_TOKEN", cloud_tests::servers::prism::TOKEN)
+            .env_remove("DIGITALOCEAN_API_URL")
+            .args([
+                "--json",
+                "compute",
+                "--provider",
+                "digitalocean",
+                "--endpoint",
+            ])
+            .arg(&endpoint)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let nodes = run(&["list-nodes"]);
+    assert!(nodes
+        .iter()
+        .any(|n| n["id"] == "3164444" && n["state"] == "running"));
+    assert_eq!(nodes[0]["type"], "node");
+    let sizes = run(&["list-sizes"]);
+    assert_eq!(sizes[0]["id"], "s-1vcpu-1gb");
+    let created = run(&[
+        "create-node",
+        "web",
+        "--image",
+        "63663980",
+        "--size",
+        "s-1vcpu-1gb",
+        "--location",
+        "nyc3",
+    ]);
+    assert_eq!(created[0]["type"], "node");
+    assert!(run(&["reboot-node", "3164444"]).is_empty());
+
+    let without_token = Command::new(env!("CARGO_BIN_EXE_cloud"))
+        .env_remove("DIGITALOCEAN_TOKEN")
+        .env_remove("DIGITALOCEAN_ACCESS_TOKEN")
+        .args(["compute", "--provider", "digitalocean", "list-nodes"])
+        .output()
+        .unwrap();
+    assert_eq!(without_token.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&without_token.stderr).contains("DIGITALOCEAN_TOKEN"),
+        "{}",
+        String::from_utf8_lossy(&without_token.stderr)
+    );
+}

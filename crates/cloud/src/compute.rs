@@ -21,11 +21,15 @@ use cloud_core::{Error, Result};
 
 #[cfg(feature = "aws")]
 pub use cloud_aws::{Ec2, Ec2Builder};
+#[cfg(feature = "digitalocean")]
+pub use cloud_digitalocean::{Droplets, DropletsBuilder, ImageKind};
 #[cfg(feature = "local")]
 pub use cloud_local::{MemoryCompute, MemoryComputeBuilder, Timing};
 
-/// The compute driver called `name`: `memory` (a new simulated cloud, with the `local` feature) or `ec2`
-/// (configured from the `AWS_*` environment and profiles, with the `aws` feature).
+/// The compute driver called `name`: `memory` (a new simulated cloud, with the `local` feature), `ec2`
+/// (configured from the `AWS_*` environment and profiles, with the `aws` feature) or `digitalocean`
+/// (from `DIGITALOCEAN_TOKEN` and the other variables of [`DropletsBuilder::from_env`], with the
+/// `digitalocean` feature).
 ///
 /// ```
 /// # #[cfg(feature = "local")]
@@ -36,11 +40,32 @@ pub use cloud_local::{MemoryCompute, MemoryComputeBuilder, Timing};
 /// # Ok::<(), cloud::Error>(())
 /// ```
 pub fn from_name(name: &str) -> Result<Arc<dyn ComputeDriver>> {
+    from_name_at(name, None)
+}
+
+/// [`from_name`], with requests sent to `endpoint` instead of the provider's own (a test server, a
+/// proxy) where one is given.
+pub fn from_name_at(name: &str, endpoint: Option<&str>) -> Result<Arc<dyn ComputeDriver>> {
+    let _ = endpoint;
     match name {
         #[cfg(feature = "local")]
         "memory" => Ok(Arc::new(MemoryCompute::new())),
         #[cfg(feature = "aws")]
-        "ec2" => Ok(Arc::new(Ec2Builder::from_env().build()?)),
+        "ec2" => {
+            let mut builder = Ec2Builder::from_env();
+            if let Some(endpoint) = endpoint {
+                builder = builder.endpoint(endpoint);
+            }
+            Ok(Arc::new(builder.build()?))
+        }
+        #[cfg(feature = "digitalocean")]
+        "digitalocean" => {
+            let mut builder = DropletsBuilder::from_env();
+            if let Some(endpoint) = endpoint {
+                builder = builder.endpoint(endpoint);
+            }
+            Ok(Arc::new(builder.build()?))
+        }
         other => Err(Error::unsupported(format!(
             "no compute provider {other:?} in this build"
         ))),
