@@ -212,23 +212,9 @@ impl Droplets {
             .await
     }
 
-    /// The key registered under `name`.
-    async fn key_named(&self, name: &str) -> Result<KeyPair> {
-        self.keys()
-            .await?
-            .into_iter()
-            .find(|k| k.name == name)
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorKind::NotFound,
-                    format!("key pair {name} does not exist"),
-                )
-            })
-    }
-
     /// How a create request names a key: by its id, found by name.
     pub(crate) async fn key_ref(&self, name: &str) -> Result<serde_json::Value> {
-        let key = self.key_named(name).await?;
+        let key = cloud_compute::ComputeDriver::get_key_pair(self, name).await?;
         let id = key.extra.get("id").and_then(|id| id.parse::<u64>().ok());
         match (id, key.fingerprint) {
             (Some(id), _) => Ok(json!(id)),
@@ -259,7 +245,7 @@ impl Droplets {
     }
 
     pub(crate) async fn delete_key(&self, name: &str) -> Result<()> {
-        let key = self.key_named(name).await?;
+        let key = cloud_compute::ComputeDriver::get_key_pair(self, name).await?;
         let id = key
             .extra
             .get("id")

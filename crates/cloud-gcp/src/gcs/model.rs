@@ -165,13 +165,7 @@ impl Listing for BucketList {
 /// Parses a JSON answer of `operation`; an answer that is not the resource expected is
 /// [`Unexpected`](cloud_core::ErrorKind::Unexpected), naming the operation but quoting nothing.
 pub(crate) fn parse<'a, T: Deserialize<'a>>(operation: &str, body: &'a [u8]) -> Result<T> {
-    serde_json::from_slice(body).map_err(|e| {
-        Error::unexpected(format!(
-            "{operation} answered with JSON that is not what the API documents (line {}, column {})",
-            e.line(),
-            e.column()
-        ))
-    })
+    cloud_core::json::parse(operation, body)
 }
 
 #[cfg(test)]
