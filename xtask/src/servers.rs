@@ -338,9 +338,37 @@ pub(crate) fn prism_violations() -> Vec<String> {
         .collect()
 }
 
+/// mimic, Rackspace's OpenStack emulator (Keystone v2.0, Nova, Glance and Cinder listings), on a
+/// free loopback port, in a virtual environment of its own: it needs an `attrs` older than the
+/// other servers' (24 dropped `attr.validators.provides`, which mimic's plugins use).
+pub(crate) fn mimic() -> Result<Server, String> {
+    let twistd = python_tool_in("mimic-venv", "twistd", &["mimic==2.2.0", "attrs<24"])?;
+    let port = free_port()?;
+    let log = std::fs::File::create(cache().join("mimic.log"))
+        .map_err(|e| format!("creating the mimic log: {e}"))?;
+    let mut child = Command::new(&twistd)
+        .args(["-n", "--pidfile=", "mimic", "-l"])
+        .arg(format!("tcp:{port}:interface=127.0.0.1"))
+        .current_dir(cache())
+        .stdout(log.try_clone().map_err(|e| e.to_string())?)
+        .stderr(log)
+        .spawn()
+        .map_err(|e| format!("starting {}: {e}", twistd.display()))?;
+    if let Err(e) = wait_listening("mimic", &mut child, port, Duration::from_secs(60)) {
+        let _ = child.kill();
+        return Err(format!("{e} (see .cache/mimic.log)"));
+    }
+    eprintln!("started mimic (OpenStack) on 127.0.0.1:{port}");
+    Ok(Server {
+        child,
+        others: Vec::new(),
+        env: vec![("CLOUD_TEST_MIMIC", format!("http://127.0.0.1:{port}"))],
+    })
+}
+
 /// Every server the tests need, installed and started side by side; the first failure is reported.
 pub(crate) fn all() -> Result<Vec<Server>, String> {
-    start(&[moto, azurite, gcs, crate::swift::swift, prism])
+    start(&[moto, azurite, gcs, crate::swift::swift, prism, mimic])
 }
 
 /// The storage emulators of the providers besides AWS (for `cargo xtask bench clouds`).

@@ -423,6 +423,23 @@ impl CreateNode {
         }
     }
 
+    /// The names of the nodes this request makes: its name, or `name-1` … `name-N` for a count of N.
+    ///
+    /// ```
+    /// use cloud_compute::CreateNode;
+    ///
+    /// assert_eq!(CreateNode::new("web", "s", "i").names(), ["web"]);
+    /// assert_eq!(CreateNode::new("web", "s", "i").count(2).names(), ["web-1", "web-2"]);
+    /// ```
+    pub fn names(&self) -> Vec<String> {
+        if self.count <= 1 {
+            return vec![self.name.clone()];
+        }
+        (1..=self.count)
+            .map(|i| format!("{}-{i}", self.name))
+            .collect()
+    }
+
     /// How many nodes (at least 1).
     pub fn count(mut self, count: u32) -> CreateNode {
         self.count = count.max(1);

@@ -22,10 +22,11 @@
 use std::fmt;
 
 use http::{HeaderValue, Method};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, Result};
-use crate::{Body, Request};
+use crate::{Body, HttpService, Operation, Request};
 
 /// Parses the JSON answer of `operation`; anything that is not what the API documents is
 /// [`Unexpected`](crate::ErrorKind::Unexpected), with the line and column where reading stopped.
@@ -39,6 +40,46 @@ pub fn parse<'a, T: Deserialize<'a>>(operation: &str, body: &'a [u8]) -> Result<
     })
 }
 
+/// A time as JSON APIs write it: RFC 3339 (`2026-12-07T10:58:39Z`, `…39.999-05:00`, `…39.123456`
+/// with the zone left out, read as UTC). `None` for anything else, or a time before 1970.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+///
+/// let utc = cloud_core::json::timestamp("2026-12-08T10:00:00Z").unwrap();
+/// let offset = cloud_core::json::timestamp("2026-12-08T05:00:00.000-05:00").unwrap();
+/// assert_eq!(utc, offset);
+/// assert_eq!(cloud_core::json::timestamp("1970-01-01T00:00:01"), Some(UNIX_EPOCH + Duration::from_secs(1)));
+/// assert_eq!(cloud_core::json::timestamp("yesterday"), None);
+/// ```
+pub fn timestamp(text: &str) -> Option<std::time::SystemTime> {
+    let text = text.trim();
+    let (local, offset) = match text
+        .len()
+        .checked_sub(6)
+        .and_then(|at| text.get(at..).map(|z| (at, z)))
+    {
+        Some((at, zone))
+            if text.len() > 19
+                && (zone.starts_with('+') || zone.starts_with('-'))
+                && zone.as_bytes()[3] == b':' =>
+        {
+            let hours: u64 = zone.get(1..3)?.parse().ok()?;
+            let minutes: u64 = zone.get(4..6)?.parse().ok()?;
+            let seconds = std::time::Duration::from_secs(hours * 3600 + minutes * 60);
+            (&text[..at], Some((zone.starts_with('-'), seconds)))
+        }
+        _ => (text.trim_end_matches(['Z', 'z']), None),
+    };
+    let at = humantime::parse_rfc3339_weak(local).ok()?;
+    match offset {
+        None => Some(at),
+        // Local time west of UTC is behind it: add the offset to reach UTC.
+        Some((true, by)) => at.checked_add(by),
+        Some((false, by)) => at.checked_sub(by),
+    }
+}
+
 /// A request with `value` as its JSON body (`Content-Type: application/json`).
 pub fn request<T: Serialize + ?Sized>(method: Method, url: &str, value: &T) -> Result<Request> {
     let body = serde_json::to_vec(value)
@@ -49,6 +90,92 @@ pub fn request<T: Serialize + ?Sized>(method: Method, url: &str, value: &T) -> R
         HeaderValue::from_static("application/json"),
     );
     Ok(request)
+}
+
+/// A JSON API behind one [`HttpService`]: each answer is read whole (so a body cut short is retried
+/// like any other failure of an idempotent call) and parsed into the type its operation documents.
+/// Cheap to clone.
+///
+/// ```
+/// use cloud_core::json::JsonApi;
+/// use cloud_core::{HttpClient, ServiceConfig};
+///
+/// # fn main() -> cloud_core::Result<()> {
+/// let api = JsonApi::new(HttpClient::new()?.service(ServiceConfig::new("example")));
+/// assert_eq!(api.http().provider(), "example");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct JsonApi {
+    http: HttpService,
+}
+
+impl JsonApi {
+    /// Requests go through `http`, whose authorizer and error parser the provider chose.
+    pub fn new(http: HttpService) -> JsonApi {
+        JsonApi { http }
+    }
+
+    /// The service requests go through.
+    pub fn http(&self) -> &HttpService {
+        &self.http
+    }
+
+    async fn body(&self, operation: Operation, request: Request) -> Result<bytes::Bytes> {
+        self.http
+            .send_buffered(operation, request)
+            .await?
+            .into_body()
+            .bytes()
+            .await
+    }
+
+    /// `GET url`, its answer read as `T`.
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        operation: impl Into<Operation> + Send,
+        url: &str,
+    ) -> Result<T> {
+        let operation = operation.into();
+        let request = crate::request::request(Method::GET, url, Body::empty())?;
+        // Cloning an operation named by a literal copies no text.
+        let body = self.body(operation.clone(), request).await?;
+        parse(operation.name(), &body)
+    }
+
+    /// `method url` with `value` as its JSON body, the answer read as `T`. Whether the request is
+    /// repeated after it may have reached the server follows `operation` (a `POST` is not, unless
+    /// marked idempotent).
+    pub async fn send<T: DeserializeOwned, B: Serialize + Sync + ?Sized>(
+        &self,
+        operation: impl Into<Operation> + Send,
+        method: Method,
+        url: &str,
+        value: &B,
+    ) -> Result<T> {
+        let operation = operation.into();
+        let request = request(method, url, value)?;
+        // Cloning an operation named by a literal copies no text.
+        let body = self.body(operation.clone(), request).await?;
+        parse(operation.name(), &body)
+    }
+
+    /// `method url`, with `value` as its JSON body if there is one, for calls whose answer carries
+    /// no data (`202 Accepted`, `204 No Content`): any 2xx is success, the body is not read as JSON.
+    pub async fn call<B: Serialize + Sync + ?Sized>(
+        &self,
+        operation: impl Into<Operation> + Send,
+        method: Method,
+        url: &str,
+        value: Option<&B>,
+    ) -> Result<()> {
+        let request = match value {
+            Some(value) => request(method, url, value)?,
+            None => crate::request::request(method, url, Body::empty())?,
+        };
+        self.body(operation.into(), request).await.map(drop)
+    }
 }
 
 /// An identifier that an API writes as a number in one answer and as a string in another

@@ -226,6 +226,33 @@ fn credentials(auth: &Auth, auth_type: Option<&str>) -> Result<Credentials> {
     })
 }
 
+#[cfg(any(feature = "swift", feature = "nova"))]
+/// What every OpenStack driver's `from_env` reads: the credentials (those given win), the region and
+/// the interface, from the cloud `OS_CLOUD` names in `clouds.yaml` with `OS_REGION_NAME` and
+/// `OS_INTERFACE` over it, or from the `OS_*` variables alone.
+pub(crate) fn settings_from_env(
+    credentials: Option<Credentials>,
+    region: Option<String>,
+    interface: Option<String>,
+) -> Result<(Credentials, Option<String>, Option<String>)> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let cloud = match var("OS_CLOUD") {
+        Some(name) => Some(CloudConfig::load(&name)?),
+        None => None,
+    };
+    let credentials = match (credentials, &cloud) {
+        (Some(given), _) => given,
+        (None, Some(cloud)) => cloud.credentials.clone(),
+        (None, None) => Credentials::from_env()?,
+    };
+    let (cloud_region, cloud_interface) = cloud.map_or((None, None), |c| (c.region, c.interface));
+    let region = region.or_else(|| var("OS_REGION_NAME")).or(cloud_region);
+    let interface = interface
+        .or_else(|| var("OS_INTERFACE"))
+        .or(cloud_interface);
+    Ok((credentials, region, interface))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,14 +32,18 @@
 //! `OS_TEMP_URL_KEY`; or `OS_CLOUD`, which picks a cloud of `clouds.yaml` ([`CloudConfig`], with
 //! `OS_CLIENT_CONFIG_FILE` and `OS_CLIENT_SECURE_FILE`).
 
-#[cfg(feature = "swift")]
+#[cfg(any(feature = "swift", feature = "nova"))]
 mod auth;
 mod clouds;
 mod credentials;
+#[cfg(feature = "nova")]
+mod nova;
 #[cfg(feature = "swift")]
 mod swift;
 
 pub use clouds::CloudConfig;
 pub use credentials::Credentials;
+#[cfg(feature = "nova")]
+pub use nova::{ImageApi, Nova, NovaBuilder};
 #[cfg(feature = "swift")]
 pub use swift::{Swift, SwiftBuilder};

@@ -21,6 +21,20 @@ pub enum Quirk {
     AcceptsUnknownImages,
     /// The server fails with a 500 on key material that is not a key, instead of refusing it.
     FailsOnMalformedKeys,
+    /// The server takes any text as a public key.
+    AcceptsMalformedKeys,
+    /// The server registers a second key pair under a name already taken.
+    AcceptsDuplicateKeyNames,
+    /// The server fails with a 500 when asked to make a key pair (it only imports).
+    FailsToGenerateKeys,
+    /// The server refuses the start and stop actions as unknown (400).
+    RefusesStartStop,
+    /// The server lists volumes but cannot make them (405).
+    CannotCreateVolumes,
+    /// The server makes images of nodes but does not say their ids.
+    HidesNewImageIds,
+    /// The server has no availability zone listing (404).
+    ListsNoZones,
 }
 
 /// A compute driver under test, with what the suite needs to know about its catalogue.
@@ -237,7 +251,18 @@ pub async fn a_missing_image_is_not_found(f: &ComputeFixture) {
 
 /// Locations are listed.
 pub async fn lists_locations(f: &ComputeFixture) {
-    assert!(!f.cloud.list_locations().await.unwrap().is_empty());
+    if f.has(Quirk::ListsNoZones) {
+        let err = f.cloud.list_locations().await.unwrap_err();
+        assert_eq!(
+            err.kind(),
+            ErrorKind::NotFound,
+            "the quirk: no zone listing: {err}"
+        );
+        return;
+    }
+    let locations = f.cloud.list_locations().await.unwrap();
+    assert!(!locations.is_empty());
+    assert!(locations.iter().all(|l| !l.id.is_empty()), "{locations:?}");
 }
 
 /// A new node starts pending (or already running) and becomes running, with what was asked of it.
@@ -322,6 +347,15 @@ pub async fn lists_nodes_across_pages(f: &ComputeFixture) {
 pub async fn stops_and_starts_a_node(f: &ComputeFixture) {
     let id = f.running("conformance-stop").await;
     if lacking(f.cloud.capabilities().start_stop, f.cloud.stop_node(&id)).await {
+        return;
+    }
+    if f.has(Quirk::RefusesStartStop) {
+        let err = f.cloud.stop_node(&id).await.unwrap_err();
+        assert_eq!(
+            err.kind(),
+            ErrorKind::InvalidInput,
+            "the quirk: stop refused: {err}"
+        );
         return;
     }
     f.cloud.stop_node(&id).await.unwrap();
@@ -441,6 +475,15 @@ pub async fn creates_a_key_pair_with_its_private_key(f: &ComputeFixture) {
     {
         return;
     }
+    if f.has(Quirk::FailsToGenerateKeys) {
+        let err = f.cloud.create_key_pair(&name).await.unwrap_err();
+        assert_eq!(
+            err.status().map(|s| s.as_u16()),
+            Some(500),
+            "the quirk: the server fails to make a key: {err}"
+        );
+        return;
+    }
     let pair = f.cloud.create_key_pair(&name).await.unwrap();
     let private = pair.private_key.expect("a private key on creation");
     assert!(
@@ -467,11 +510,15 @@ pub async fn creating_an_existing_key_pair_is_already_exists(f: &ComputeFixture)
     }
     let name = unique("twice");
     f.cloud.import_key_pair(&name, &public_key()).await.unwrap();
-    let err = f
-        .cloud
-        .import_key_pair(&name, &public_key())
-        .await
-        .unwrap_err();
+    let again = f.cloud.import_key_pair(&name, &public_key()).await;
+    if f.has(Quirk::AcceptsDuplicateKeyNames) {
+        assert!(
+            again.is_ok(),
+            "the quirk: a taken name is accepted: {again:?}"
+        );
+        return;
+    }
+    let err = again.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
 }
 
@@ -500,11 +547,18 @@ pub async fn importing_garbage_is_invalid_input(f: &ComputeFixture) {
     if lacks_key_import(f).await {
         return;
     }
-    let err = f
+    let imported = f
         .cloud
         .import_key_pair(&unique("garbage"), "not a key at all")
-        .await
-        .unwrap_err();
+        .await;
+    if f.has(Quirk::AcceptsMalformedKeys) {
+        assert!(
+            imported.is_ok(),
+            "the quirk: any text is a key: {imported:?}"
+        );
+        return;
+    }
+    let err = imported.unwrap_err();
     if f.has(Quirk::FailsOnMalformedKeys) {
         assert_eq!(
             err.status().map(|s| s.as_u16()),
@@ -545,6 +599,9 @@ pub async fn attaches_and_detaches_a_volume(f: &ComputeFixture) {
     if lacking(f.cloud.capabilities().volumes, f.cloud.list_volumes()).await {
         return;
     }
+    if cannot_create_volumes(f).await {
+        return;
+    }
     let node_id = f.running("conformance-volume").await;
     let location = f.cloud.get_node(&node_id).await.unwrap().location;
     let mut request = CreateVolume::new("conformance-data", 10);
@@ -573,6 +630,25 @@ pub async fn attaches_and_detaches_a_volume(f: &ComputeFixture) {
     assert!(!left.contains(&volume.id));
 }
 
+/// Under [`Quirk::CannotCreateVolumes`], asserts the gap is still there (volumes list, none is made).
+async fn cannot_create_volumes(f: &ComputeFixture) -> bool {
+    if !f.has(Quirk::CannotCreateVolumes) {
+        return false;
+    }
+    f.cloud.list_volumes().await.expect("volumes are listed");
+    let err = f
+        .cloud
+        .create_volume(&CreateVolume::new("conformance-quirk", 1))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.status().map(|s| s.as_u16()),
+        Some(405),
+        "the quirk: volumes cannot be made: {err}"
+    );
+    true
+}
+
 async fn find_volume(f: &ComputeFixture, id: &str) -> cloud_compute::Volume {
     f.cloud
         .list_volumes()
@@ -586,6 +662,9 @@ async fn find_volume(f: &ComputeFixture, id: &str) -> cloud_compute::Volume {
 /// An attached volume is not destroyed; detaching first works.
 pub async fn an_attached_volume_is_not_destroyed(f: &ComputeFixture) {
     if lacking(f.cloud.capabilities().volumes, f.cloud.list_volumes()).await {
+        return;
+    }
+    if cannot_create_volumes(f).await {
         return;
     }
     let node_id = f.running("conformance-busy-volume").await;
@@ -616,6 +695,9 @@ pub async fn an_attached_volume_is_not_destroyed(f: &ComputeFixture) {
 /// A snapshot of a volume is taken, completes, and is destroyed.
 pub async fn takes_and_destroys_a_snapshot(f: &ComputeFixture) {
     if lacking(f.cloud.capabilities().snapshots, f.cloud.list_snapshots()).await {
+        return;
+    }
+    if cannot_create_volumes(f).await {
         return;
     }
     let volume = f
@@ -660,11 +742,20 @@ pub async fn makes_and_deletes_an_image_of_a_node(f: &ComputeFixture) {
     {
         return;
     }
-    let image = f
+    let made = f
         .cloud
         .create_image(&node_id, &unique("conformance-image"))
-        .await
-        .unwrap();
+        .await;
+    if f.has(Quirk::HidesNewImageIds) {
+        let err = made.unwrap_err();
+        assert_eq!(
+            err.kind(),
+            ErrorKind::Unexpected,
+            "the quirk: no image id: {err}"
+        );
+        return;
+    }
+    let image = made.unwrap();
     assert_eq!(f.cloud.get_image(&image.id).await.unwrap().id, image.id);
     f.cloud.delete_image(&image.id).await.unwrap();
     assert_eq!(

@@ -3,6 +3,7 @@
 pub mod azurite;
 pub mod fault_proxy;
 pub mod gcs;
+pub mod mimic;
 pub mod moto;
 pub mod prism;
 pub mod s3s;

@@ -10,10 +10,9 @@ use cloud_compute::{
     Capabilities, ComputeDriver, CreateNode, CreateVolume, Image, KeyPair, Location, Node,
     NodeState, Size, Snapshot, Volume,
 };
+use cloud_core::json::JsonApi;
 use cloud_core::redact::RedactedUrl;
-use cloud_core::{
-    paginate, Body, Error, ErrorKind, HttpService, Operation, Page, PollOptions, Result,
-};
+use cloud_core::{paginate, Error, ErrorKind, Page, PollOptions, Result};
 use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
 use http::Method;
 use serde::de::DeserializeOwned;
@@ -42,7 +41,7 @@ pub struct Droplets {
 
 #[derive(Debug)]
 pub(crate) struct Inner {
-    pub(crate) http: HttpService,
+    pub(crate) api: JsonApi,
     /// `scheme://authority[/path]`, without a trailing slash.
     pub(crate) base: RedactedUrl,
     pub(crate) region: Option<String>,
@@ -129,28 +128,13 @@ impl Inner {
         format!("{}{path}", self.base.expose())
     }
 
-    async fn send(
-        &self,
-        operation: Operation,
-        request: cloud_core::Request,
-    ) -> Result<cloud_core::bytes::Bytes> {
-        self.http
-            .send_buffered(operation, request)
-            .await?
-            .into_body()
-            .bytes()
-            .await
-    }
-
     /// `GET path`, its answer read as `T`.
     pub(crate) async fn get<T: DeserializeOwned>(
         &self,
         operation: &'static str,
         path: &str,
     ) -> Result<T> {
-        let request = cloud_core::request::request(Method::GET, &self.url(path), Body::empty())?;
-        let body = self.send(Operation::new(operation), request).await?;
-        cloud_core::json::parse(operation, &body)
+        self.api.get(operation, &self.url(path)).await
     }
 
     /// `method path` with a JSON body, its answer read as `T`. POSTs are not repeated once they may
@@ -162,17 +146,16 @@ impl Inner {
         path: &str,
         body: &B,
     ) -> Result<T> {
-        let request = cloud_core::json::request(method, &self.url(path), body)?;
-        let body = self.send(Operation::new(operation), request).await?;
-        cloud_core::json::parse(operation, &body)
+        self.api
+            .send(operation, method, &self.url(path), body)
+            .await
     }
 
     /// `DELETE path` (answered `204 No Content`).
     pub(crate) async fn delete(&self, operation: &'static str, path: &str) -> Result<()> {
-        let request = cloud_core::request::request(Method::DELETE, &self.url(path), Body::empty())?;
-        self.send(Operation::new(operation), request)
+        self.api
+            .call::<()>(operation, Method::DELETE, &self.url(path), None)
             .await
-            .map(drop)
     }
 
     /// Every item of a listing at `path` (which carries its own query, if any), page by page. Another
@@ -291,16 +274,6 @@ pub(crate) fn to_node(droplet: Droplet) -> Node {
     node
 }
 
-/// The names of the nodes a request makes: its name, or `name-1` … `name-N`.
-fn names(request: &CreateNode) -> Vec<String> {
-    if request.count <= 1 {
-        return vec![request.name.clone()];
-    }
-    (1..=request.count)
-        .map(|i| format!("{}-{i}", request.name))
-        .collect()
-}
-
 #[async_trait]
 impl ComputeDriver for Droplets {
     fn provider(&self) -> &'static str {
@@ -364,7 +337,7 @@ impl ComputeDriver for Droplets {
             body.insert("vpc_uuid".into(), json!(vpc));
         }
         let mut nodes = Vec::new();
-        for chunk in names(request).chunks(NAMES_PER_CREATE) {
+        for chunk in request.names().chunks(NAMES_PER_CREATE) {
             let mut body = body.clone();
             if let [name] = chunk {
                 body.insert("name".into(), json!(name));

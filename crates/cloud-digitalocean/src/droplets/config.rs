@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use cloud_core::endpoint::parse_endpoint;
+use cloud_core::json::JsonApi;
 use cloud_core::redact::RedactedUrl;
 use cloud_core::{Backoff, BearerToken, HttpClient, PollOptions, Result, Secret, ServiceConfig};
 
@@ -105,7 +106,7 @@ impl DropletsBuilder {
                 .errors(DoErrors),
         );
         Ok(Droplets::from_inner(Inner {
-            http,
+            api: JsonApi::new(http),
             base: RedactedUrl::new(base),
             region: self.region,
             poll,

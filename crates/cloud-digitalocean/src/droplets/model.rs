@@ -283,5 +283,5 @@ pub(crate) struct ErrorBody {
 
 /// An RFC 3339 time as the API writes it (`2020-07-21T18:37:44Z`).
 pub(crate) fn timestamp(text: Option<&str>) -> Option<std::time::SystemTime> {
-    text.and_then(|t| humantime::parse_rfc3339_weak(t.trim_end_matches('Z')).ok())
+    text.and_then(cloud_core::json::timestamp)
 }

@@ -7,8 +7,8 @@ use cloud_storage::multipart::MultipartConfig;
 
 use super::error::SwiftErrors;
 use super::storage::{Swift, SwiftInner};
-use crate::auth::{EndpointChoice, SwiftAuth};
-use crate::clouds::CloudConfig;
+use crate::auth::{EndpointChoice, OpenStackAuth, Wanted};
+use crate::clouds::settings_from_env;
 use crate::credentials::Credentials;
 
 /// Settings for a [`Swift`] driver.
@@ -123,23 +123,14 @@ impl SwiftBuilder {
     pub fn build(self) -> Result<Swift> {
         let mut builder = self;
         if builder.from_env {
-            // A cloud of clouds.yaml, with the variables over it; or the variables alone.
-            let cloud = match var("OS_CLOUD") {
-                Some(name) => Some(CloudConfig::load(&name)?),
-                None => None,
-            };
-            if builder.credentials.is_none() {
-                builder.credentials = Some(match &cloud {
-                    Some(cloud) => cloud.credentials.clone(),
-                    None => Credentials::from_env()?,
-                });
-            }
-            let (region, interface) = cloud.map_or((None, None), |c| (c.region, c.interface));
-            builder.region = builder.region.or_else(|| var("OS_REGION_NAME")).or(region);
-            builder.interface = builder
-                .interface
-                .or_else(|| var("OS_INTERFACE"))
-                .or(interface);
+            let (credentials, region, interface) = settings_from_env(
+                builder.credentials.take(),
+                builder.region.take(),
+                builder.interface.take(),
+            )?;
+            builder.credentials = Some(credentials);
+            builder.region = region;
+            builder.interface = interface;
             builder.temp_url_key = builder
                 .temp_url_key
                 .or_else(|| var("OS_TEMP_URL_KEY").map(Secret::new));
@@ -159,13 +150,14 @@ impl SwiftBuilder {
                 .unwrap_or_else(|| "public".to_owned())
                 .trim_end_matches("URL")
                 .to_owned(),
-            storage_url: builder.storage_url,
         };
+        let object_store = Wanted::required(&["object-store"]).at(builder.storage_url);
         // The auth service is reached without a token of its own.
         let identity = client.service(ServiceConfig::new("openstack"));
-        let auth = Arc::new(SwiftAuth::new(
+        let auth = Arc::new(OpenStackAuth::new(
             credentials,
             choice,
+            vec![object_store],
             identity,
             client.clock(),
         ));

@@ -73,7 +73,7 @@ pub(crate) fn parse_list<T: for<'a> Deserialize<'a>>(
 
 /// A Swift timestamp (`2026-12-06T19:10:26.329910`, UTC without a zone).
 pub(crate) fn timestamp(value: Option<&str>) -> Option<std::time::SystemTime> {
-    humantime::parse_rfc3339_weak(value?.trim_end_matches('Z')).ok()
+    cloud_core::json::timestamp(value?)
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use super::headers::{object_meta, put_headers};
 use super::model::{self, BulkDelete, ContainerEntry, Entry};
 use super::multipart::SloUpload;
 use super::requests::{account, container as container_url, header, object, query, request};
-use crate::auth::SwiftAuth;
+use crate::auth::OpenStackAuth;
 
 /// Object storage on OpenStack Swift. Cheap to clone; clones share everything.
 ///
@@ -35,7 +35,7 @@ pub struct Swift {
 #[derive(Debug)]
 pub(crate) struct SwiftInner {
     pub(crate) http: HttpService,
-    pub(crate) auth: Arc<SwiftAuth>,
+    pub(crate) auth: Arc<OpenStackAuth>,
     pub(crate) multipart_threshold: u64,
     pub(crate) multipart: MultipartConfig,
     pub(crate) temp_url_key: Option<cloud_core::Secret>,
@@ -53,7 +53,9 @@ const PAGE: usize = 10_000;
 impl SwiftInner {
     /// The account's storage URL (authenticating first if need be).
     pub(crate) async fn base(&self) -> Result<String> {
-        Ok(self.auth.session().await?.storage_url)
+        let session = self.auth.session().await?;
+        // The one wanted service is required: authenticating fails without it.
+        Ok(session.url(0).unwrap_or_default().to_owned())
     }
 
     /// Sends a request whose answer is read whole within each attempt.
