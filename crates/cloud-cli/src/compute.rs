@@ -1,7 +1,9 @@
 //! `cloud compute --provider NAME …`: nodes, sizes, images, locations, key pairs, volumes and snapshots.
 //!
 //! Providers: `ec2` (configured by the usual `AWS_*` variables and profiles; `AWS_ENDPOINT_URL` for moto),
-//! `digitalocean` (`DIGITALOCEAN_TOKEN`, `DIGITALOCEAN_API_URL`, `DIGITALOCEAN_REGION`) and `memory`, a simulated cloud that lives as long as the command, useful to try the commands and
+//! `digitalocean` (`DIGITALOCEAN_TOKEN`, `DIGITALOCEAN_API_URL`, `DIGITALOCEAN_REGION`), `openstack`
+//! (Nova: the `OS_*` variables of an OpenStack RC file, or `OS_CLOUD` and `clouds.yaml`;
+//! `OS_COMPUTE_API_URL` for another compute endpoint) and `memory`, a simulated cloud that lives as long as the command, useful to try the commands and
 //! their output (`create-node --count 5 --wait` shows nodes booting).
 
 use std::sync::Arc;
@@ -140,7 +142,7 @@ pub(crate) enum ComputeCommand {
 pub(crate) fn driver(provider: &str, endpoint: Option<&str>) -> Result<Arc<dyn ComputeDriver>> {
     cloud::compute::from_name_at(provider, endpoint).map_err(|e| match e.kind() {
         cloud::ErrorKind::Unsupported => e.with_message(format!(
-            "no compute provider {provider:?} in this build (known: memory, ec2, digitalocean)"
+            "no compute provider {provider:?} in this build (known: memory, ec2, digitalocean, openstack)"
         )),
         _ => e,
     })

@@ -135,12 +135,12 @@ enum Command {
     Whoami,
     /// Nodes, sizes, images, locations, key pairs, volumes and snapshots.
     Compute {
-        /// The provider: `ec2`, `digitalocean`, or `memory` (a simulated cloud that lives as long as the
+        /// The provider: `ec2`, `digitalocean`, `openstack`, or `memory` (a simulated cloud that lives as long as the
         /// command).
         #[arg(long, env = "CLOUD_COMPUTE_PROVIDER", default_value = "memory")]
         provider: String,
         /// Send requests here instead of the provider's own endpoint (a test server); each provider's
-        /// own variable works too (`AWS_ENDPOINT_URL_EC2`, `DIGITALOCEAN_API_URL`).
+        /// own variable works too (`AWS_ENDPOINT_URL_EC2`, `DIGITALOCEAN_API_URL`, `OS_COMPUTE_API_URL`).
         #[arg(long)]
         endpoint: Option<String>,
         #[command(subcommand)]

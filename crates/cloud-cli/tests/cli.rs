@@ -463,3 +463,62 @@ fn compute_commands_work_on_digitalocean() {
         String::from_utf8_lossy(&without_token.stderr)
     );
 }
+
+/// `--provider openstack` against mimic (which `cargo xtask test` starts), configured as an OpenStack
+/// RC file would be: a Keystone v2.0 auth URL, a user, a password and a project, a region.
+#[test]
+fn compute_commands_work_on_openstack() {
+    let tenant = format!("cli-{}", std::process::id());
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_cloud"))
+            .env_remove("OS_CLOUD")
+            .env_remove("OS_COMPUTE_API_URL")
+            .env("OS_AUTH_URL", cloud_tests::servers::mimic::auth_url())
+            .env("OS_USERNAME", &tenant)
+            .env("OS_PASSWORD", "PLANTED-OS-PASSWORD")
+            .env("OS_PROJECT_NAME", &tenant)
+            .env("OS_REGION_NAME", cloud_tests::servers::mimic::REGION)
+            .env("OS_COMPUTE_SERVICE_NAME", "cloudServersOpenStack")
+            .args(["--json", "compute", "--provider", "openstack"])
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("PLANTED-OS-PASSWORD"), "{stderr}");
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let sizes = run(&["list-sizes"]);
+    assert!(sizes.iter().any(|s| s["id"] == "2"), "{sizes:?}");
+    let images = run(&["list-images"]);
+    let image = images[0]["id"].as_str().unwrap().to_owned();
+    let created = run(&[
+        "create-node",
+        "web",
+        "--image",
+        &image,
+        "--size",
+        "2",
+        "--count",
+        "2",
+        "--wait",
+    ]);
+    let names: Vec<&str> = created
+        .iter()
+        .map(|n| n["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["web-1", "web-2"]);
+    assert!(
+        created.iter().all(|n| n["state"] == "running"),
+        "{created:?}"
+    );
+    let listed = run(&["list-nodes"]);
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    let id = created[0]["id"].as_str().unwrap();
+    assert!(run(&["destroy-node", id]).is_empty());
+    assert_eq!(run(&["list-nodes"]).len(), 1);
+}

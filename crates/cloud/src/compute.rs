@@ -25,11 +25,14 @@ pub use cloud_aws::{Ec2, Ec2Builder};
 pub use cloud_digitalocean::{Droplets, DropletsBuilder, ImageKind};
 #[cfg(feature = "local")]
 pub use cloud_local::{MemoryCompute, MemoryComputeBuilder, Timing};
+#[cfg(feature = "openstack")]
+pub use cloud_openstack::{ImageApi, Nova, NovaBuilder};
 
 /// The compute driver called `name`: `memory` (a new simulated cloud, with the `local` feature), `ec2`
-/// (configured from the `AWS_*` environment and profiles, with the `aws` feature) or `digitalocean`
-/// (from `DIGITALOCEAN_TOKEN` and the other variables of [`DropletsBuilder::from_env`], with the
-/// `digitalocean` feature).
+/// (configured from the `AWS_*` environment and profiles, with the `aws` feature), `digitalocean`
+/// (from `DIGITALOCEAN_TOKEN` and the other variables of `DropletsBuilder::from_env`, with the
+/// `digitalocean` feature) or `openstack` (Nova, from the `OS_*` variables or `OS_CLOUD` as
+/// `NovaBuilder::from_env` reads them, with the `openstack` feature).
 ///
 /// ```
 /// # #[cfg(feature = "local")]
@@ -63,6 +66,14 @@ pub fn from_name_at(name: &str, endpoint: Option<&str>) -> Result<Arc<dyn Comput
             let mut builder = DropletsBuilder::from_env();
             if let Some(endpoint) = endpoint {
                 builder = builder.endpoint(endpoint);
+            }
+            Ok(Arc::new(builder.build()?))
+        }
+        #[cfg(feature = "openstack")]
+        "openstack" | "nova" => {
+            let mut builder = NovaBuilder::from_env();
+            if let Some(endpoint) = endpoint {
+                builder = builder.compute_url(endpoint);
             }
             Ok(Arc::new(builder.build()?))
         }

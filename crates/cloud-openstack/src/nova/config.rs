@@ -73,8 +73,8 @@ impl NovaBuilder {
     /// Settings from the `OS_*` variables of an OpenStack RC file, read at
     /// [`build`](NovaBuilder::build): credentials as [`Credentials::from_env`] reads them (with
     /// `OS_CLOUD`, that cloud of `clouds.yaml`), `OS_REGION_NAME`, `OS_INTERFACE`,
-    /// `OS_COMPUTE_API_URL` (a compute endpoint instead of the catalog's) and
-    /// `OS_AVAILABILITY_ZONE`.
+    /// `OS_COMPUTE_API_URL` (a compute endpoint instead of the catalog's), `OS_COMPUTE_SERVICE_NAME`
+    /// and `OS_AVAILABILITY_ZONE`.
     pub fn from_env() -> NovaBuilder {
         NovaBuilder {
             from_env: true,
@@ -157,6 +157,9 @@ impl NovaBuilder {
             builder.region = region;
             builder.interface = interface;
             builder.compute_url = builder.compute_url.or_else(|| var("OS_COMPUTE_API_URL"));
+            builder.compute_service_name = builder
+                .compute_service_name
+                .or_else(|| var("OS_COMPUTE_SERVICE_NAME"));
             builder.availability_zone = builder
                 .availability_zone
                 .or_else(|| var("OS_AVAILABILITY_ZONE"));
