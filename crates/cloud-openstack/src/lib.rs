@@ -1,6 +1,7 @@
-//! OpenStack for the `cloud` crates: Swift object storage (feature `swift`), with Keystone v3
-//! (password or application credential) and tempauth; tested against a Swift cluster on loopback and
-//! against Keystone's documented answers.
+//! OpenStack for the `cloud` crates: Swift object storage (feature `swift`) and Nova compute with
+//! Glance images and Cinder volumes (feature `nova`), with Keystone v3 (password or application
+//! credential), Keystone v2.0 and tempauth; tested against a Swift cluster on loopback, against mimic
+//! for Nova, and against Keystone's, Nova's and Cinder's documented answers.
 //!
 //! ```
 //! use cloud_openstack::{Credentials, SwiftBuilder};
@@ -20,6 +21,14 @@
 //!     .credentials(Credentials::tempauth("http://127.0.0.1:8080/auth/v1.0", "test:tester", "testing"))
 //!     .build()?;
 //! # let _ = swift;
+//!
+//! // Nova, from the same variables (compute, image and volume endpoints come from the catalog).
+//! # #[cfg(feature = "nova")]
+//! # {
+//! use cloud_compute::ComputeDriver;
+//! let nova = cloud_openstack::NovaBuilder::from_env().region("RegionOne").build()?;
+//! assert_eq!(nova.provider(), "openstack");
+//! # }
 //! # Ok(())
 //! # }
 //! ```
@@ -30,7 +39,9 @@
 //! `OS_AUTH_TYPE` (`v1password` for tempauth), `OS_REGION_NAME`, `OS_INTERFACE` (`public` by
 //! default), `OS_STORAGE_URL` with `OS_AUTH_TOKEN` (a token obtained elsewhere) and
 //! `OS_TEMP_URL_KEY`; or `OS_CLOUD`, which picks a cloud of `clouds.yaml` ([`CloudConfig`], with
-//! `OS_CLIENT_CONFIG_FILE` and `OS_CLIENT_SECURE_FILE`).
+//! `OS_CLIENT_CONFIG_FILE` and `OS_CLIENT_SECURE_FILE`). `NovaBuilder::from_env` reads the same
+//! credentials, region and interface, with `OS_COMPUTE_API_URL`, `OS_COMPUTE_SERVICE_NAME` and
+//! `OS_AVAILABILITY_ZONE`. An auth URL ending in `/v2.0` speaks Keystone v2.0.
 
 #[cfg(any(feature = "swift", feature = "nova"))]
 mod auth;
