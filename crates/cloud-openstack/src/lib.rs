@@ -47,6 +47,8 @@
 mod auth;
 mod clouds;
 mod credentials;
+#[cfg(any(feature = "swift", feature = "nova"))]
+mod error;
 #[cfg(feature = "nova")]
 mod nova;
 #[cfg(feature = "swift")]

@@ -7,10 +7,10 @@ use cloud_core::json::JsonApi;
 use cloud_core::{Backoff, HttpClient, PollOptions, Result, ServiceConfig};
 
 use super::compute::{Inner, Nova};
-use super::error::NovaErrors;
 use crate::auth::{EndpointChoice, OpenStackAuth, Wanted};
 use crate::clouds::settings_from_env;
 use crate::credentials::Credentials;
+use crate::error::OpenStackErrors;
 
 /// Where images are listed, got and deleted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -188,7 +188,7 @@ impl NovaBuilder {
             Wanted::optional(&["image"]),
             Wanted::optional(&["volumev3", "block-storage", "volumev2", "volume"]),
         ];
-        let identity = client.service(ServiceConfig::new("openstack"));
+        let identity = client.service(ServiceConfig::new("openstack").errors(OpenStackErrors));
         let auth = Arc::new(OpenStackAuth::new(
             credentials,
             choice,
@@ -199,7 +199,7 @@ impl NovaBuilder {
         let http = client.service(
             ServiceConfig::new("nova")
                 .shared_authorizer(auth.clone())
-                .errors(NovaErrors),
+                .errors(OpenStackErrors),
         );
         let poll = builder.poll.unwrap_or_else(|| {
             PollOptions::default()

@@ -3,7 +3,6 @@
 mod catalog;
 mod compute;
 mod config;
-mod error;
 mod model;
 mod volumes;
 

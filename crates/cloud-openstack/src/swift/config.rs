@@ -10,6 +10,7 @@ use super::storage::{Swift, SwiftInner};
 use crate::auth::{EndpointChoice, OpenStackAuth, Wanted};
 use crate::clouds::settings_from_env;
 use crate::credentials::Credentials;
+use crate::error::OpenStackErrors;
 
 /// Settings for a [`Swift`] driver.
 ///
@@ -153,7 +154,7 @@ impl SwiftBuilder {
         };
         let object_store = Wanted::required(&["object-store"]).at(builder.storage_url);
         // The auth service is reached without a token of its own.
-        let identity = client.service(ServiceConfig::new("openstack"));
+        let identity = client.service(ServiceConfig::new("openstack").errors(OpenStackErrors));
         let auth = Arc::new(OpenStackAuth::new(
             credentials,
             choice,

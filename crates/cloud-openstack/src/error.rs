@@ -1,14 +1,15 @@
-//! Nova's and Cinder's error answers to [`Error`]s. Both wrap the message in one object named for the
-//! fault (`{"itemNotFound": {"code": 404, "message": "…"}}`); the name becomes the error's code and
-//! picks its kind where the status alone cannot (`conflictingRequest` for a key pair that exists,
-//! `overLimit` for a quota or a rate limit). Glance answers in text; its status decides.
+//! The error answers of Keystone, Nova and Cinder to [`Error`]s. Each wraps the message in one object
+//! named for the fault (`{"itemNotFound": {"code": 404, "message": "…"}}`, Keystone's
+//! `{"error": {…}}`); the name becomes the error's code and picks its kind where the status alone
+//! cannot (`conflictingRequest` for a key pair that exists, `overLimit` for a quota or a rate limit).
+//! Glance answers in text; its status decides.
 
 use cloud_core::{body_summary, default_error, Error, ErrorKind, ErrorParser};
 use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct NovaErrors;
+pub(crate) struct OpenStackErrors;
 
 #[derive(Deserialize)]
 struct Fault {
@@ -40,7 +41,7 @@ fn kind_of(name: &str, status: StatusCode, message: &str) -> Option<ErrorKind> {
     })
 }
 
-impl ErrorParser for NovaErrors {
+impl ErrorParser for OpenStackErrors {
     fn parse_error(&self, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
         let mut err = match fault(body) {
             Some((name, message)) => {
@@ -71,7 +72,7 @@ mod tests {
     use super::*;
 
     fn parse(status: u16, body: &[u8]) -> Error {
-        NovaErrors.parse_error(
+        OpenStackErrors.parse_error(
             StatusCode::from_u16(status).unwrap(),
             &HeaderMap::new(),
             body,
@@ -107,6 +108,16 @@ mod tests {
             br#"{"badRequest": {"code": 400, "message": "Keypair data is invalid"}}"#,
         );
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        // Keystone's refusal: its message, not its JSON.
+        let err = parse(
+            401,
+            br#"{"error": {"code": 401, "message": "The request you have made requires authentication.", "title": "Unauthorized"}}"#,
+        );
+        assert_eq!(err.kind(), ErrorKind::Unauthenticated);
+        assert_eq!(
+            err.message(),
+            Some("The request you have made requires authentication.")
+        );
         // Glance's text answer: the status decides.
         let err = parse(404, b"404 Not Found\n\nNo image found with ID x\n\n   ");
         assert_eq!(err.kind(), ErrorKind::NotFound);
