@@ -2,6 +2,7 @@
 //! tests script, and helpers to start and reach the real servers the harness installs.
 
 pub mod conformance;
+pub mod counting;
 pub mod forms;
 pub mod redaction;
 pub mod scripted;

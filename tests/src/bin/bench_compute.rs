@@ -6,6 +6,7 @@
 //! Usage: `bench-compute N` with `CLOUD_TEST_MOTO` set, and `BENCH_LIBCLOUD_EC2` set to the peer's
 //! command line (words separated by spaces) to run Libcloud too.
 
+use cloud_tests::counting::Counting;
 use cloud_tests::usage::usage;
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -106,10 +107,7 @@ fn run_ours(total: u32, endpoint: &str) {
                 .http_client(client)
                 .build()?,
         );
-        let counted = Counting {
-            inner: ec2.clone(),
-            actions: actions.clone(),
-        };
+        let counted = Counting::new(ec2.clone(), actions.clone(), "DescribeInstances", 200);
         let images: Vec<_> = ec2.list_images().try_collect().await?;
         let image = images.first().expect("moto has images").id.clone();
         let mut creates = Vec::new();
@@ -155,68 +153,5 @@ fn run_ours(total: u32, endpoint: &str) {
     if let Err(err) = result {
         eprintln!("{err}");
         std::process::exit(1);
-    }
-}
-
-/// Counts the DescribeInstances requests `wait_until_running` makes (one per 200 ids per look).
-#[derive(Debug)]
-struct Counting {
-    inner: Arc<cloud_aws::Ec2>,
-    actions: Arc<Mutex<BTreeMap<String, u64>>>,
-}
-
-impl Counting {
-    fn add(&self, action: &str, n: u64) {
-        *self
-            .actions
-            .lock()
-            .unwrap()
-            .entry(action.to_owned())
-            .or_default() += n;
-    }
-}
-
-#[cloud_core::async_trait]
-impl ComputeDriver for Counting {
-    fn provider(&self) -> &'static str {
-        self.inner.provider()
-    }
-    fn capabilities(&self) -> cloud_compute::Capabilities {
-        self.inner.capabilities()
-    }
-    fn list_nodes(
-        &self,
-    ) -> futures_util::stream::BoxStream<'static, cloud_core::Result<cloud_compute::Node>> {
-        self.inner.list_nodes()
-    }
-    async fn list_nodes_by_id(
-        &self,
-        ids: &[String],
-    ) -> cloud_core::Result<Vec<cloud_compute::Node>> {
-        self.add("DescribeInstances", ids.len().div_ceil(200) as u64);
-        self.inner.list_nodes_by_id(ids).await
-    }
-    async fn create_nodes(
-        &self,
-        request: &CreateNode,
-    ) -> cloud_core::Result<Vec<cloud_compute::Node>> {
-        self.inner.create_nodes(request).await
-    }
-    async fn reboot_node(&self, id: &str) -> cloud_core::Result<()> {
-        self.inner.reboot_node(id).await
-    }
-    async fn destroy_node(&self, id: &str) -> cloud_core::Result<()> {
-        self.inner.destroy_node(id).await
-    }
-    async fn list_sizes(&self) -> cloud_core::Result<Vec<cloud_compute::Size>> {
-        self.inner.list_sizes().await
-    }
-    fn list_images(
-        &self,
-    ) -> futures_util::stream::BoxStream<'static, cloud_core::Result<cloud_compute::Image>> {
-        self.inner.list_images()
-    }
-    async fn list_locations(&self) -> cloud_core::Result<Vec<cloud_compute::Location>> {
-        self.inner.list_locations().await
     }
 }
