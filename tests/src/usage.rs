@@ -44,3 +44,21 @@ pub fn peak_rss_kib() -> u64 {
 pub fn usage() -> (f64, u64) {
     (cpu_time().as_secs_f64(), peak_rss_kib())
 }
+
+/// Runs one contender of a bench as its own process and prints its row; on failure, says so with the
+/// whole error output of `ours`, or the last line of a peer's (a Python traceback's verdict).
+pub fn print_row(who: &str, command: &mut std::process::Command) {
+    let out = command
+        .output()
+        .unwrap_or_else(|e| panic!("run {who}: {e}"));
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let shown = if who == "ours" {
+            stderr.as_ref()
+        } else {
+            stderr.lines().last().unwrap_or_default()
+        };
+        println!("{who} failed: {shown}");
+    }
+}

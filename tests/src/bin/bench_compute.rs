@@ -7,7 +7,7 @@
 //! command line (words separated by spaces) to run Libcloud too.
 
 use cloud_tests::counting::Counting;
-use cloud_tests::usage::usage;
+use cloud_tests::usage::{print_row, usage};
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
@@ -54,34 +54,22 @@ fn main() {
     );
 
     reset(&endpoint);
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args(["ours", &total.to_string()])
-        .env("CLOUD_TEST_MOTO", &endpoint)
-        .output()
-        .expect("run ours");
-    print!("{}", String::from_utf8_lossy(&out.stdout));
-    if !out.status.success() {
-        println!("ours failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
+    print_row(
+        "ours",
+        Command::new(std::env::current_exe().unwrap())
+            .args(["ours", &total.to_string()])
+            .env("CLOUD_TEST_MOTO", &endpoint),
+    );
     if let Ok(peer) = std::env::var("BENCH_LIBCLOUD_EC2") {
         reset(&endpoint);
         let mut parts = peer.split(' ');
         let program = parts.next().expect("a command");
-        let out = Command::new(program)
-            .args(parts)
-            .args([&total.to_string(), &endpoint])
-            .output()
-            .expect("run libcloud");
-        print!("{}", String::from_utf8_lossy(&out.stdout));
-        if !out.status.success() {
-            println!(
-                "libcloud failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-                    .lines()
-                    .last()
-                    .unwrap_or_default()
-            );
-        }
+        print_row(
+            "libcloud",
+            Command::new(program)
+                .args(parts)
+                .args([&total.to_string(), &endpoint]),
+        );
     }
 }
 

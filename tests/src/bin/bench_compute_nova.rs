@@ -15,7 +15,7 @@ use cloud_compute::{wait_until_running, ComputeDriver, CreateNode};
 use cloud_core::{Backoff, DebugLog, HttpClient, PollOptions, ProxyConfig};
 use cloud_openstack::{Credentials, ImageApi, NovaBuilder};
 use cloud_tests::counting::Counting;
-use cloud_tests::usage::usage;
+use cloud_tests::usage::{print_row, usage};
 use futures_util::TryStreamExt;
 
 fn main() {
@@ -35,34 +35,22 @@ fn main() {
         "{:<10} {:>9} {:>10} {:>16} {:>14} {:>10} {:>10}",
         "client", "wall", "requests", "POST /servers", "listings", "CPU", "peak RSS"
     );
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args(["ours", &total.to_string()])
-        .env("CLOUD_TEST_MIMIC", &endpoint)
-        .output()
-        .expect("run ours");
-    print!("{}", String::from_utf8_lossy(&out.stdout));
-    if !out.status.success() {
-        println!("ours failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
+    print_row(
+        "ours",
+        Command::new(std::env::current_exe().unwrap())
+            .args(["ours", &total.to_string()])
+            .env("CLOUD_TEST_MIMIC", &endpoint),
+    );
     if let Ok(peer) = std::env::var("BENCH_LIBCLOUD_NOVA") {
         let tenant = format!("bench-libcloud-{}", std::process::id());
         let mut parts = peer.split(' ');
         let program = parts.next().expect("a command");
-        let out = Command::new(program)
-            .args(parts)
-            .args([&total.to_string(), &auth_url, &tenant])
-            .output()
-            .expect("run libcloud");
-        print!("{}", String::from_utf8_lossy(&out.stdout));
-        if !out.status.success() {
-            println!(
-                "libcloud failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-                    .lines()
-                    .last()
-                    .unwrap_or_default()
-            );
-        }
+        print_row(
+            "libcloud",
+            Command::new(program)
+                .args(parts)
+                .args([&total.to_string(), &auth_url, &tenant]),
+        );
     }
 }
 
