@@ -43,7 +43,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::pipeline::transport::TransportShared;
 use crate::pipeline::{
     AttemptTimeout, Authorize, AuthorizeService, Call, CallContext, ErrorParser, GenericErrors,
-    Limit, NoAuth, Operation, Request, Response, Retry, RetryConfig, Trace, Transport,
+    Limit, NoAuth, Operation, Request, Response, Retry, RetryConfig, Throttle, Trace, Transport,
 };
 
 /// The default `User-Agent`.
@@ -61,6 +61,7 @@ struct ClientShared {
     retry: Arc<RetryConfig>,
     attempt_timeout: Option<Duration>,
     timeout: Option<Duration>,
+    adaptive_throttling: bool,
 }
 
 // The promise to users: one client (and every service made from it) is shared by any number of tasks.
@@ -81,7 +82,8 @@ impl HttpClient {
         HttpClientBuilder::default()
     }
 
-    /// The request pipeline for one provider, sharing this client's pool, limit and clock.
+    /// The request pipeline for one provider, sharing this client's pool, limit and clock. Each
+    /// service has its own adaptive throttle, shared by its clones.
     pub fn service(&self, config: ServiceConfig) -> HttpService {
         let shared = &self.shared;
         let retry = config
@@ -91,7 +93,10 @@ impl HttpClient {
         let transport = Transport::new(shared.transport.clone(), config.errors);
         let timed = AttemptTimeout::new(transport, shared.attempt_timeout);
         let authorized = AuthorizeService::new(timed, config.authorizer);
-        let retried = Retry::new(authorized, retry, shared.transport.clock.clone());
+        let throttle = shared
+            .adaptive_throttling
+            .then(|| Arc::new(Throttle::new(config.rate_limit_headers)));
+        let retried = Retry::new(authorized, retry, shared.transport.clock.clone(), throttle);
         let limited = Limit::new(retried, shared.limit.clone());
         HttpService {
             stack: Trace::new(limited),
@@ -114,6 +119,7 @@ impl fmt::Debug for HttpClient {
             .field("retry", &shared.retry)
             .field("attempt_timeout", &shared.attempt_timeout)
             .field("timeout", &shared.timeout)
+            .field("adaptive_throttling", &shared.adaptive_throttling)
             .field("proxies", &shared.transport.proxies)
             .finish_non_exhaustive()
     }
@@ -128,6 +134,7 @@ pub struct HttpClientBuilder {
     attempt_timeout: Option<Duration>,
     timeout: Option<Duration>,
     max_concurrency: Option<usize>,
+    adaptive_throttling: bool,
     pool_idle_timeout: Duration,
     pool_max_idle_per_host: usize,
     user_agent: String,
@@ -151,6 +158,7 @@ impl Default for HttpClientBuilder {
             attempt_timeout: Some(Duration::from_secs(120)),
             timeout: None,
             max_concurrency: Some(256),
+            adaptive_throttling: true,
             pool_idle_timeout: Duration::from_secs(60),
             pool_max_idle_per_host: 256,
             user_agent: USER_AGENT.to_owned(),
@@ -210,6 +218,14 @@ impl HttpClientBuilder {
     /// until its body is read or dropped, so the limit also bounds open connections.
     pub fn max_concurrency(mut self, limit: Option<usize>) -> Self {
         self.max_concurrency = limit.map(|n| n.max(1));
+        self
+    }
+
+    /// Whether each service paces its requests once the server pushes back (429, 503, or a
+    /// throttling code), so that every task sharing it slows down together (default on). See
+    /// [`pipeline::throttle`](crate::pipeline::throttle).
+    pub fn adaptive_throttling(mut self, enabled: bool) -> Self {
+        self.adaptive_throttling = enabled;
         self
     }
 
@@ -325,6 +341,7 @@ impl HttpClientBuilder {
                 retry: Arc::new(self.retry),
                 attempt_timeout: self.attempt_timeout,
                 timeout: self.timeout,
+                adaptive_throttling: self.adaptive_throttling,
             }),
         })
     }
@@ -366,6 +383,7 @@ impl fmt::Debug for HttpClientBuilder {
             .field("attempt_timeout", &self.attempt_timeout)
             .field("timeout", &self.timeout)
             .field("max_concurrency", &self.max_concurrency)
+            .field("adaptive_throttling", &self.adaptive_throttling)
             .field("retry", &self.retry)
             .finish_non_exhaustive()
     }
@@ -379,6 +397,7 @@ pub struct ServiceConfig {
     authorizer: Arc<dyn Authorize>,
     errors: Arc<dyn ErrorParser>,
     retry: Option<RetryConfig>,
+    rate_limit_headers: bool,
 }
 
 impl ServiceConfig {
@@ -389,6 +408,7 @@ impl ServiceConfig {
             authorizer: Arc::new(NoAuth),
             errors: Arc::new(GenericErrors),
             retry: None,
+            rate_limit_headers: false,
         }
     }
 
@@ -414,6 +434,14 @@ impl ServiceConfig {
         self.retry = Some(retry);
         self
     }
+
+    /// Whether a success saying `ratelimit-remaining: 0` (or `x-ratelimit-remaining`) pauses the
+    /// service until its `ratelimit-reset`, for APIs that count requests and say so (DigitalOcean,
+    /// Linode). Off by default: reading the headers costs every request a lookup.
+    pub fn rate_limit_headers(mut self, read: bool) -> ServiceConfig {
+        self.rate_limit_headers = read;
+        self
+    }
 }
 
 impl fmt::Debug for ServiceConfig {
@@ -423,6 +451,7 @@ impl fmt::Debug for ServiceConfig {
             .field("authorizer", &self.authorizer)
             .field("errors", &self.errors)
             .field("retry", &self.retry)
+            .field("rate_limit_headers", &self.rate_limit_headers)
             .finish()
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! 1. [`Trace`]: a `tracing` span per call; adds provider and operation to errors.
 //! 2. [`Limit`]: at most N requests in flight per client (the permit is held until the body is read).
-//! 3. [`Retry`]: backoff, `Retry-After`, attempt and time budgets; replays only replayable bodies.
+//! 3. [`Retry`]: backoff, `Retry-After`, attempt and time budgets; replays only replayable bodies;
+//!    paces attempts through the service's adaptive [`throttle`] once the server pushes back.
 //! 4. [`Authorize`]: the provider signs or adds a token, **on every attempt**.
 //! 5. [`AttemptTimeout`]: bounds each attempt.
 //! 6. [`Transport`]: sends over the pooled hyper client, logs the exchange, turns error statuses into
@@ -18,6 +19,7 @@ use crate::body::{Body, ResponseBody};
 pub(crate) mod authorize;
 pub(crate) mod limit;
 pub(crate) mod retry;
+pub mod throttle;
 pub(crate) mod timeout;
 pub(crate) mod trace;
 pub(crate) mod transport;
@@ -29,6 +31,7 @@ pub use transport::{body_summary, default_error, ErrorParser, GenericErrors};
 pub(crate) use authorize::AuthorizeService;
 pub(crate) use limit::Limit;
 pub(crate) use retry::Retry;
+pub(crate) use throttle::Throttle;
 pub(crate) use timeout::AttemptTimeout;
 pub(crate) use trace::Trace;
 pub(crate) use transport::Transport;

@@ -14,7 +14,8 @@
 //!
 //! Only requests whose body can be replayed are retried. Delays follow the [`Backoff`], except that a
 //! server's `Retry-After` is obeyed as given; the loop stops after `max_attempts` or when the next wait
-//! would pass `max_elapsed`.
+//! would pass `max_elapsed`. Every attempt first takes a token from the service's adaptive
+//! [throttle](super::throttle), which hears how each attempt went.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -24,6 +25,7 @@ use std::time::Duration;
 
 use tower::{Service, ServiceExt};
 
+use super::throttle::Throttle;
 use super::{Call, Response};
 use crate::backoff::Backoff;
 use crate::clock::Clock;
@@ -113,14 +115,21 @@ pub(crate) struct Retry<S> {
     inner: S,
     config: Arc<RetryConfig>,
     clock: Arc<dyn Clock>,
+    throttle: Option<Arc<Throttle>>,
 }
 
 impl<S> Retry<S> {
-    pub(crate) fn new(inner: S, config: Arc<RetryConfig>, clock: Arc<dyn Clock>) -> Retry<S> {
+    pub(crate) fn new(
+        inner: S,
+        config: Arc<RetryConfig>,
+        clock: Arc<dyn Clock>,
+        throttle: Option<Arc<Throttle>>,
+    ) -> Retry<S> {
         Retry {
             inner,
             config,
             clock,
+            throttle,
         }
     }
 }
@@ -142,6 +151,7 @@ where
         let inner = self.inner.clone();
         let config = self.config.clone();
         let clock = self.clock.clone();
+        let throttle = self.throttle.clone();
         Box::pin(async move {
             let idempotent = call.context.idempotent;
             let start = clock.now();
@@ -165,9 +175,22 @@ where
                 } else {
                     original
                 };
+                if let Some(throttle) = &throttle {
+                    throttle.acquire().await;
+                }
                 let err = match inner.clone().oneshot(current).await {
-                    Ok(response) => return Ok(response),
-                    Err(err) => err.with_attempts(attempt),
+                    Ok(response) => {
+                        if let Some(throttle) = &throttle {
+                            throttle.record_success(response.headers());
+                        }
+                        return Ok(response);
+                    }
+                    Err(err) => {
+                        if let Some(throttle) = &throttle {
+                            throttle.record_error(&err);
+                        }
+                        err.with_attempts(attempt)
+                    }
                 };
                 if pending.is_none() || !is_retryable(&err, idempotent) {
                     return Err(err);

@@ -103,7 +103,9 @@ impl DropletsBuilder {
         let http = client.service(
             ServiceConfig::new("digitalocean")
                 .authorizer(BearerToken::new(&token)?)
-                .errors(DoErrors),
+                .errors(DoErrors)
+                // The API counts requests per hour and per minute and says when none are left.
+                .rate_limit_headers(true),
         );
         Ok(Droplets::from_inner(Inner {
             api: JsonApi::new(http),
