@@ -14,7 +14,7 @@ use cloud::compute::{wait_until_running, ComputeDriver, CreateNode, CreateVolume
 use cloud::core::PollOptions;
 use cloud::{Error, Result};
 use futures_util::TryStreamExt;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::report::{timestamp, Output};
 
@@ -189,19 +189,24 @@ fn print_nodes(output: Output, nodes: &[Node]) {
     }
 }
 
-/// A table of rows for people, or one JSON object per row for programs.
-fn print_rows(output: Output, kind: &str, header: &[&str], rows: Vec<Vec<String>>) {
+/// A table of rows for people, or one JSON object per row for programs: numbers stay numbers and an
+/// absent value is `null` in JSON, `-` in the table.
+fn print_rows(output: Output, kind: &str, header: &[&str], rows: Vec<Vec<Value>>) {
     if output.json {
         for row in rows {
             let mut object = serde_json::Map::new();
             object.insert("type".into(), json!(kind));
             for (name, value) in header.iter().zip(row) {
-                object.insert(name.to_ascii_lowercase().replace(' ', "_"), json!(value));
+                object.insert(name.to_ascii_lowercase().replace(' ', "_"), value);
             }
-            output.json(&serde_json::Value::Object(object));
+            output.json(&Value::Object(object));
         }
         return;
     }
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|row| row.iter().map(shown).collect())
+        .collect();
     let widths: Vec<usize> = (0..header.len())
         .map(|i| {
             rows.iter()
@@ -225,8 +230,13 @@ fn print_rows(output: Output, kind: &str, header: &[&str], rows: Vec<Vec<String>
     }
 }
 
-fn opt<T: ToString>(value: &Option<T>) -> String {
-    value.as_ref().map_or("-".to_owned(), ToString::to_string)
+/// A cell as the table shows it.
+fn shown(value: &Value) -> String {
+    match value {
+        Value::Null => "-".to_owned(),
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
 }
 
 pub(crate) async fn run(
@@ -272,11 +282,11 @@ pub(crate) async fn run(
                 .into_iter()
                 .map(|s| {
                     vec![
-                        s.id,
-                        opt(&s.vcpus),
-                        opt(&s.ram_mib),
-                        opt(&s.disk_gib),
-                        opt(&s.price_per_hour),
+                        json!(s.id),
+                        json!(s.vcpus),
+                        json!(s.ram_mib),
+                        json!(s.disk_gib),
+                        json!(s.price_per_hour),
                     ]
                 })
                 .collect();
@@ -291,7 +301,7 @@ pub(crate) async fn run(
             let images: Vec<_> = cloud.list_images().try_collect().await?;
             let rows = images
                 .into_iter()
-                .map(|i| vec![i.id, i.name, opt(&i.owner)])
+                .map(|i| vec![json!(i.id), json!(i.name), json!(i.owner)])
                 .collect();
             print_rows(output, "image", &["ID", "NAME", "OWNER"], rows);
         }
@@ -300,7 +310,7 @@ pub(crate) async fn run(
                 .list_locations()
                 .await?
                 .into_iter()
-                .map(|l| vec![l.id, l.name])
+                .map(|l| vec![json!(l.id), json!(l.name)])
                 .collect();
             print_rows(output, "location", &["ID", "NAME"], rows);
         }
@@ -309,7 +319,7 @@ pub(crate) async fn run(
                 .list_key_pairs()
                 .await?
                 .into_iter()
-                .map(|k| vec![k.name, opt(&k.fingerprint)])
+                .map(|k| vec![json!(k.name), json!(k.fingerprint)])
                 .collect();
             print_rows(output, "key_pair", &["NAME", "FINGERPRINT"], rows);
         }
@@ -338,7 +348,7 @@ pub(crate) async fn run(
                 output,
                 "key_pair",
                 &["NAME", "FINGERPRINT"],
-                vec![vec![pair.name, opt(&pair.fingerprint)]],
+                vec![vec![json!(pair.name), json!(pair.fingerprint)]],
             );
         }
         ComputeCommand::DeleteKeyPair { name } => cloud.delete_key_pair(&name).await?,
@@ -349,11 +359,11 @@ pub(crate) async fn run(
                 .into_iter()
                 .map(|v| {
                     vec![
-                        v.id,
-                        v.name,
-                        v.size_gib.to_string(),
-                        format!("{:?}", v.state),
-                        opt(&v.attached_to),
+                        json!(v.id),
+                        json!(v.name),
+                        json!(v.size_gib),
+                        json!(format!("{:?}", v.state)),
+                        json!(v.attached_to),
                     ]
                 })
                 .collect();
@@ -372,7 +382,11 @@ pub(crate) async fn run(
                 output,
                 "volume",
                 &["ID", "NAME", "SIZE GIB"],
-                vec![vec![volume.id, volume.name, volume.size_gib.to_string()]],
+                vec![vec![
+                    json!(volume.id),
+                    json!(volume.name),
+                    json!(volume.size_gib),
+                ]],
             );
         }
         ComputeCommand::AttachVolume {
@@ -391,7 +405,14 @@ pub(crate) async fn run(
                 .list_snapshots()
                 .await?
                 .into_iter()
-                .map(|s| vec![s.id, s.name, opt(&s.volume_id), format!("{:?}", s.state)])
+                .map(|s| {
+                    vec![
+                        json!(s.id),
+                        json!(s.name),
+                        json!(s.volume_id),
+                        json!(format!("{:?}", s.state)),
+                    ]
+                })
                 .collect();
             print_rows(output, "snapshot", &["ID", "NAME", "VOLUME", "STATE"], rows);
         }
@@ -401,7 +422,7 @@ pub(crate) async fn run(
                 output,
                 "snapshot",
                 &["ID", "NAME"],
-                vec![vec![snapshot.id, snapshot.name]],
+                vec![vec![json!(snapshot.id), json!(snapshot.name)]],
             );
         }
         ComputeCommand::DestroySnapshot { id } => cloud.destroy_snapshot(&id).await?,

@@ -392,6 +392,26 @@ fn compute_commands_work_on_ec2() {
         .collect();
     assert_eq!(nodes.len(), 2);
     assert!(nodes.iter().all(|n| n["state"] == "running"));
+    let mut names: Vec<&str> = nodes.iter().map(|n| n["name"].as_str().unwrap()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["cli-node-1", "cli-node-2"],
+        "--count names as --help says"
+    );
+    let listed = run(&["--json", "compute", "--provider", "ec2", "list-nodes"]);
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(listed.contains("\"name\":\"cli-node-2\""), "{listed}");
+    let sizes = run(&["--json", "compute", "--provider", "ec2", "list-sizes"]);
+    let size: serde_json::Value = serde_json::from_str(
+        String::from_utf8_lossy(&sizes.stdout)
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(size["vcpus"].is_u64(), "numbers are numbers: {size}");
+    assert!(size["price_per_hour"].is_null(), "absent is null: {size}");
     let id = nodes[0]["id"].as_str().unwrap();
     assert!(run(&["compute", "--provider", "ec2", "destroy-node", id])
         .status
@@ -437,6 +457,8 @@ fn compute_commands_work_on_digitalocean() {
     assert_eq!(nodes[0]["type"], "node");
     let sizes = run(&["list-sizes"]);
     assert_eq!(sizes[0]["id"], "s-1vcpu-1gb");
+    assert_eq!(sizes[0]["vcpus"], 1, "numbers are numbers: {}", sizes[0]);
+    assert!(sizes[0]["price_per_hour"].is_f64(), "{}", sizes[0]);
     let created = run(&[
         "create-node",
         "web",

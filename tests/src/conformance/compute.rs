@@ -1,7 +1,7 @@
 //! The compute conformance suite: what every [`ComputeDriver`] must do, written once against
 //! `dyn ComputeDriver`; see [`compute_conformance!`].
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -286,15 +286,25 @@ pub async fn a_created_node_becomes_running(f: &ComputeFixture) {
     assert_eq!(running[0].image.as_deref(), Some(f.image.as_str()));
 }
 
-/// A count makes that many distinct nodes in one request.
+/// A count makes that many distinct nodes in one request, named as [`CreateNode::names`] says, as
+/// both the create call and the listing report.
 pub async fn creates_many_nodes_in_one_request(f: &ComputeFixture) {
-    let nodes = f
+    let request = f.request("conformance-many").count(5);
+    let nodes = f.cloud.create_nodes(&request).await.unwrap();
+    let ids: Vec<String> = nodes.iter().map(|n| n.id.clone()).collect();
+    assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), 5);
+    let wanted: BTreeSet<String> = request.names().into_iter().collect();
+    let reported: BTreeSet<String> = nodes.iter().map(|n| n.name.clone()).collect();
+    assert_eq!(reported, wanted, "names reported by the create call");
+    let listed: BTreeSet<String> = f
         .cloud
-        .create_nodes(&f.request("conformance-many").count(5))
+        .list_nodes_by_id(&ids)
         .await
-        .unwrap();
-    let ids: BTreeSet<&str> = nodes.iter().map(|n| n.id.as_str()).collect();
-    assert_eq!(ids.len(), 5);
+        .unwrap()
+        .into_iter()
+        .map(|n| n.name)
+        .collect();
+    assert_eq!(listed, wanted, "names the server keeps");
 }
 
 /// `get_node` returns the node asked for.
@@ -423,11 +433,13 @@ pub async fn operations_on_a_missing_node_are_not_found(f: &ComputeFixture) {
 pub async fn an_unknown_image_is_refused(f: &ComputeFixture) {
     let request = CreateNode::new("conformance-bad-image", &f.size, "ami-00000000000000000");
     if f.has(Quirk::AcceptsUnknownImages) {
-        let created = f.cloud.create_nodes(&request).await;
-        assert!(
-            created.is_ok(),
+        let created = f.cloud.create_nodes(&request).await.unwrap();
+        assert_eq!(
+            created.len(),
+            1,
             "the quirk: the server accepts any image id"
         );
+        assert_eq!(created[0].image.as_deref(), Some("ami-00000000000000000"));
         return;
     }
     let err = f.cloud.create_nodes(&request).await.unwrap_err();
@@ -437,20 +449,28 @@ pub async fn an_unknown_image_is_refused(f: &ComputeFixture) {
     );
 }
 
-/// Tags set at creation are read back.
+/// Tags set at creation are reported by the create call and read back; the name is not one of them.
 pub async fn tags_round_trip(f: &ComputeFixture) {
     let request = f
         .request("conformance-tags")
         .tag("role", "web")
         .tag("team", "storage");
-    let id = f.cloud.create_nodes(&request).await.unwrap().remove(0).id;
-    if !f.cloud.capabilities().tags {
-        // A provider without tags still creates the node; it just cannot keep them.
+    if lacking(f.cloud.capabilities().tags, f.cloud.create_nodes(&request)).await {
         return;
     }
-    let node = f.cloud.get_node(&id).await.unwrap();
-    assert_eq!(node.tags.get("role").map(String::as_str), Some("web"));
-    assert_eq!(node.tags.get("team").map(String::as_str), Some("storage"));
+    let created = f.cloud.create_nodes(&request).await.unwrap().remove(0);
+    let wanted: BTreeMap<String, String> = request.tags.clone();
+    assert_eq!(
+        created.tags, wanted,
+        "the create call reports the tags it set"
+    );
+    assert_eq!(created.name, "conformance-tags");
+    let node = f.cloud.get_node(&created.id).await.unwrap();
+    assert_eq!(node.tags, wanted);
+    assert_eq!(
+        node.name, "conformance-tags",
+        "the name is the node's, not a tag"
+    );
 }
 
 fn unique(prefix: &str) -> String {

@@ -1,20 +1,20 @@
 //! The EC2 [`ComputeDriver`], over the EC2 Query API.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use base64::Engine;
 use cloud_compute::{
-    Capabilities, ComputeDriver, CreateNode, CreateVolume, Image, KeyPair, Location, Node,
-    NodeState, Size, Snapshot, SnapshotState, Volume, VolumeState,
+    Capabilities, ComputeDriver, CreateNode, CreateVolume, Image, KeyPair, Location, Node, Size,
+    Snapshot, Volume,
 };
-use cloud_core::{paginate, Body, Error, ErrorKind, HttpService, Operation, Page, Result, Secret};
+use cloud_core::{paginate, Body, Error, ErrorKind, HttpService, Operation, Page, Result};
 use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
 use http::Method;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use super::model::{self, Instance};
+use super::convert::{to_image, to_key_pair, to_node, to_snapshot, to_volume};
+use super::model;
 
 const VERSION: &str = "2016-11-15";
 const FORM: &AsciiSet = &NON_ALPHANUMERIC
@@ -43,6 +43,29 @@ pub(crate) struct Ec2Inner {
 }
 
 impl Ec2 {
+    /// Sets the `Name` tag of each node but the first (launched with its name) to its name, a few
+    /// calls at a time.
+    async fn name_each(&self, nodes: &[Node]) -> Result<()> {
+        let calls: Vec<Params> = nodes
+            .iter()
+            .skip(1)
+            .map(|node| {
+                Params::new()
+                    .add("ResourceId.1", &node.id)
+                    .add("Tag.1.Key", "Name")
+                    .add("Tag.1.Value", &node.name)
+            })
+            .collect();
+        futures_util::stream::iter(calls)
+            .map(|params| {
+                let inner = self.inner.clone();
+                async move { inner.call("CreateTags", params).await }
+            })
+            .buffer_unordered(CHUNKS_AT_ONCE)
+            .try_for_each(|_| async { Ok(()) })
+            .await
+    }
+
     pub(crate) fn from_inner(inner: Ec2Inner) -> Ec2 {
         Ec2 {
             inner: Arc::new(inner),
@@ -122,6 +145,7 @@ pub(crate) fn is_idempotent(action: &str) -> bool {
                 | "DeleteVolume"
                 | "DetachVolume"
                 | "DeleteSnapshot"
+                | "CreateTags" // setting a tag to the value it has changes nothing
         )
 }
 
@@ -180,107 +204,6 @@ impl Ec2Inner {
     }
 }
 
-fn timestamp(text: &str) -> Option<std::time::SystemTime> {
-    humantime::parse_rfc3339_weak(text.trim_end_matches('Z'))
-        .ok()
-        .or_else(|| humantime::parse_rfc3339(text).ok())
-}
-
-fn node_state(name: &str) -> NodeState {
-    match name {
-        "pending" => NodeState::Pending,
-        "running" => NodeState::Running,
-        "shutting-down" => NodeState::Terminating,
-        "terminated" => NodeState::Terminated,
-        "stopping" => NodeState::Stopping,
-        "stopped" => NodeState::Stopped,
-        _ => NodeState::Unknown,
-    }
-}
-
-fn to_node(instance: Instance) -> Node {
-    let state = instance
-        .instance_state
-        .as_ref()
-        .map_or(NodeState::Unknown, |s| node_state(&s.name));
-    let mut name = instance.instance_id.clone();
-    let mut node = Node::new(instance.instance_id, "", state);
-    for tag in instance.tag_set.item {
-        if tag.key == "Name" {
-            name = tag.value;
-        } else {
-            node.tags.insert(tag.key, tag.value);
-        }
-    }
-    node.name = name;
-    node.image = instance.image_id;
-    node.size = instance.instance_type;
-    node.key_pair = instance.key_name.filter(|k| !k.is_empty());
-    node.created_at = instance.launch_time.as_deref().and_then(timestamp);
-    node.location = instance.placement.and_then(|p| p.availability_zone);
-    node.private_ips = instance
-        .private_ip_address
-        .iter()
-        .filter_map(|ip| ip.parse::<IpAddr>().ok())
-        .collect();
-    node.public_ips = instance
-        .ip_address
-        .iter()
-        .filter_map(|ip| ip.parse::<IpAddr>().ok())
-        .collect();
-    node
-}
-
-fn volume_state(status: Option<&str>) -> VolumeState {
-    match status {
-        Some("creating") => VolumeState::Creating,
-        Some("available") => VolumeState::Available,
-        Some("in-use") => VolumeState::InUse,
-        Some("deleting") | Some("deleted") => VolumeState::Deleting,
-        Some("error") => VolumeState::Error,
-        _ => VolumeState::Unknown,
-    }
-}
-
-fn to_volume(item: model::VolumeItem) -> Volume {
-    let name = item
-        .tag_set
-        .item
-        .iter()
-        .find(|t| t.key == "Name")
-        .map_or_else(|| item.volume_id.clone(), |t| t.value.clone());
-    let mut volume = Volume::new(item.volume_id, name, item.size.unwrap_or(0));
-    volume.state = volume_state(item.status.as_deref());
-    volume.location = item.availability_zone;
-    volume.created_at = item.create_time.as_deref().and_then(timestamp);
-    if let Some(attachment) = item.attachment_set.item.into_iter().next() {
-        volume.attached_to = attachment.instance_id;
-        volume.device = attachment.device;
-    }
-    volume
-}
-
-fn to_snapshot(item: model::SnapshotItem) -> Snapshot {
-    let mut snapshot = Snapshot::new(item.snapshot_id, item.description.unwrap_or_default());
-    snapshot.volume_id = item.volume_id;
-    snapshot.size_gib = item.volume_size;
-    snapshot.created_at = item.start_time.as_deref().and_then(timestamp);
-    snapshot.state = match item.status.as_deref() {
-        Some("pending") => SnapshotState::Pending,
-        Some("completed") => SnapshotState::Completed,
-        Some("error") => SnapshotState::Error,
-        _ => SnapshotState::Unknown,
-    };
-    snapshot
-}
-
-fn to_key_pair(item: model::KeyPairResponse) -> KeyPair {
-    let mut pair = KeyPair::new(item.key_name);
-    pair.fingerprint = item.key_fingerprint;
-    pair.private_key = item.key_material.map(Secret::new);
-    pair
-}
-
 #[async_trait]
 impl ComputeDriver for Ec2 {
     fn provider(&self) -> &'static str {
@@ -337,7 +260,9 @@ impl ComputeDriver for Ec2 {
                 base64::engine::general_purpose::STANDARD.encode(user_data),
             );
         }
-        let mut tags: Vec<(&str, &str)> = vec![("Name", request.name.as_str())];
+        let names = request.names();
+        // Launched under the first name; with a count, each is then renamed to its own.
+        let mut tags: Vec<(&str, &str)> = vec![("Name", names[0].as_str())];
         tags.extend(request.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         params = params.add("TagSpecification.1.ResourceType", "instance");
         for (i, (key, value)) in tags.iter().enumerate() {
@@ -352,12 +277,41 @@ impl ComputeDriver for Ec2 {
         }
         let xml = self.inner.call("RunInstances", params).await?;
         let started: model::RunInstancesResponse = model::parse("launch result", &xml)?;
-        Ok(started
+        let mut nodes: Vec<Node> = started
             .instances_set
             .item
             .into_iter()
             .map(to_node)
-            .collect())
+            .collect();
+        if nodes.len() != names.len() {
+            return Err(Error::unexpected(format!(
+                "EC2 launched {} instances when {} were asked for: {}",
+                nodes.len(),
+                names.len(),
+                nodes
+                    .iter()
+                    .map(|n| n.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        // The answer need not list the tags just set: report what was asked for, which EC2 keeps.
+        for (node, name) in nodes.iter_mut().zip(&names) {
+            node.name = name.clone();
+            node.tags = request.tags.clone();
+        }
+        if names.len() > 1 {
+            if let Err(err) = self.name_each(&nodes).await {
+                // Nodes that do not carry the names asked for are not what was asked for.
+                let ids: Vec<String> = nodes.iter().map(|n| n.id.clone()).collect();
+                let _ = self
+                    .inner
+                    .instances_action("TerminateInstances", &ids)
+                    .await;
+                return Err(err);
+            }
+        }
+        Ok(nodes)
     }
 
     async fn reboot_node(&self, id: &str) -> Result<()> {
@@ -643,7 +597,10 @@ impl ComputeDriver for Ec2 {
     async fn create_snapshot(&self, volume_id: &str, name: &str) -> Result<Snapshot> {
         let params = Params::new()
             .add("VolumeId", volume_id)
-            .add("Description", name);
+            .add("Description", name)
+            .add("TagSpecification.1.ResourceType", "snapshot")
+            .add("TagSpecification.1.Tag.1.Key", "Name")
+            .add("TagSpecification.1.Tag.1.Value", name);
         let xml = self.inner.call("CreateSnapshot", params).await?;
         let mut snapshot = to_snapshot(model::parse("snapshot", &xml)?);
         snapshot.name = name.to_owned();
@@ -656,13 +613,4 @@ impl ComputeDriver for Ec2 {
             .await
             .map(drop)
     }
-}
-
-fn to_image(item: model::ImageItem) -> Image {
-    let mut image = Image::new(
-        &item.image_id,
-        item.name.unwrap_or_else(|| item.image_id.clone()),
-    );
-    image.owner = item.image_owner_id.or(item.owner_id);
-    image
 }

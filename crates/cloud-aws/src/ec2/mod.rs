@@ -7,6 +7,7 @@
 
 mod compute;
 mod config;
+mod convert;
 mod model;
 
 pub use compute::Ec2;

@@ -188,6 +188,8 @@ pub(crate) struct SnapshotItem {
     pub(crate) volume_size: Option<u64>,
     pub(crate) description: Option<String>,
     pub(crate) start_time: Option<String>,
+    #[serde(default)]
+    pub(crate) tag_set: Items<Tag>,
 }
 
 #[derive(Debug, Deserialize)]
