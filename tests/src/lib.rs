@@ -4,6 +4,7 @@
 pub mod conformance;
 pub mod counting;
 pub mod forms;
+pub mod fuzz;
 pub mod redaction;
 pub mod scripted;
 pub mod server;

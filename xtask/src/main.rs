@@ -6,6 +6,8 @@
 //! - `cargo xtask lint`: only the checks, no tests.
 //! - `cargo xtask demo`: the main job on the embedded default: a folder tree into `local://` and back.
 //! - `cargo xtask bench [NAME]`: the benchmarks; with no name, lists them.
+//! - `cargo xtask fuzz [--cases N] [--only TEXT]`: every parser of what servers send, fed a million
+//!   mutated answers each (a short run is part of `cargo xtask test`).
 
 mod bench;
 mod cmd;
@@ -20,7 +22,8 @@ mod tree;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <test [NEXTEST ARGS…] | lint | demo | bench [NAME]>";
+const USAGE: &str =
+    "usage: cargo xtask <test [NEXTEST ARGS…] | lint | demo | bench [NAME] | fuzz [--cases N] [--only TEXT]>";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -34,6 +37,20 @@ fn main() -> ExitCode {
         "lint" => test::lint(),
         "bench" => bench::run(&rest),
         "demo" => demo::run_demo(),
+        "fuzz" => crate::cmd::run(
+            crate::cmd::cargo()
+                .args([
+                    "run",
+                    "--release",
+                    "--quiet",
+                    "-p",
+                    "cloud-tests",
+                    "--bin",
+                    "fuzz",
+                    "--",
+                ])
+                .args(&rest),
+        ),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())

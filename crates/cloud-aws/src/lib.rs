@@ -23,6 +23,9 @@ mod auth;
 mod credentials;
 #[cfg(feature = "ec2")]
 mod ec2;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod query_errors;
 #[cfg(feature = "s3")]
 mod s3;

@@ -31,6 +31,17 @@
 mod auth;
 #[cfg(feature = "blob")]
 mod blob;
+
+/// Entry points for fuzzing every parser of what Azure Blob sends (the `fuzzing` feature, for
+/// `cargo xtask fuzz`).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Every target of this crate.
+    pub fn targets() -> Vec<cloud_core::fuzzing::Target> {
+        crate::blob::fuzzing::targets()
+    }
+}
 mod credentials;
 mod identity;
 

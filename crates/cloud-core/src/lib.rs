@@ -43,6 +43,9 @@ pub mod clock;
 pub mod debug_log;
 pub mod endpoint;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod headers;
 #[cfg(feature = "json")]
 pub mod json;

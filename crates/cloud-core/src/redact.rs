@@ -201,9 +201,12 @@ fn pairs(text: &str) -> String {
             i += 1;
             continue;
         };
+        // Past the last character that cannot be in a name, which may be wider than a byte.
         let name_start = text[..i]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
-            .map_or(0, |p| p + 1);
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+            .map_or(0, |(p, c)| p + c.len_utf8());
         let name = &text[name_start..i];
         // A JSON field's name ends with a quote, not here; "https:" is a scheme.
         if name.is_empty() || !is_secret_name(name) {
@@ -297,6 +300,14 @@ mod tests {
             shown,
             r#"{"error":"invalid_client","client_secret":"***","refresh_token" : "***","Key":"photo.jpg","n":"a\"b","access_token":"***"}"#
         );
+    }
+
+    #[test]
+    fn wide_characters_before_a_colon_are_not_cut() {
+        // Found by `cargo xtask fuzz`: a name start computed a byte into a three-byte character.
+        assert_eq!(text("x-request-\u{fffd}d: r-1"), "x-request-\u{fffd}d: r-1");
+        assert_eq!(text("é token: T1"), "é token: ***");
+        assert_eq!(text("ü=1 password=P1"), "ü=1 password=***");
     }
 
     #[test]

@@ -52,9 +52,10 @@ impl<T> TemporaryToken<T> {
 
     /// A token valid for `lifetime` from now on `clock`.
     pub fn expiring_in(token: T, lifetime: Duration, clock: &dyn Clock) -> TemporaryToken<T> {
+        // A server may promise a lifetime no clock can count to: that token does not expire.
         TemporaryToken {
             token,
-            expires_at: Some(clock.now() + lifetime),
+            expires_at: clock.now().checked_add(lifetime),
         }
     }
 }
@@ -189,6 +190,19 @@ mod tests {
     use crate::clock::ManualClock;
     use crate::error::{Error, ErrorKind};
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn a_lifetime_past_what_the_clock_counts_never_expires() {
+        // Found by `cargo xtask fuzz`: `expires_on` of 10^19 seconds overflowed the instant.
+        let clock = ManualClock::new();
+        let token = TemporaryToken::expiring_in("t", Duration::from_secs(u64::MAX), &clock);
+        assert_eq!(token.expires_at, None);
+        let token = TemporaryToken::expiring_in("t", Duration::from_secs(60), &clock);
+        assert_eq!(
+            token.expires_at,
+            Some(clock.now() + Duration::from_secs(60))
+        );
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_thousand_concurrent_callers_cause_one_fetch() {

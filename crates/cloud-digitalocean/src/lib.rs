@@ -31,6 +31,17 @@ mod credentials;
 #[cfg(feature = "droplets")]
 mod droplets;
 
+/// Entry points for fuzzing every parser of what the API sends (the `fuzzing` feature, for
+/// `cargo xtask fuzz`).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Every target of this crate.
+    pub fn targets() -> Vec<cloud_core::fuzzing::Target> {
+        crate::droplets::fuzzing::targets()
+    }
+}
+
 pub use credentials::{token_from_env, TOKEN_VARIABLES};
 #[cfg(feature = "droplets")]
 pub use droplets::{Droplets, DropletsBuilder, ImageKind, DEFAULT_ENDPOINT};

@@ -33,6 +33,17 @@ mod credentials;
 #[cfg(feature = "gcs")]
 mod gcs;
 
+/// Entry points for fuzzing every parser of what GCS sends (the `fuzzing` feature, for
+/// `cargo xtask fuzz`).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Every target of this crate.
+    pub fn targets() -> Vec<cloud_core::fuzzing::Target> {
+        crate::gcs::fuzzing::targets()
+    }
+}
+
 pub use auth::STORAGE_SCOPE;
 pub use credentials::{Credentials, ServiceAccountKey, TOKEN_URI};
 #[cfg(feature = "gcs")]

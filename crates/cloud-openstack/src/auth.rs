@@ -195,6 +195,29 @@ impl From<ServiceV2> for Service {
     }
 }
 
+/// Reads Keystone's token answers (v3 and v2.0) and picks endpoints from their catalogs, as a fuzz
+/// target.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn read_token_answers(body: &[u8]) {
+    let choice = EndpointChoice {
+        region: Some("RegionOne".to_owned()),
+        interface: "public".to_owned(),
+    };
+    let wanted = Wanted::required(&["object-store", "compute"]);
+    if let Ok(parsed) = serde_json::from_slice::<TokenBody>(body) {
+        let _ = endpoint(&parsed.token.catalog, &wanted, &choice);
+    }
+    if let Ok(parsed) = serde_json::from_slice::<AccessBody>(body) {
+        let catalog: Vec<Service> = parsed
+            .access
+            .catalog
+            .into_iter()
+            .map(Service::from)
+            .collect();
+        let _ = endpoint(&catalog, &wanted, &choice);
+    }
+}
+
 /// The endpoint of `catalog` for `wanted` and `choice`: of the first of its types the catalog has
 /// (of its name, if given), or an error listing what there is.
 fn endpoint(catalog: &[Service], wanted: &Wanted, choice: &EndpointChoice) -> Result<String> {

@@ -49,6 +49,9 @@ mod clouds;
 mod credentials;
 #[cfg(any(feature = "swift", feature = "nova"))]
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 #[cfg(feature = "nova")]
 mod nova;
 #[cfg(feature = "swift")]

@@ -13,6 +13,8 @@
 //! `AWS_EC2_METADATA_SERVICE_ENDPOINT`).
 
 mod chain;
+#[cfg(feature = "fuzzing")]
+pub(crate) mod fuzzing;
 mod metadata;
 mod process;
 mod profile;

@@ -128,6 +128,21 @@ fn into_token(
     Ok(TemporaryToken::expiring_in(credentials, lifetime, clock))
 }
 
+/// Reads every answer of STS the credential chain asks for, as a fuzz target.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn read_answers(xml: &str, clock: &dyn Clock) {
+    let parse = cloud_core::xml::parse::<WebIdentityResponse>;
+    if let Ok(answer) = parse("STS", "AssumeRoleWithWebIdentityResponse", xml) {
+        let _ = into_token(answer.result.credentials, clock);
+    }
+    let parse = cloud_core::xml::parse::<AssumeRoleResponse>;
+    if let Ok(answer) = parse("STS", "AssumeRoleResponse", xml) {
+        let _ = into_token(answer.result.credentials, clock);
+    }
+    let _ =
+        cloud_core::xml::parse::<CallerIdentityResponse>("STS", "GetCallerIdentityResponse", xml);
+}
+
 /// `AssumeRoleWithWebIdentity`: the role's credentials for the token in `token_file` (read afresh
 /// each time: the platform rotates it).
 pub(crate) async fn with_web_identity(

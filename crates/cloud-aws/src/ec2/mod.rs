@@ -8,6 +8,8 @@
 mod compute;
 mod config;
 mod convert;
+#[cfg(feature = "fuzzing")]
+pub(crate) mod fuzzing;
 mod model;
 
 pub use compute::Ec2;

@@ -162,7 +162,7 @@ impl S3Inner {
     }
 }
 
-fn merge_page(page: ListBucketResult) -> Vec<ListEntry> {
+pub(super) fn merge_page(page: ListBucketResult) -> Vec<ListEntry> {
     // Objects and prefixes arrive in two lists; the listing promises one order.
     let mut entries: Vec<ListEntry> = page
         .contents

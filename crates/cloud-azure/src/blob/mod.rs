@@ -11,6 +11,8 @@ mod config;
 mod delegation;
 mod download;
 mod error;
+#[cfg(feature = "fuzzing")]
+pub(crate) mod fuzzing;
 mod headers;
 mod model;
 mod multipart;

@@ -136,7 +136,7 @@ impl BlobInner {
     }
 }
 
-fn entry(item: BlobItem) -> ListEntry {
+pub(super) fn entry(item: BlobItem) -> ListEntry {
     match item {
         BlobItem::Blob(blob) => {
             let props = blob.properties;

@@ -274,7 +274,7 @@ impl State {
 }
 
 /// How long until the rate-limit window resets, when a success says none is left.
-fn exhausted_until(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+pub(crate) fn exhausted_until(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let header = |names: [&str; 2]| {
         names.iter().find_map(|name| {
             headers

@@ -76,7 +76,12 @@ pub fn body_summary(body: &[u8]) -> Option<String> {
     if text.is_empty() {
         return None;
     }
-    let head = text[..text.len().min(512)].to_ascii_lowercase();
+    // The first 512 bytes, or fewer: a cut inside a character moves back to its start.
+    let mut head_end = text.len().min(512);
+    while !text.is_char_boundary(head_end) {
+        head_end -= 1;
+    }
+    let head = text[..head_end].to_ascii_lowercase();
     let line = if head.starts_with("<!doctype html") || head.starts_with("<html") {
         let title = html_title(text)
             .map(|t| format!(": {t}"))
@@ -356,6 +361,21 @@ fn is_tls_failure(err: &(dyn std::error::Error + 'static)) -> bool {
 mod tests {
     use super::*;
     use std::time::SystemTime;
+
+    #[test]
+    fn a_summary_does_not_cut_inside_a_character() {
+        // Found by `cargo xtask fuzz`: the 512-byte head ended inside a three-byte character.
+        let body = format!("{}\u{fffd}tail", "x".repeat(510));
+        let summary = body_summary(body.as_bytes()).unwrap();
+        assert!(
+            summary.starts_with("xxx") && summary.ends_with('…'),
+            "{summary}"
+        );
+        let page = format!("<html><title>{}</title></html>", "é".repeat(300));
+        assert!(body_summary(page.as_bytes())
+            .unwrap()
+            .starts_with("the server answered with an HTML page"));
+    }
 
     #[test]
     fn reads_retry_after_as_seconds_or_http_date() {

@@ -11,7 +11,7 @@ use super::model::{
     self, ImageList, KeyList, OneImage, OneKey, RegionList, SizeList, SnapshotList,
 };
 
-fn to_size(size: model::Size) -> Size {
+pub(super) fn to_size(size: model::Size) -> Size {
     let mut out = Size::new(
         &size.slug,
         size.description.as_deref().unwrap_or(&size.slug),
@@ -37,7 +37,7 @@ fn to_size(size: model::Size) -> Size {
     out
 }
 
-fn to_image(image: model::Image) -> Image {
+pub(super) fn to_image(image: model::Image) -> Image {
     let name = match (image.distribution, image.name) {
         (Some(distribution), Some(name)) => format!("{distribution} {name}"),
         (None, Some(name)) => name,
@@ -74,7 +74,7 @@ fn to_image(image: model::Image) -> Image {
     out
 }
 
-fn to_key(key: model::SshKey) -> KeyPair {
+pub(super) fn to_key(key: model::SshKey) -> KeyPair {
     let mut pair = KeyPair::new(key.name);
     pair.fingerprint = key.fingerprint;
     pair.public_key = key.public_key;

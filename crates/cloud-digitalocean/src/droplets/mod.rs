@@ -5,6 +5,8 @@ mod catalog;
 mod compute;
 mod config;
 mod error;
+#[cfg(feature = "fuzzing")]
+pub(crate) mod fuzzing;
 mod model;
 mod volumes;
 

@@ -9,7 +9,7 @@ use super::compute::{droplet_id, Droplets};
 use super::model::{self, OneAction, OneSnapshot, OneVolume, SnapshotList, VolumeList};
 use futures_util::TryStreamExt;
 
-fn to_volume(volume: model::Volume) -> Volume {
+pub(super) fn to_volume(volume: model::Volume) -> Volume {
     let mut out = Volume::new(
         volume.id.into_string(),
         volume.name,
@@ -40,7 +40,7 @@ fn to_volume(volume: model::Volume) -> Volume {
     out
 }
 
-fn to_snapshot(snapshot: model::Snapshot) -> Snapshot {
+pub(super) fn to_snapshot(snapshot: model::Snapshot) -> Snapshot {
     let mut out = Snapshot::new(snapshot.id.into_string(), snapshot.name);
     out.volume_id = snapshot.resource_id.map(String::from);
     out.size_gib = snapshot.min_disk_size;

@@ -13,7 +13,7 @@ use super::model::{
     NovaImage, NovaImageList, OneNovaImage, ZoneList,
 };
 
-fn to_size(flavor: model::Flavor) -> Size {
+pub(super) fn to_size(flavor: model::Flavor) -> Size {
     let id = flavor.id.into_string();
     let mut size = Size::new(&id, flavor.name.as_deref().unwrap_or(&id));
     size.vcpus = flavor.vcpus;
@@ -69,7 +69,7 @@ fn from_nova(image: NovaImage) -> Image {
     out
 }
 
-fn glance_page(page: Value) -> Result<(Vec<Image>, bool, Option<String>)> {
+pub(super) fn glance_page(page: Value) -> Result<(Vec<Image>, bool, Option<String>)> {
     let list: GlanceImageList = read("ListImages", page)?;
     let last = list.images.last().map(|i| i.id.clone());
     let linked = list.next.is_some();
@@ -80,7 +80,7 @@ fn glance_page(page: Value) -> Result<(Vec<Image>, bool, Option<String>)> {
     ))
 }
 
-fn nova_images_page(page: Value) -> Result<(Vec<Image>, bool, Option<String>)> {
+pub(super) fn nova_images_page(page: Value) -> Result<(Vec<Image>, bool, Option<String>)> {
     let list: NovaImageList = read("ListImages", page)?;
     let last = list.images.last().map(|i| i.id.clone());
     let linked = model::has_next(list.images_links.as_deref());
@@ -91,7 +91,7 @@ fn nova_images_page(page: Value) -> Result<(Vec<Image>, bool, Option<String>)> {
     ))
 }
 
-fn to_key(key: Key) -> KeyPair {
+pub(super) fn to_key(key: Key) -> KeyPair {
     let mut pair = KeyPair::new(key.name);
     pair.fingerprint = key.fingerprint.map(|f| f.trim().to_owned());
     pair.public_key = key.public_key.map(|k| k.trim().to_owned());

@@ -327,7 +327,7 @@ pub(crate) fn to_node(server: Server) -> Node {
     node
 }
 
-fn servers_page(page: Value) -> Result<(Vec<Node>, bool, Option<String>)> {
+pub(super) fn servers_page(page: Value) -> Result<(Vec<Node>, bool, Option<String>)> {
     let list: ServerList = read("ListServers", page)?;
     let linked = model::has_next(list.servers_links.as_deref());
     let last = list.servers.last().map(|s| s.id.clone());

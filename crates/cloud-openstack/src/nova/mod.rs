@@ -3,6 +3,8 @@
 mod catalog;
 mod compute;
 mod config;
+#[cfg(feature = "fuzzing")]
+pub(crate) mod fuzzing;
 mod model;
 mod volumes;
 

@@ -76,7 +76,7 @@ fn to_snapshot(snapshot: model::Snapshot) -> Snapshot {
     out
 }
 
-fn volumes_page(page: Value) -> Result<(Vec<Volume>, bool, Option<String>)> {
+pub(super) fn volumes_page(page: Value) -> Result<(Vec<Volume>, bool, Option<String>)> {
     let list: VolumeList = read("ListVolumes", page)?;
     let linked = model::has_next(list.volumes_links.as_deref());
     let last = list.volumes.last().map(|v| v.id.clone());
@@ -87,7 +87,7 @@ fn volumes_page(page: Value) -> Result<(Vec<Volume>, bool, Option<String>)> {
     ))
 }
 
-fn snapshots_page(page: Value) -> Result<(Vec<Snapshot>, bool, Option<String>)> {
+pub(super) fn snapshots_page(page: Value) -> Result<(Vec<Snapshot>, bool, Option<String>)> {
     let list: SnapshotList = read("ListSnapshots", page)?;
     let linked = model::has_next(list.snapshots_links.as_deref());
     let last = list.snapshots.last().map(|s| s.id.clone());

@@ -10,6 +10,8 @@
 mod config;
 mod download;
 mod error;
+#[cfg(feature = "fuzzing")]
+pub(crate) mod fuzzing;
 mod headers;
 mod model;
 mod multipart;

@@ -190,7 +190,7 @@ impl SwiftInner {
     }
 }
 
-fn entry(item: Entry) -> ListEntry {
+pub(super) fn entry(item: Entry) -> ListEntry {
     match item {
         Entry::Object {
             name,
