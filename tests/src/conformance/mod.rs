@@ -1,4 +1,5 @@
 //! The conformance suites: behaviours written once against the service traits, run for every provider.
 
 pub mod compute;
+pub mod faults;
 pub mod storage;

@@ -1,8 +1,10 @@
 //! A fault-injecting HTTP proxy between a client and a real server, in this process on `127.0.0.1:0`.
 //!
 //! Every request is forwarded as it came (the `Host` header included, so SigV4 signatures still verify
-//! upstream) unless the script says otherwise for it: answer `503 SlowDown`, break the connection after
-//! reading part of the request body, or break it after sending part of the response body.
+//! upstream) unless the script says otherwise for it: answer `503 SlowDown` or another status, break
+//! the connection after reading part of the request body, break or stall it after sending part of the
+//! response body, or forward it and answer with other bytes. The script is a function of each request,
+//! or a [`Plan`] that tests arm as they go.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -31,6 +33,46 @@ pub enum Action {
     CutResponse(usize),
     /// Forward it, send this many bytes of the response body, then send nothing more (for an hour).
     StallResponse(usize),
+    /// Answer this status with a short text body, without forwarding.
+    Status(u16),
+    /// Forward it, then answer `200` with this body instead of the server's.
+    Replace(&'static str),
+    /// Forward it and answer with the server's headers and body, one byte of the body changed.
+    Corrupt,
+}
+
+/// Which requests a [`Plan`] rule is for.
+pub type Matcher = Arc<dyn Fn(&Method, &str) -> bool + Send + Sync>;
+
+/// Faults armed while a test runs: each rule gives its action to the next requests it matches, as
+/// many times as it was armed for; any other request passes.
+#[derive(Clone, Default)]
+pub struct Plan {
+    rules: Arc<Mutex<Vec<(Matcher, Action, usize)>>>,
+}
+
+impl Plan {
+    /// Gives `action` to the next `times` requests that `matches`.
+    pub fn arm(&self, matches: Matcher, action: Action, times: usize) {
+        self.rules.lock().unwrap().push((matches, action, times));
+    }
+
+    /// Drops every rule.
+    pub fn clear(&self) {
+        self.rules.lock().unwrap().clear();
+    }
+
+    /// The action for one request.
+    fn action(&self, method: &Method, target: &str) -> Action {
+        let mut rules = self.rules.lock().unwrap();
+        for (matches, action, left) in rules.iter_mut() {
+            if *left > 0 && matches(method, target) {
+                *left -= 1;
+                return *action;
+            }
+        }
+        Action::Pass
+    }
 }
 
 /// A request as the proxy saw it.
@@ -121,6 +163,14 @@ impl FaultProxy {
         }
     }
 
+    /// A proxy to `upstream` whose faults `plan` decides.
+    pub async fn planned(upstream: &str, plan: Plan) -> FaultProxy {
+        FaultProxy::start(upstream, move |method, target, _| {
+            plan.action(method, target)
+        })
+        .await
+    }
+
     /// `http://127.0.0.1:PORT`.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
@@ -163,6 +213,9 @@ async fn handle(
         )));
     }
     let body = body.collect().await.map_err(Fault::other)?.to_bytes();
+    if let Action::Status(status) = action {
+        return Ok(crate::server::text(status, "injected by the fault proxy"));
+    }
     if action == Action::SlowDown {
         let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>PROXY</RequestId></Error>";
         let mut response = crate::server::text(503, xml);
@@ -180,6 +233,18 @@ async fn handle(
     let response = client.request(forward).await.map_err(Fault::other)?;
     let (parts, body) = response.into_parts();
     let body = body.collect().await.map_err(Fault::other)?.to_bytes();
+    if let Action::Replace(text) = action {
+        return Ok(crate::server::text(200, text));
+    }
+    let body = match action {
+        Action::Corrupt if !body.is_empty() => {
+            let mut changed = body.to_vec();
+            let middle = changed.len() / 2;
+            changed[middle] ^= 0x20;
+            Bytes::from(changed)
+        }
+        _ => body,
+    };
     let body: Body = match action {
         Action::CutResponse(limit) if limit < body.len() => {
             // Fail only after a pause, so the first bytes reach the client before the break.

@@ -32,6 +32,23 @@ pub(crate) fn crc32c_value(crc: u32) -> String {
     base64::engine::general_purpose::STANDARD.encode(crc.to_be_bytes())
 }
 
+/// The MD5 that a single-request object's ETag is, when the server echoes no CRC-32C: AWS documents
+/// the ETag as the MD5 of the bytes except for multipart objects (`…-N`) and objects encrypted with
+/// SSE-KMS, DSSE-KMS or SSE-C, whose ETags are not digests of the bytes.
+pub(crate) fn md5_etag(headers: &HeaderMap) -> Option<Checksum> {
+    let etag = text(headers, "etag")?;
+    let hex = etag.trim().trim_matches('"');
+    if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let kms =
+        text(headers, "x-amz-server-side-encryption").is_some_and(|e| e.starts_with("aws:kms"));
+    if kms || headers.contains_key("x-amz-server-side-encryption-customer-algorithm") {
+        return None;
+    }
+    Some(Checksum::Md5(hex.to_ascii_lowercase()))
+}
+
 /// Object metadata from the headers of a HEAD or GET.
 pub(crate) fn object_meta(key: &str, headers: &HeaderMap, size: u64) -> ObjectMeta {
     let mut meta = ObjectMeta::new(key, size);
@@ -41,7 +58,7 @@ pub(crate) fn object_meta(key: &str, headers: &HeaderMap, size: u64) -> ObjectMe
     meta.content_encoding = text(headers, "content-encoding");
     meta.cache_control = text(headers, "cache-control");
     meta.content_disposition = text(headers, "content-disposition");
-    meta.checksum = crc32c_header(headers);
+    meta.checksum = crc32c_header(headers).or_else(|| md5_etag(headers));
     // A multipart object's checksum covers its parts' checksums (`…-N`), not its bytes.
     if let Some(composite) = text(headers, "x-amz-checksum-crc32c").filter(|v| v.contains('-')) {
         meta.extra
@@ -92,4 +109,58 @@ pub(crate) fn checksummed(req: &mut cloud_core::Request, crc: u32) -> Result<()>
     req.headers_mut()
         .insert("x-amz-checksum-crc32c", header("checksum", &value)?);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.insert(*name, value.parse().unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn a_plain_etag_is_the_md5_unless_the_object_is_multipart_or_encrypted_with_a_key() {
+        let etag = ("etag", "\"5D41402ABC4B2A76B9719D911017C592\"");
+        assert_eq!(
+            md5_etag(&headers(&[etag])),
+            Some(Checksum::Md5("5d41402abc4b2a76b9719d911017c592".into()))
+        );
+        assert_eq!(
+            md5_etag(&headers(&[
+                etag,
+                ("x-amz-server-side-encryption", "AES256")
+            ])),
+            Some(Checksum::Md5("5d41402abc4b2a76b9719d911017c592".into())),
+            "SSE-S3 keeps the MD5"
+        );
+        for encrypted in [
+            ("x-amz-server-side-encryption", "aws:kms"),
+            ("x-amz-server-side-encryption", "aws:kms:dsse"),
+            ("x-amz-server-side-encryption-customer-algorithm", "AES256"),
+        ] {
+            assert_eq!(
+                md5_etag(&headers(&[etag, encrypted])),
+                None,
+                "{encrypted:?}"
+            );
+        }
+        assert_eq!(
+            md5_etag(&headers(&[(
+                "etag",
+                "\"9c2f0e4d8a1b3c5d7e9f0a1b2c3d4e5f-2\""
+            )])),
+            None
+        );
+        assert_eq!(md5_etag(&headers(&[("etag", "\"not-an-md5\"")])), None);
+        let crc = ("x-amz-checksum-crc32c", "mnG7TA==");
+        assert!(matches!(
+            object_meta("k", &headers(&[etag, crc]), 5).checksum,
+            Some(Checksum::Crc32c(_))
+        ));
+    }
 }

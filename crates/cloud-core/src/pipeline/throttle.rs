@@ -10,8 +10,9 @@
 //!   arrival order, so one task waits for the next token and the rest wait behind it, rather than all
 //!   waking for every token.
 //! - The rate starts low and doubles every quarter second until the server pushes back again, then is
-//!   cut to 80% of the rate the server was accepting, measured over the last half second. After a cut
-//!   it grows by 10% a quarter second: the rate saws just below what the server allows.
+//!   cut to 80% of the rate the server was accepting, measured over the last half second (or of the
+//!   bucket's own rate, when far fewer requests came than it allowed). After a cut it grows by 10% a
+//!   quarter second: the rate saws just below what the server allows.
 //! - One cut per quarter second: the answers to requests already in flight when the rate was cut say
 //!   nothing new.
 //! - The rate never grows past twice what is being accepted, so a quiet spell does not turn into a
@@ -261,9 +262,11 @@ impl State {
         if now.saturating_duration_since(self.cut_at) < STEP {
             return;
         }
+        // What the server accepted says what it allows only while the bucket was being used to the
+        // full; a trickle of requests says nothing, and the rate itself is cut instead.
         let basis = match self.accepted {
-            Some(accepted) => accepted.min(self.rate),
-            None => self.rate,
+            Some(accepted) if accepted >= self.rate / 2.0 => accepted.min(self.rate),
+            _ => self.rate,
         };
         self.rate = (basis * CUT).max(MIN_RATE);
         self.tokens = self.tokens.min(0.0);

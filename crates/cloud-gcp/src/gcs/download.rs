@@ -14,17 +14,21 @@ use super::headers::media_meta;
 use super::requests::{header, query, request};
 use super::storage::GcsInner;
 
-/// The body of a read of `range`, resumed where it breaks off (only when the generation is known).
+/// The body of a read of `range`, resumed where it breaks off: of the same generation when it is
+/// known, or, when it is not (a server whose media answers do not say it), only for a read that is
+/// `verified` against the whole object's hash, which a splice of two generations would fail.
 pub(crate) fn resumable_get(
     inner: Arc<GcsInner>,
     bucket: String,
     key: String,
     generation: Option<String>,
+    verified: bool,
     range: Range<u64>,
     body: ResponseBody,
 ) -> ByteStream {
     let name = key.clone();
-    let refetch = generation.map(|generation| -> Refetch {
+    let resumable_at_all = generation.is_some() || verified;
+    let refetch = resumable_at_all.then(|| -> Refetch {
         Arc::new(move |rest: Range<u64>| {
             let (inner, bucket, key, generation) = (
                 inner.clone(),
@@ -33,7 +37,11 @@ pub(crate) fn resumable_get(
                 generation.clone(),
             );
             async move {
-                let q = query(&[("alt", "media"), ("generation", &generation)]);
+                let mut pairs = vec![("alt", "media")];
+                if let Some(generation) = generation.as_deref() {
+                    pairs.push(("generation", generation));
+                }
+                let q = query(&pairs);
                 let mut req = request(
                     Method::GET,
                     &inner.addressing.object(&bucket, &key, &q),
@@ -45,9 +53,8 @@ pub(crate) fn resumable_get(
                 let resource = format!("{bucket}/{key}");
                 let response = inner.stream("GetObjectMedia", &resource, req).await?;
                 let headers = response.headers();
-                if cloud_core::headers::text(headers, "x-goog-generation")
-                    .is_some_and(|g| g != generation)
-                {
+                let sent = cloud_core::headers::text(headers, "x-goog-generation");
+                if generation.is_some() && sent.is_some() && sent != generation {
                     return Err(Error::new(
                         ErrorKind::PreconditionFailed,
                         "the object changed while it was being read",
@@ -207,6 +214,7 @@ pub(crate) async fn get(
         bucket.to_owned(),
         key.to_owned(),
         meta.etag.clone(),
+        whole && meta.checksum.is_some(),
         got.clone(),
         response.into_body(),
     );
