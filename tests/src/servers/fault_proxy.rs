@@ -39,6 +39,8 @@ pub enum Action {
     Replace(&'static str),
     /// Forward it and answer with the server's headers and body, one byte of the body changed.
     Corrupt,
+    /// Forward it (the server acts on it), then answer this status instead of the server's answer.
+    Swallow(u16),
 }
 
 /// Which requests a [`Plan`] rule is for.
@@ -110,6 +112,7 @@ impl FaultProxy {
             .await
             .expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local address");
+        let own: Arc<str> = format!("http://{addr}").into();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let counter = Arc::new(AtomicUsize::new(0));
         let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
@@ -117,21 +120,23 @@ impl FaultProxy {
         let recorded = seen.clone();
         let accept_loop = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let (script, upstream, seen, counter, client) = (
+                let (script, upstream, seen, counter, client, own) = (
                     script.clone(),
                     upstream.clone(),
                     recorded.clone(),
                     counter.clone(),
                     client.clone(),
+                    own.clone(),
                 );
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-                        let (script, upstream, seen, counter, client) = (
+                        let (script, upstream, seen, counter, client, own) = (
                             script.clone(),
                             upstream.clone(),
                             seen.clone(),
                             counter.clone(),
                             client.clone(),
+                            own.clone(),
                         );
                         async move {
                             let n = counter.fetch_add(1, Ordering::SeqCst);
@@ -147,7 +152,7 @@ impl FaultProxy {
                                 headers: req.headers().clone(),
                                 action,
                             });
-                            handle(req, action, &upstream, &target, &client).await
+                            handle(req, action, (&upstream, &own), &target, &client).await
                         }
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
@@ -188,10 +193,12 @@ impl Drop for FaultProxy {
     }
 }
 
+/// Handles one request; `(upstream, own)` are the server's and the proxy's base URLs, so that URLs of
+/// the server in its answers (an OpenStack catalog) lead back through the proxy.
 async fn handle(
     req: Request<Incoming>,
     action: Action,
-    upstream: &str,
+    (upstream, own): (&str, &str),
     target: &str,
     client: &hyper_util::client::legacy::Client<
         hyper_util::client::legacy::connect::HttpConnector,
@@ -231,10 +238,23 @@ async fn handle(
         .map_err(Fault::other)?;
     *forward.headers_mut() = parts.headers;
     let response = client.request(forward).await.map_err(Fault::other)?;
-    let (parts, body) = response.into_parts();
-    let body = body.collect().await.map_err(Fault::other)?.to_bytes();
-    if let Action::Replace(text) = action {
-        return Ok(crate::server::text(200, text));
+    let (mut parts, body) = response.into_parts();
+    let mut body = body.collect().await.map_err(Fault::other)?.to_bytes();
+    if let Ok(text) = std::str::from_utf8(&body) {
+        if text.contains(upstream) {
+            body = Bytes::from(text.replace(upstream, own));
+            parts.headers.remove(http::header::CONTENT_LENGTH);
+        }
+    }
+    match action {
+        Action::Replace(text) => return Ok(crate::server::text(200, text)),
+        Action::Swallow(status) => {
+            return Ok(crate::server::text(
+                status,
+                "the server acted; the proxy lost its answer",
+            ))
+        }
+        _ => {}
     }
     let body = match action {
         Action::Corrupt if !body.is_empty() => {
