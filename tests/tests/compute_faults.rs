@@ -8,7 +8,6 @@ use std::sync::Arc;
 use cloud_compute::CreateNode;
 use cloud_tests::conformance::compute_faults::{ComputeFaultFixture, ComputeRequests};
 use cloud_tests::conformance::faults::{any, matcher};
-use futures_util::TryStreamExt;
 use http::Method;
 
 mod ec2 {
@@ -23,10 +22,10 @@ mod ec2 {
             create: any(),
             create_is_idempotent: true,
         };
-        let mut fixture = ComputeFaultFixture::new(
+        ComputeFaultFixture::new(
             &moto::endpoint(),
             requests,
-            CreateNode::new("faults", "t2.micro", ""),
+            CreateNode::new("faults", "t2.micro", "chosen below"),
             |endpoint, client| {
                 Arc::new(
                     Ec2Builder::new()
@@ -39,17 +38,9 @@ mod ec2 {
             },
             (),
         )
-        .await;
-        let image = fixture
-            .cloud
-            .list_images()
-            .try_next()
-            .await
-            .unwrap()
-            .unwrap()
-            .id;
-        fixture.create = CreateNode::new("faults", "t2.micro", image);
-        fixture
+        .await
+        .creating("faults", "t2.micro")
+        .await
     }
 
     cloud_tests::compute_faults!(fixture);
@@ -69,10 +60,10 @@ mod nova {
             create_is_idempotent: false,
         };
         let tenant = format!("faults-{}-{:x}", std::process::id(), fastrand_u32());
-        let mut fixture = ComputeFaultFixture::new(
+        ComputeFaultFixture::new(
             &mimic::endpoint(),
             requests,
-            CreateNode::new("faults", "2", ""),
+            CreateNode::new("faults", "2", "chosen below"),
             move |endpoint, client| {
                 let auth = format!("{endpoint}/identity/v2.0");
                 Arc::new(
@@ -88,17 +79,9 @@ mod nova {
             },
             (),
         )
-        .await;
-        let image = fixture
-            .cloud
-            .list_images()
-            .try_next()
-            .await
-            .unwrap()
-            .unwrap()
-            .id;
-        fixture.create = CreateNode::new("faults", "2", image);
-        fixture
+        .await
+        .creating("faults", "2")
+        .await
     }
 
     fn fastrand_u32() -> u32 {

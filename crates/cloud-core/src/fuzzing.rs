@@ -41,6 +41,11 @@ pub fn headers(input: &[u8]) -> HeaderMap {
     headers
 }
 
+/// The input as text, as a parser of text documents receives it.
+pub fn text(input: &[u8]) -> String {
+    String::from_utf8_lossy(input).into_owned()
+}
+
 /// A status from the input's length, so every error parser sees the statuses that matter.
 pub fn status(input: &[u8]) -> StatusCode {
     const STATUSES: [u16; 10] = [200, 400, 401, 403, 404, 409, 412, 429, 500, 503];

@@ -62,6 +62,13 @@ impl ComputeFaultFixture {
         }
     }
 
+    /// Creates nodes of `size` from the first image the server lists.
+    pub async fn creating(mut self, name: &str, size: &str) -> ComputeFaultFixture {
+        let image = self.cloud.list_images().try_next().await.unwrap();
+        self.create = CreateNode::new(name, size, image.expect("an image to create from").id);
+        self
+    }
+
     fn dealt(&self, action: Action) -> usize {
         self.proxy
             .seen()

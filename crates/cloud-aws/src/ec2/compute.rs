@@ -13,7 +13,7 @@ use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
 use http::Method;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use super::convert::{to_image, to_key_pair, to_node, to_snapshot, to_volume};
+use super::convert::{nodes_of, to_image, to_key_pair, to_node, to_snapshot, to_volume};
 use super::model;
 
 const VERSION: &str = "2016-11-15";
@@ -184,15 +184,7 @@ impl Ec2Inner {
 
     async fn describe_instances(&self, params: Params) -> Result<(Vec<Node>, Option<String>)> {
         let xml = self.call("DescribeInstances", params).await?;
-        let page: model::DescribeInstancesResponse = model::parse("instance list", &xml)?;
-        let nodes = page
-            .reservation_set
-            .item
-            .into_iter()
-            .flat_map(|r| r.instances_set.item)
-            .map(to_node)
-            .collect();
-        Ok((nodes, page.next_token.filter(|t| !t.is_empty())))
+        Ok(nodes_of(model::parse("instance list", &xml)?))
     }
 
     async fn instances_action(&self, action: &'static str, ids: &[String]) -> Result<()> {

@@ -28,6 +28,18 @@ pub(crate) fn node_state(name: &str) -> NodeState {
     }
 }
 
+/// The nodes of a DescribeInstances page, across its reservations.
+pub(crate) fn nodes_of(page: model::DescribeInstancesResponse) -> (Vec<Node>, Option<String>) {
+    let nodes = page
+        .reservation_set
+        .item
+        .into_iter()
+        .flat_map(|r| r.instances_set.item)
+        .map(to_node)
+        .collect();
+    (nodes, page.next_token.filter(|t| !t.is_empty()))
+}
+
 pub(crate) fn to_node(instance: Instance) -> Node {
     let state = instance
         .instance_state

@@ -61,14 +61,8 @@ const INSTANCES: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 
 #[test]
 fn instances_with_nested_sets_are_nodes_named_by_their_name_tag() {
-    let page: model::DescribeInstancesResponse = model::parse("instance list", INSTANCES).unwrap();
-    let nodes: Vec<Node> = page
-        .reservation_set
-        .item
-        .into_iter()
-        .flat_map(|r| r.instances_set.item)
-        .map(to_node)
-        .collect();
+    let (nodes, next) = nodes_of(model::parse("instance list", INSTANCES).unwrap());
+    assert_eq!(next, None);
     assert_eq!(nodes.len(), 2);
     let web = &nodes[0];
     assert_eq!(web.id, "i-0aaa");

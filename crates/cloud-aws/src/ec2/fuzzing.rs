@@ -1,8 +1,8 @@
 //! EC2's answers as fuzz targets: every Describe document, launches, key pairs, volumes, snapshots.
 
-use cloud_core::fuzzing::Target;
+use cloud_core::fuzzing::{text, Target};
 
-use super::convert::{to_image, to_key_pair, to_node, to_snapshot, to_volume};
+use super::convert::{nodes_of, to_image, to_key_pair, to_node, to_snapshot, to_volume};
 use super::model;
 
 const INSTANCES: &str = r#"<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><reservationSet><item><reservationId>r-1</reservationId><groupSet><item><groupId>sg-1</groupId></item></groupSet><instancesSet><item><instanceId>i-0aaa</instanceId><imageId>ami-1</imageId><instanceState><code>16</code><name>running</name></instanceState><instanceType>t3.micro</instanceType><launchTime>2026-11-30T10:00:00.000Z</launchTime><placement><availabilityZone>eu-west-1b</availabilityZone></placement><privateIpAddress>10.0.0.5</privateIpAddress><ipAddress>203.0.113.9</ipAddress><keyName>deploy</keyName><tagSet><item><key>Name</key><value>web-1</value></item><item><key>team</key><value>storage</value></item></tagSet><networkInterfaceSet><item><privateIpAddressesSet><item><privateIpAddress>10.0.0.5</privateIpAddress></item></privateIpAddressesSet></item></networkInterfaceSet></item></instancesSet></item></reservationSet><nextToken>eyJ2IjoiMiJ9</nextToken></DescribeInstancesResponse>"#;
@@ -25,26 +25,14 @@ const VOLUMES: &str = r#"<DescribeVolumesResponse xmlns="http://ec2.amazonaws.co
 
 const SNAPSHOTS: &str = r#"<DescribeSnapshotsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><snapshotSet><item><snapshotId>snap-1</snapshotId><volumeId>vol-1</volumeId><status>completed</status><startTime>2026-11-30T10:00:00.000Z</startTime><volumeSize>8</volumeSize><description>nightly</description><tagSet><item><key>Name</key><value>db</value></item></tagSet></item></snapshotSet></DescribeSnapshotsResponse>"#;
 
-fn text(input: &[u8]) -> String {
-    String::from_utf8_lossy(input).into_owned()
-}
-
 pub(crate) fn targets() -> Vec<Target> {
     vec![
         Target {
             name: "ec2: DescribeInstances",
             seeds: &[INSTANCES],
             run: |input| {
-                if let Ok(page) =
-                    model::parse::<model::DescribeInstancesResponse>("x", &text(input))
-                {
-                    for reservation in page.reservation_set.item {
-                        reservation
-                            .instances_set
-                            .item
-                            .into_iter()
-                            .for_each(|i| drop(to_node(i)));
-                    }
+                if let Ok(page) = model::parse("x", &text(input)) {
+                    drop(nodes_of(page));
                 }
             },
         },

@@ -1,6 +1,6 @@
 //! S3's answers as fuzz targets: listings, multipart answers, error bodies, object headers.
 
-use cloud_core::fuzzing::{error_parser, headers, Target};
+use cloud_core::fuzzing::{error_parser, headers, text, Target};
 
 use super::model::{
     self, InitiateMultipartUploadResult, ListAllMyBucketsResult, ListBucketResult,
@@ -29,10 +29,6 @@ const ERRORS: &[&str] = &[
 ];
 
 const HEADERS: &str = "content-length: 5\netag: \"5d41402abc4b2a76b9719d911017c592\"\nlast-modified: Wed, 21 Oct 2015 07:28:00 GMT\ncontent-type: text/plain\nx-amz-checksum-crc32c: mnG7TA==\nx-amz-meta-owner: me\nx-amz-version-id: 3HL4kqtJlcpXroDTDmJ";
-
-fn text(input: &[u8]) -> String {
-    String::from_utf8_lossy(input).into_owned()
-}
 
 pub(crate) fn targets() -> Vec<Target> {
     vec![

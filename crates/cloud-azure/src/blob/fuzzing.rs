@@ -1,12 +1,8 @@
 //! What Azure Blob sends, as fuzz targets: container and blob listings, error bodies, blob headers.
 
-use cloud_core::fuzzing::{error_parser, headers, Target};
+use cloud_core::fuzzing::{error_parser, headers, text, Target};
 
 use super::model::{self, BlobList, ContainerList};
-
-fn text(input: &[u8]) -> String {
-    String::from_utf8_lossy(input).into_owned()
-}
 
 pub(crate) fn targets() -> Vec<Target> {
     vec![
