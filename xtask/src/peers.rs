@@ -7,7 +7,8 @@
 use crate::cmd::{cargo, run, workspace_root};
 use crate::servers::python_with;
 
-pub(crate) fn run_s3(_args: &[String]) -> Result<(), String> {
+/// `cargo xtask bench s3 [--repeat N]`: with `--repeat`, each figure is the median of N runs.
+pub(crate) fn run_s3(args: &[String]) -> Result<(), String> {
     let root = workspace_root();
     let peers_target = root.join("target/peers");
     run(cargo()
@@ -21,7 +22,9 @@ pub(crate) fn run_s3(_args: &[String]) -> Result<(), String> {
         python.display(),
         root.join("xtask/peers/libcloud_s3.py").display()
     );
-    run(crate::bench::binary("bench-s3").env("BENCH_S3_PEERS", peers))
+    run(crate::bench::binary("bench-s3")
+        .args(args)
+        .env("BENCH_S3_PEERS", peers))
 }
 
 /// `cargo xtask bench compute [N]`: this project's EC2 driver and Libcloud's, each against a fresh moto;

@@ -3,14 +3,21 @@
 
 use std::ops::Range;
 
+use http::header::AsHeaderName;
 use http::header::CONTENT_LENGTH;
 use http::HeaderMap;
 
 use crate::{Error, Result};
 
 /// A header's value as text, when it is there and visible ASCII.
-pub fn text(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get(name)?.to_str().ok().map(str::to_owned)
+pub fn text<K: AsHeaderName>(headers: &HeaderMap, name: K) -> Option<String> {
+    borrowed(headers, name).map(str::to_owned)
+}
+
+/// A header's value as text, borrowed; `None` when absent or not visible ASCII. A name given as a
+/// [`HeaderName`](http::HeaderName) constant is found without parsing it.
+pub fn borrowed<K: AsHeaderName>(headers: &HeaderMap, name: K) -> Option<&str> {
+    headers.get(name)?.to_str().ok()
 }
 
 /// The body's size from `Content-Length`; an answer without a readable one is
@@ -40,8 +47,8 @@ pub fn fmt_http_date(time: std::time::SystemTime) -> String {
 }
 
 /// `Last-Modified` (or another HTTP-date header) as a time.
-pub fn http_date(headers: &HeaderMap, name: &str) -> Option<std::time::SystemTime> {
-    httpdate::parse_http_date(&text(headers, name)?).ok()
+pub fn http_date<K: AsHeaderName>(headers: &HeaderMap, name: K) -> Option<std::time::SystemTime> {
+    httpdate::parse_http_date(borrowed(headers, name)?).ok()
 }
 
 /// Checks the answer to a resumed read: it must be of the version `etag` names (not every server

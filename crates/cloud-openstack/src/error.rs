@@ -59,7 +59,7 @@ impl ErrorParser for OpenStackErrors {
         };
         let id = ["x-compute-request-id", "x-openstack-request-id"]
             .iter()
-            .find_map(|name| cloud_core::headers::text(headers, name));
+            .find_map(|name| cloud_core::headers::text(headers, *name));
         if let Some(id) = id {
             err = err.with_request_id(id);
         }

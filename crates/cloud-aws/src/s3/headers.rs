@@ -3,20 +3,32 @@
 //! guess), and the headers of writes.
 
 use base64::Engine;
+use cloud_core::headers::borrowed;
 pub(crate) use cloud_core::headers::text;
 use cloud_core::{Error, Result};
 use cloud_storage::{Checksum, ObjectMeta, PutOptions};
 use http::header::CONTENT_TYPE;
+use http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_ENCODING, ETAG, LAST_MODIFIED};
 use http::HeaderMap;
+use http::HeaderName;
 
 use super::requests::header;
+
+// Parsed once, not on every lookup.
+const CHECKSUM_CRC32C: HeaderName = HeaderName::from_static("x-amz-checksum-crc32c");
+const CHECKSUM_TYPE: HeaderName = HeaderName::from_static("x-amz-checksum-type");
+const SERVER_SIDE_ENCRYPTION: HeaderName = HeaderName::from_static("x-amz-server-side-encryption");
+const SSE_CUSTOMER_ALGORITHM: HeaderName =
+    HeaderName::from_static("x-amz-server-side-encryption-customer-algorithm");
+const VERSION_ID: HeaderName = HeaderName::from_static("x-amz-version-id");
+const STORAGE_CLASS: HeaderName = HeaderName::from_static("x-amz-storage-class");
 
 /// The CRC-32C of a whole object, from `x-amz-checksum-crc32c` (not the composite checksum of a
 /// multipart object, which covers its parts, not the object).
 pub(crate) fn crc32c_header(headers: &HeaderMap) -> Option<Checksum> {
-    let value = text(headers, "x-amz-checksum-crc32c")?;
+    let value = borrowed(headers, &CHECKSUM_CRC32C)?;
     if headers
-        .get("x-amz-checksum-type")
+        .get(&CHECKSUM_TYPE)
         .is_some_and(|t| t != "FULL_OBJECT")
         || value.contains('-')
     {
@@ -36,14 +48,13 @@ pub(crate) fn crc32c_value(crc: u32) -> String {
 /// the ETag as the MD5 of the bytes except for multipart objects (`…-N`) and objects encrypted with
 /// SSE-KMS, DSSE-KMS or SSE-C, whose ETags are not digests of the bytes.
 pub(crate) fn md5_etag(headers: &HeaderMap) -> Option<Checksum> {
-    let etag = text(headers, "etag")?;
+    let etag = borrowed(headers, ETAG)?;
     let hex = etag.trim().trim_matches('"');
     if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
-    let kms =
-        text(headers, "x-amz-server-side-encryption").is_some_and(|e| e.starts_with("aws:kms"));
-    if kms || headers.contains_key("x-amz-server-side-encryption-customer-algorithm") {
+    let kms = borrowed(headers, &SERVER_SIDE_ENCRYPTION).is_some_and(|e| e.starts_with("aws:kms"));
+    if kms || headers.contains_key(&SSE_CUSTOMER_ALGORITHM) {
         return None;
     }
     Some(Checksum::Md5(hex.to_ascii_lowercase()))
@@ -52,17 +63,17 @@ pub(crate) fn md5_etag(headers: &HeaderMap) -> Option<Checksum> {
 /// Object metadata from the headers of a HEAD or GET.
 pub(crate) fn object_meta(key: &str, headers: &HeaderMap, size: u64) -> ObjectMeta {
     let mut meta = ObjectMeta::new(key, size);
-    meta.etag = text(headers, "etag");
-    meta.last_modified = cloud_core::headers::http_date(headers, "last-modified");
-    meta.content_type = text(headers, "content-type");
-    meta.content_encoding = text(headers, "content-encoding");
-    meta.cache_control = text(headers, "cache-control");
-    meta.content_disposition = text(headers, "content-disposition");
+    meta.etag = text(headers, ETAG);
+    meta.last_modified = cloud_core::headers::http_date(headers, LAST_MODIFIED);
+    meta.content_type = text(headers, CONTENT_TYPE);
+    meta.content_encoding = text(headers, CONTENT_ENCODING);
+    meta.cache_control = text(headers, CACHE_CONTROL);
+    meta.content_disposition = text(headers, CONTENT_DISPOSITION);
     meta.checksum = crc32c_header(headers).or_else(|| md5_etag(headers));
     // A multipart object's checksum covers its parts' checksums (`…-N`), not its bytes.
-    if let Some(composite) = text(headers, "x-amz-checksum-crc32c").filter(|v| v.contains('-')) {
+    if let Some(composite) = borrowed(headers, &CHECKSUM_CRC32C).filter(|v| v.contains('-')) {
         meta.extra
-            .insert("checksum_crc32c_composite".to_owned(), composite);
+            .insert("checksum_crc32c_composite".to_owned(), composite.to_owned());
     }
     for (name, value) in headers {
         if let (Some(user), Ok(value)) = (name.as_str().strip_prefix("x-amz-meta-"), value.to_str())
@@ -71,8 +82,8 @@ pub(crate) fn object_meta(key: &str, headers: &HeaderMap, size: u64) -> ObjectMe
         }
     }
     for (name, field) in [
-        ("x-amz-version-id", "version_id"),
-        ("x-amz-storage-class", "storage_class"),
+        (&VERSION_ID, "version_id"),
+        (&STORAGE_CLASS, "storage_class"),
     ] {
         if let Some(value) = text(headers, name) {
             meta.extra.insert(field.to_owned(), value);

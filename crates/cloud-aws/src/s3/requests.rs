@@ -45,12 +45,23 @@ impl Addressing {
 
     /// The URL of `key` in `bucket` (the bucket itself when `key` is empty), with `query` appended.
     pub(crate) fn url(&self, bucket: &str, key: &str, query: &str) -> String {
-        let key = encode_path(key);
-        let mut url = if self.virtual_host_ok(bucket) {
-            format!("{}://{bucket}.{}/{key}", self.scheme, self.authority)
+        // Built piece by piece into one buffer sized once: this runs for every request.
+        let mut url = String::with_capacity(
+            self.scheme.len() + self.authority.len() + bucket.len() + key.len() + query.len() + 8,
+        );
+        url.push_str(&self.scheme);
+        url.push_str("://");
+        if self.virtual_host_ok(bucket) {
+            url.push_str(bucket);
+            url.push('.');
+            url.push_str(&self.authority);
         } else {
-            format!("{}://{}/{bucket}/{key}", self.scheme, self.authority)
-        };
+            url.push_str(&self.authority);
+            url.push('/');
+            url.push_str(bucket);
+        }
+        url.push('/');
+        url.extend(encode_path(key));
         if !query.is_empty() {
             url.push('?');
             url.push_str(query);

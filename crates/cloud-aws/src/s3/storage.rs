@@ -130,7 +130,8 @@ impl S3Inner {
             .into_body()
             .bytes()
             .await?;
-        String::from_utf8(body.to_vec()).map_err(|_| {
+        // The body's own buffer when it is the only owner: no copy of a large listing.
+        String::from_utf8(Vec::from(body)).map_err(|_| {
             Error::unexpected(format!("{operation} answered with text that is not UTF-8"))
         })
     }
@@ -301,7 +302,7 @@ impl StorageDriver for S3 {
                     Body::empty(),
                 )?;
                 let xml = inner.call_xml("ListObjectsV2", &bucket, req).await?;
-                let page: ListBucketResult = model::parse("ListBucketResult", &xml)?;
+                let page = super::listing::read_page(&xml)?;
                 let next = if page.is_truncated {
                     page.next_continuation_token.clone()
                 } else {
