@@ -10,7 +10,7 @@ use std::time::SystemTime;
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use cloud_core::{paginate, Error, ErrorKind, Page, Result};
-use cloud_storage::multipart::{upload_in_parts, MultipartConfig, MultipartUpload, Part};
+use cloud_storage::multipart::{upload_in_parts, MultipartConfig, MultipartUpload, Part, PartData};
 use cloud_storage::{
     Capabilities, Checksum, Container, GetOptions, GetResult, Hasher, ListEntry, ListOptions,
     ObjectMeta, Payload, PendingUpload, PutOptions, StorageDriver,
@@ -546,8 +546,9 @@ impl MemoryUpload {
 
 #[async_trait]
 impl MultipartUpload for MemoryUpload {
-    async fn put_part(&self, number: u32, data: Bytes) -> Result<Part> {
+    async fn put_part(&self, number: u32, data: PartData) -> Result<Part> {
         self.inner.faults.enter("UploadPart").await?;
+        let data = data.to_bytes();
         let size = data.len() as u64;
         let mut hasher = Hasher::crc32c();
         hasher.update(&data);

@@ -45,6 +45,7 @@ mod checksum;
 mod content_type;
 mod driver;
 pub mod multipart;
+mod parts;
 pub mod resume;
 mod transfer;
 mod types;

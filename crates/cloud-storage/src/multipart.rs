@@ -2,7 +2,8 @@
 //! that uploads in parts.
 //!
 //! A provider implements [`MultipartUpload`] for one upload in progress; [`upload_in_parts`] does the rest:
-//! it cuts the stream into parts of `part_size` bytes, keeps at most `concurrency` parts in flight (so
+//! it cuts the stream into parts of `part_size` bytes (slices of the stream's own buffers, not copies),
+//! keeps at most `concurrency` parts in flight (so
 //! memory stays within `(concurrency + 1) × part_size`), retries each failed part on its own, completes
 //! the upload with the parts in order, and aborts it on any failure **or when its future is dropped**, so
 //! no orphaned upload is left behind.
@@ -11,7 +12,7 @@
 //! use std::sync::{Arc, Mutex};
 //! use bytes::Bytes;
 //! use cloud_core::{async_trait, Result};
-//! use cloud_storage::multipart::{upload_in_parts, MultipartConfig, MultipartUpload, Part};
+//! use cloud_storage::multipart::{upload_in_parts, MultipartConfig, MultipartUpload, Part, PartData};
 //! use cloud_storage::{ObjectMeta, Payload};
 //!
 //! /// Collects parts in memory.
@@ -20,9 +21,9 @@
 //!
 //! #[async_trait]
 //! impl MultipartUpload for InMemory {
-//!     async fn put_part(&self, number: u32, data: Bytes) -> Result<Part> {
+//!     async fn put_part(&self, number: u32, data: PartData) -> Result<Part> {
 //!         let size = data.len() as u64;
-//!         self.0.lock().unwrap().push((number, data));
+//!         self.0.lock().unwrap().push((number, data.to_bytes()));
 //!         Ok(Part::new(number, format!("part-{number}"), size))
 //!     }
 //!     async fn complete(&self, parts: Vec<Part>) -> Result<ObjectMeta> {
@@ -48,8 +49,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use crate::parts::PartData;
+use crate::parts::Pending;
 use async_trait::async_trait;
-use bytes::{Bytes, BytesMut};
 use cloud_core::{Error, ErrorKind, Result};
 use futures_util::stream::StreamExt;
 use tokio::task::{JoinError, JoinSet};
@@ -95,7 +97,7 @@ impl Part {
 #[async_trait]
 pub trait MultipartUpload: Send + Sync + fmt::Debug {
     /// Uploads part `number` (from 1). Called concurrently for different parts.
-    async fn put_part(&self, number: u32, data: Bytes) -> Result<Part>;
+    async fn put_part(&self, number: u32, data: PartData) -> Result<Part>;
 
     /// Joins the parts, given in order, into the object.
     async fn complete(&self, parts: Vec<Part>) -> Result<ObjectMeta>;
@@ -326,7 +328,7 @@ async fn fill_parts(
     in_flight: &mut JoinSet<Result<Part>>,
 ) -> Result<(Vec<Part>, u64)> {
     let mut done = Vec::new();
-    let mut buffer = BytesMut::new();
+    let mut pending = Pending::default();
     let mut number = 0u32;
     let mut total = 0u64;
     let mut ended = false;
@@ -335,22 +337,16 @@ async fn fill_parts(
             Some(chunk) => {
                 let chunk = chunk?;
                 total += chunk.len() as u64;
-                let part_size = config.part_size_at(number + 1);
-                if buffer.capacity() < part_size {
-                    // One allocation per part rather than a doubling series of copies.
-                    buffer.reserve(part_size.max(chunk.len()));
-                }
-                buffer.extend_from_slice(&chunk);
+                pending.push(chunk);
             }
             None => ended = true,
         }
         // Full parts go now; the rest waits for more data, or goes last (an empty stream still sends
         // one empty part, since an upload needs at least one).
-        while buffer.len() >= config.part_size_at(number + 1)
-            || (ended && (!buffer.is_empty() || number == 0))
+        while pending.len() >= config.part_size_at(number + 1)
+            || (ended && (pending.len() > 0 || number == 0))
         {
-            let take = buffer.len().min(config.part_size_at(number + 1));
-            let data = buffer.split_to(take).freeze();
+            let data = pending.take(config.part_size_at(number + 1));
             number += 1;
             if number > config.max_parts {
                 return Err(Error::invalid_input(format!(
@@ -364,12 +360,8 @@ async fn fill_parts(
             while in_flight.len() >= config.concurrency {
                 done.push(joined(in_flight.join_next().await)?);
             }
-            if buffer.is_empty() {
-                // Release the big allocation between parts instead of growing it.
-                buffer = BytesMut::new();
-                if ended {
-                    break;
-                }
+            if pending.len() == 0 && ended {
+                break;
             }
         }
     }
@@ -392,7 +384,7 @@ fn joined(task: Option<std::result::Result<Result<Part>, JoinError>>) -> Result<
 async fn put_part(
     upload: Arc<dyn MultipartUpload>,
     number: u32,
-    data: Bytes,
+    data: PartData,
     attempts: u32,
 ) -> Result<Part> {
     let mut attempt = 1;
@@ -419,6 +411,7 @@ fn may_pass(err: &Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
 
@@ -436,7 +429,7 @@ mod tests {
 
     #[async_trait]
     impl MultipartUpload for Tracking {
-        async fn put_part(&self, number: u32, data: Bytes) -> Result<Part> {
+        async fn put_part(&self, number: u32, data: PartData) -> Result<Part> {
             let parts = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
             let bytes = self.bytes.fetch_add(data.len(), Ordering::SeqCst) + data.len();
             self.peak_parts.fetch_max(parts, Ordering::SeqCst);

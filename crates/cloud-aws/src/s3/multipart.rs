@@ -3,9 +3,8 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use bytes::Bytes;
 use cloud_core::{Body, Error, ErrorKind, Result};
-use cloud_storage::multipart::{MultipartUpload, Part};
+use cloud_storage::multipart::{MultipartUpload, Part, PartData};
 use cloud_storage::{Checksum, ObjectMeta, PutOptions};
 use http::Method;
 
@@ -74,12 +73,15 @@ impl S3Upload {
 
 #[async_trait]
 impl MultipartUpload for S3Upload {
-    async fn put_part(&self, number: u32, data: Bytes) -> Result<Part> {
+    async fn put_part(&self, number: u32, data: PartData) -> Result<Part> {
         let size = data.len() as u64;
         let number_text = number.to_string();
         let url = self.url(&[("partNumber", &number_text), ("uploadId", &self.upload_id)]);
-        let crc = crc32c::crc32c(&data);
-        let mut req = request(Method::PUT, &url, Body::from_bytes(data))?;
+        let crc = data
+            .chunks()
+            .iter()
+            .fold(0, |crc, chunk| crc32c::crc32c_append(crc, chunk));
+        let mut req = request(Method::PUT, &url, Body::from_chunks(data.into_chunks()))?;
         checksummed(&mut req, crc)?;
         let response = self.inner.call("UploadPart", &self.resource(), req).await?;
         let etag = response

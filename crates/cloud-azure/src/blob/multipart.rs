@@ -6,9 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use base64::Engine;
-use bytes::Bytes;
 use cloud_core::{Body, Error, ErrorKind, Result};
-use cloud_storage::multipart::{MultipartUpload, Part};
+use cloud_storage::multipart::{MultipartUpload, Part, PartData};
 use cloud_storage::{Checksum, ObjectMeta, PutOptions};
 use md5::{Digest, Md5};
 
@@ -64,7 +63,7 @@ pub(crate) fn md5_base64(data: &[u8]) -> String {
 
 #[async_trait]
 impl MultipartUpload for BlockUpload {
-    async fn put_part(&self, number: u32, data: Bytes) -> Result<Part> {
+    async fn put_part(&self, number: u32, data: PartData) -> Result<Part> {
         let size = data.len() as u64;
         let id = self.block_id(number);
         let url = self.inner.addressing.blob(
@@ -72,8 +71,14 @@ impl MultipartUpload for BlockUpload {
             &self.blob,
             &query(&[("comp", "block"), ("blockid", &id)]),
         );
-        let md5 = md5_base64(&data);
-        let mut req = request(http::Method::PUT, &url, Body::from_bytes(data))?;
+        let mut hasher = Md5::new();
+        data.chunks().iter().for_each(|chunk| hasher.update(chunk));
+        let md5 = base64::engine::general_purpose::STANDARD.encode(hasher.finalize());
+        let mut req = request(
+            http::Method::PUT,
+            &url,
+            Body::from_chunks(data.into_chunks()),
+        )?;
         req.headers_mut()
             .insert("content-md5", header("Content-MD5", &md5)?);
         self.inner.call("PutBlock", &self.resource(), req).await?;

@@ -6,9 +6,8 @@
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use bytes::Bytes;
 use cloud_core::{Body, Error, ErrorKind, Operation, Result};
-use cloud_storage::multipart::{MultipartUpload, Part};
+use cloud_storage::multipart::{MultipartUpload, Part, PartData};
 use cloud_storage::{ObjectMeta, PutOptions};
 use futures_util::StreamExt;
 use md5::{Digest, Md5};
@@ -68,13 +67,19 @@ impl SloUpload {
 
 #[async_trait]
 impl MultipartUpload for SloUpload {
-    async fn put_part(&self, number: u32, data: Bytes) -> Result<Part> {
+    async fn put_part(&self, number: u32, data: PartData) -> Result<Part> {
         let size = data.len() as u64;
         let name = self.segment(number);
-        let md5 = hex(&Md5::digest(&data));
+        let mut hasher = Md5::new();
+        data.chunks().iter().for_each(|chunk| hasher.update(chunk));
+        let md5 = hex(&hasher.finalize());
         let base = self.inner.base().await?;
         let url = object(&base, &segments_container(&self.container), &name, "");
-        let mut req = request(http::Method::PUT, &url, Body::from_bytes(data))?;
+        let mut req = request(
+            http::Method::PUT,
+            &url,
+            Body::from_chunks(data.into_chunks()),
+        )?;
         req.headers_mut().insert("etag", header("ETag", &md5)?);
         if let Ok(mut written) = self.written.lock() {
             written.push(name.clone());
