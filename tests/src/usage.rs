@@ -62,3 +62,38 @@ pub fn print_row(who: &str, command: &mut std::process::Command) {
         println!("{who} failed: {shown}");
     }
 }
+
+/// What this project's driver did in one compute bench run, as the row the Python peers print.
+pub struct ComputeRun {
+    /// Seconds from the first create to the last delete.
+    pub wall: f64,
+    /// Requests sent in all.
+    pub requests: u64,
+    /// Create requests.
+    pub creates: u64,
+    /// Node-listing requests.
+    pub lists: u64,
+    /// CPU seconds spent.
+    pub cpu: f64,
+    /// Peak RSS in KiB.
+    pub rss_kib: u64,
+}
+
+/// Prints `run`'s row, then ends the process with the error of a run that failed.
+pub fn report_compute(run: ComputeRun, result: cloud_core::Result<()>) {
+    let status = if result.is_ok() { "" } else { " (failed)" };
+    println!(
+        "{:<10} {:>8.2}s {:>10} {:>16} {:>14} {:>9.2}s {:>7.1} MiB{status}",
+        "ours",
+        run.wall,
+        run.requests,
+        run.creates,
+        run.lists,
+        run.cpu,
+        run.rss_kib as f64 / 1024.0
+    );
+    if let Err(err) = result {
+        eprintln!("{err}");
+        std::process::exit(1);
+    }
+}

@@ -258,11 +258,7 @@ async fn openstack(cloud: Arc<Mutex<Cloud>>) -> TestServer {
             let bytes = req.into_body().collect().await.unwrap().to_bytes();
             let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
             if path == "/identity/v3/auth/tokens" {
-                let mut answer = text(201, catalog(&host));
-                answer
-                    .headers_mut()
-                    .insert("x-subject-token", TOKEN.parse().unwrap());
-                return Ok(answer);
+                return Ok(token_answer(&host));
             }
             if token != TOKEN {
                 return reply(401, r#"{"error": {"code": 401, "title": "Unauthorized"}}"#);
@@ -277,6 +273,27 @@ async fn openstack(cloud: Arc<Mutex<Cloud>>) -> TestServer {
     .await
 }
 
+/// Keystone's documented answer to `POST /v3/auth/tokens`, its catalog naming `host`.
+fn token_answer(host: &str) -> http::Response<cloud_tests::server::Body> {
+    let mut answer = text(201, catalog(host));
+    answer
+        .headers_mut()
+        .insert("x-subject-token", TOKEN.parse().unwrap());
+    answer
+}
+
+/// A driver signing in as the documented user at `server`'s Keystone, each request sent once.
+fn builder(server: &TestServer) -> NovaBuilder {
+    NovaBuilder::new()
+        .credentials(Credentials::password(
+            server.url("/identity/v3"),
+            "demo",
+            "PASSWORD-1",
+            "demo",
+        ))
+        .http_client(one_attempt_client())
+}
+
 async fn nova() -> (Nova, Arc<Mutex<Cloud>>, TestServer) {
     let cloud = Arc::new(Mutex::new(Cloud::default()));
     let server = openstack(cloud.clone()).await;
@@ -286,17 +303,7 @@ async fn nova() -> (Nova, Arc<Mutex<Cloud>>, TestServer) {
             Duration::from_millis(20),
         ))
         .with_timeout(Some(Duration::from_secs(10)));
-    let nova = NovaBuilder::new()
-        .credentials(Credentials::password(
-            server.url("/identity/v3"),
-            "demo",
-            "PASSWORD-1",
-            "demo",
-        ))
-        .http_client(one_attempt_client())
-        .polling(poll)
-        .build()
-        .unwrap();
+    let nova = builder(&server).polling(poll).build().unwrap();
     (nova, cloud, server)
 }
 
@@ -509,11 +516,7 @@ async fn a_listing_whose_server_repeats_its_page_is_an_error_not_a_loop() {
     let server = TestServer::start(|req| async move {
         let host = req.headers()["host"].to_str().unwrap().to_owned();
         if req.uri().path() == "/identity/v3/auth/tokens" {
-            let mut answer = text(201, catalog(&host));
-            answer
-                .headers_mut()
-                .insert("x-subject-token", TOKEN.parse().unwrap());
-            return Ok(answer);
+            return Ok(token_answer(&host));
         }
         let servers: Vec<Value> = (0..2).map(|_| server_json("same")).collect();
         let next = format!("http://{host}/compute/v2.1/servers/detail?marker=same");
@@ -524,17 +527,7 @@ async fn a_listing_whose_server_repeats_its_page_is_an_error_not_a_loop() {
         )
     })
     .await;
-    let nova = NovaBuilder::new()
-        .credentials(Credentials::password(
-            server.url("/identity/v3"),
-            "demo",
-            "PASSWORD-1",
-            "demo",
-        ))
-        .page_size(2)
-        .http_client(one_attempt_client())
-        .build()
-        .unwrap();
+    let nova = builder(&server).page_size(2).build().unwrap();
     let listed: Result<Vec<_>, _> = tokio::time::timeout(
         Duration::from_secs(10),
         nova.list_nodes().try_collect::<Vec<_>>(),

@@ -37,20 +37,7 @@ fn main() -> ExitCode {
         "lint" => test::lint(),
         "bench" => bench::run(&rest),
         "demo" => demo::run_demo(),
-        "fuzz" => crate::cmd::run(
-            crate::cmd::cargo()
-                .args([
-                    "run",
-                    "--release",
-                    "--quiet",
-                    "-p",
-                    "cloud-tests",
-                    "--bin",
-                    "fuzz",
-                    "--",
-                ])
-                .args(&rest),
-        ),
+        "fuzz" => crate::cmd::run(bench::binary("fuzz").args(&rest)),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())

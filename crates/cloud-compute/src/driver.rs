@@ -4,7 +4,7 @@ use std::fmt;
 
 use async_trait::async_trait;
 use cloud_core::{Error, ErrorKind, Result};
-use futures_util::stream::{BoxStream, TryStreamExt};
+use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
 
 use crate::types::{
     Capabilities, CreateNode, CreateVolume, Image, KeyPair, Location, Node, Size, Snapshot, Volume,
@@ -13,6 +13,9 @@ use crate::types::{
 fn unsupported(provider: &str, what: &str) -> Error {
     Error::unsupported(format!("{provider} does not support {what}"))
 }
+
+/// Deletes [`ComputeDriver::destroy_nodes`] keeps in flight by default, for APIs without a batch delete.
+pub const DESTROYS_AT_ONCE: usize = 8;
 
 /// Virtual machines and what goes with them, on any provider.
 ///
@@ -71,12 +74,16 @@ pub trait ComputeDriver: Send + Sync + fmt::Debug + 'static {
     /// Destroys a node.
     async fn destroy_node(&self, id: &str) -> Result<()>;
 
-    /// Destroys several nodes, in as few requests as the provider allows.
+    /// Destroys several nodes, in as few requests as the provider allows. The default, for APIs that
+    /// delete one node a request, keeps [`DESTROYS_AT_ONCE`] deletes in flight; the first error is
+    /// returned.
     async fn destroy_nodes(&self, ids: &[String]) -> Result<()> {
-        for id in ids {
-            self.destroy_node(id).await?;
-        }
-        Ok(())
+        let deletes: Vec<_> = ids.iter().map(|id| self.destroy_node(id)).collect();
+        futures_util::stream::iter(deletes)
+            .buffer_unordered(DESTROYS_AT_ONCE)
+            .try_collect::<Vec<()>>()
+            .await
+            .map(drop)
     }
 
     /// The sizes nodes can have.

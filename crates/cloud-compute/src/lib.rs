@@ -29,7 +29,7 @@ mod keys;
 mod types;
 mod wait;
 
-pub use driver::ComputeDriver;
+pub use driver::{ComputeDriver, DESTROYS_AT_ONCE};
 pub use keys::check_public_key;
 pub use types::{
     Capabilities, CreateNode, CreateVolume, Image, KeyPair, Location, Node, NodeState, Size,

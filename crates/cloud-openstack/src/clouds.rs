@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use cloud_core::{Error, ErrorKind, Result, Secret};
 use serde::Deserialize;
 
+use crate::connect::var;
 use crate::credentials::Credentials;
 
 /// One cloud of a `clouds.yaml`: how to authenticate, and which endpoints to use.
@@ -73,10 +74,6 @@ impl Cloud {
             interface: secure.interface.or(self.interface),
         }
     }
-}
-
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 /// Where OpenStack's tools look for `name` (`clouds.yaml` or `secure.yaml`), first match wins:
@@ -235,7 +232,6 @@ pub(crate) fn settings_from_env(
     region: Option<String>,
     interface: Option<String>,
 ) -> Result<(Credentials, Option<String>, Option<String>)> {
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     let cloud = match var("OS_CLOUD") {
         Some(name) => Some(CloudConfig::load(&name)?),
         None => None,

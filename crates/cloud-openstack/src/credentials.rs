@@ -6,6 +6,8 @@ use std::fmt;
 
 use cloud_core::{Error, ErrorKind, Result, Secret};
 
+use crate::connect::var;
+
 /// How a client proves who it is to OpenStack.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -51,10 +53,6 @@ pub enum Credentials {
         /// The token.
         token: Secret,
     },
-}
-
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 impl Credentials {

@@ -46,6 +46,7 @@
 #[cfg(any(feature = "swift", feature = "nova"))]
 mod auth;
 mod clouds;
+mod connect;
 mod credentials;
 #[cfg(any(feature = "swift", feature = "nova"))]
 mod error;

@@ -7,7 +7,7 @@
 //! command line (words separated by spaces) to run Libcloud too.
 
 use cloud_tests::counting::Counting;
-use cloud_tests::usage::{print_row, usage};
+use cloud_tests::usage::{print_row, report_compute, usage, ComputeRun};
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
@@ -127,19 +127,13 @@ fn run_ours(total: u32, endpoint: &str) {
     let (cpu1, rss) = usage();
     let actions = actions.lock().unwrap();
     let total_requests: u64 = actions.values().sum();
-    let status = if result.is_ok() { "" } else { " (failed)" };
-    println!(
-        "{:<10} {:>8.2}s {:>10} {:>16} {:>14} {:>9.2}s {:>7.1} MiB{status}",
-        "ours",
+    let run = ComputeRun {
         wall,
-        total_requests,
-        actions.get("RunInstances").copied().unwrap_or(0),
-        actions.get("DescribeInstances").copied().unwrap_or(0),
-        cpu1 - cpu0,
-        rss as f64 / 1024.0
-    );
-    if let Err(err) = result {
-        eprintln!("{err}");
-        std::process::exit(1);
-    }
+        requests: total_requests,
+        creates: actions.get("RunInstances").copied().unwrap_or(0),
+        lists: actions.get("DescribeInstances").copied().unwrap_or(0),
+        cpu: cpu1 - cpu0,
+        rss_kib: rss,
+    };
+    report_compute(run, result);
 }

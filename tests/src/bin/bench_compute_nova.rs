@@ -15,7 +15,7 @@ use cloud_compute::{wait_until_running, ComputeDriver, CreateNode};
 use cloud_core::{Backoff, DebugLog, HttpClient, PollOptions, ProxyConfig};
 use cloud_openstack::{Credentials, ImageApi, NovaBuilder};
 use cloud_tests::counting::Counting;
-use cloud_tests::usage::{print_row, usage};
+use cloud_tests::usage::{print_row, report_compute, usage, ComputeRun};
 use futures_util::TryStreamExt;
 
 fn main() {
@@ -110,19 +110,13 @@ fn run_ours(total: u32, auth_url: &str) {
     let actions = actions.lock().unwrap();
     // The token and the image listing besides.
     let total_requests: u64 = actions.values().sum::<u64>() + 2;
-    let status = if result.is_ok() { "" } else { " (failed)" };
-    println!(
-        "{:<10} {:>8.2}s {:>10} {:>16} {:>14} {:>9.2}s {:>7.1} MiB{status}",
-        "ours",
+    let run = ComputeRun {
         wall,
-        total_requests,
-        actions.get("POST /servers").copied().unwrap_or(0),
-        actions.get("GET /servers/detail").copied().unwrap_or(0),
-        cpu1 - cpu0,
-        rss as f64 / 1024.0
-    );
-    if let Err(err) = result {
-        eprintln!("{err}");
-        std::process::exit(1);
-    }
+        requests: total_requests,
+        creates: actions.get("POST /servers").copied().unwrap_or(0),
+        lists: actions.get("GET /servers/detail").copied().unwrap_or(0),
+        cpu: cpu1 - cpu0,
+        rss_kib: rss,
+    };
+    report_compute(run, result);
 }

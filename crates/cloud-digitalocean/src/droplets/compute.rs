@@ -25,8 +25,6 @@ use super::model::{self, Created, Droplet, DropletList, Listing, OneAction, OneD
 pub(crate) const PER_PAGE: u32 = 200;
 /// The most names one create request may carry.
 const NAMES_PER_CREATE: usize = 10;
-/// Requests one batch of deletes keeps in flight.
-const DELETES_AT_ONCE: usize = 8;
 
 /// Compute on DigitalOcean: droplets, with images, sizes, regions, SSH keys, volumes and snapshots.
 /// Cheap to clone; every clone shares one connection pool.
@@ -391,15 +389,6 @@ impl ComputeDriver for Droplets {
             .delete("DestroyDroplet", &path)
             .await
             .map_err(|e| e.with_resource(format!("droplet {id}")))
-    }
-
-    async fn destroy_nodes(&self, ids: &[String]) -> Result<()> {
-        let deletes: Vec<_> = ids.iter().map(|id| self.destroy_node(id)).collect();
-        futures_util::stream::iter(deletes)
-            .buffer_unordered(DELETES_AT_ONCE)
-            .try_collect::<Vec<()>>()
-            .await
-            .map(drop)
     }
 
     async fn list_sizes(&self) -> Result<Vec<Size>> {

@@ -4,9 +4,9 @@ use cloud_compute::{Image, KeyPair, Location, Size};
 use cloud_core::{Error, Result, Secret};
 use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
 use http::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::compute::{read, segment, Nova, Service};
+use super::compute::{segment, Nova, Service};
 use super::config::ImageApi;
 use super::model::{
     self, CreatedImage, FlavorList, GlanceImage, GlanceImageList, Key, KeyEntry, KeyList,
@@ -69,26 +69,24 @@ fn from_nova(image: NovaImage) -> Image {
     out
 }
 
-pub(super) fn glance_page(page: Value) -> Result<(Vec<Image>, bool, Option<String>)> {
-    let list: GlanceImageList = read("ListImages", page)?;
+pub(super) fn glance_page(list: GlanceImageList) -> (Vec<Image>, bool, Option<String>) {
     let last = list.images.last().map(|i| i.id.clone());
     let linked = list.next.is_some();
-    Ok((
+    (
         list.images.into_iter().map(from_glance).collect(),
         linked,
         last,
-    ))
+    )
 }
 
-pub(super) fn nova_images_page(page: Value) -> Result<(Vec<Image>, bool, Option<String>)> {
-    let list: NovaImageList = read("ListImages", page)?;
+pub(super) fn nova_images_page(list: NovaImageList) -> (Vec<Image>, bool, Option<String>) {
     let last = list.images.last().map(|i| i.id.clone());
     let linked = model::has_next(list.images_links.as_deref());
-    Ok((
+    (
         list.images.into_iter().map(from_nova).collect(),
         linked,
         last,
-    ))
+    )
 }
 
 pub(super) fn to_key(key: Key) -> KeyPair {

@@ -162,7 +162,7 @@ impl Inner {
     /// Every item of a listing at `path` (which carries its own query, if any), page by page with
     /// `limit` and `marker`. Another page is asked for only while the last one was full and linked a
     /// next; a server that answers the same page twice is an error, not a listing without end.
-    pub(crate) fn list<T, F>(
+    pub(crate) fn list<L, T, F>(
         self: &Arc<Self>,
         service: Service,
         operation: &'static str,
@@ -170,8 +170,9 @@ impl Inner {
         parts: F,
     ) -> BoxStream<'static, Result<T>>
     where
+        L: DeserializeOwned + Send + 'static,
         T: Send + 'static,
-        F: Fn(Value) -> Result<(Vec<T>, bool, Option<String>)> + Send + Sync + Copy + 'static,
+        F: Fn(L) -> (Vec<T>, bool, Option<String>) + Send + Sync + Copy + 'static,
     {
         let inner = self.clone();
         let separator = if path.contains('?') { '&' } else { '?' };
@@ -187,8 +188,8 @@ impl Inner {
                     ),
                     None => path,
                 };
-                let page: Value = inner.get(service, operation, &page_path).await?;
-                let (items, linked, last) = parts(page)?;
+                let page: L = inner.get(service, operation, &page_path).await?;
+                let (items, linked, last) = parts(page);
                 let full = items.len() as u64 >= u64::from(inner.page_size);
                 let next = match last {
                     Some(last) if linked && full => {
@@ -206,15 +207,6 @@ impl Inner {
         })
         .boxed()
     }
-}
-
-/// A page of `T` read from a listing answer as what the operation documents.
-pub(crate) fn read<T: DeserializeOwned>(operation: &str, page: Value) -> Result<T> {
-    serde_json::from_value(page).map_err(|e| {
-        Error::unexpected(format!(
-            "{operation} answered with JSON that is not what the API documents ({e})"
-        ))
-    })
 }
 
 fn node_state(status: &str, task_state: Option<&str>) -> NodeState {
@@ -327,15 +319,15 @@ pub(crate) fn to_node(server: Server) -> Node {
     node
 }
 
-pub(super) fn servers_page(page: Value) -> Result<(Vec<Node>, bool, Option<String>)> {
-    let list: ServerList = read("ListServers", page)?;
+/// A page's nodes, whether it links a next one, and its last id (the next page's marker).
+pub(super) fn servers_page(list: ServerList) -> (Vec<Node>, bool, Option<String>) {
     let linked = model::has_next(list.servers_links.as_deref());
     let last = list.servers.last().map(|s| s.id.clone());
-    Ok((
+    (
         list.servers.into_iter().map(to_node).collect(),
         linked,
         last,
-    ))
+    )
 }
 
 impl Nova {
@@ -528,15 +520,6 @@ impl ComputeDriver for Nova {
             )
             .await
             .map_err(|e| e.with_resource(format!("server {id}")))
-    }
-
-    async fn destroy_nodes(&self, ids: &[String]) -> Result<()> {
-        let deletes: Vec<_> = ids.iter().map(|id| self.destroy_node(id)).collect();
-        futures_util::stream::iter(deletes)
-            .buffer_unordered(AT_ONCE)
-            .try_collect::<Vec<()>>()
-            .await
-            .map(drop)
     }
 
     async fn list_sizes(&self) -> Result<Vec<Size>> {

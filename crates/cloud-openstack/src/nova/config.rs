@@ -1,14 +1,13 @@
 //! Building a [`Nova`] driver: credentials, the catalog's endpoints, paging and waiting.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use cloud_core::json::JsonApi;
 use cloud_core::{Backoff, HttpClient, PollOptions, Result, ServiceConfig};
 
 use super::compute::{Inner, Nova};
-use crate::auth::{EndpointChoice, OpenStackAuth, Wanted};
-use crate::clouds::settings_from_env;
+use crate::auth::Wanted;
+use crate::connect::{var, Connection};
 use crate::credentials::Credentials;
 use crate::error::OpenStackErrors;
 
@@ -47,21 +46,13 @@ pub enum ImageApi {
 #[derive(Debug, Default)]
 #[must_use]
 pub struct NovaBuilder {
-    credentials: Option<Credentials>,
-    region: Option<String>,
-    interface: Option<String>,
+    connection: Connection,
     compute_url: Option<String>,
     compute_service_name: Option<String>,
     availability_zone: Option<String>,
     image_api: ImageApi,
     page_size: Option<u32>,
-    client: Option<HttpClient>,
     poll: Option<PollOptions>,
-    from_env: bool,
-}
-
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 impl NovaBuilder {
@@ -76,27 +67,26 @@ impl NovaBuilder {
     /// `OS_COMPUTE_API_URL` (a compute endpoint instead of the catalog's), `OS_COMPUTE_SERVICE_NAME`
     /// and `OS_AVAILABILITY_ZONE`.
     pub fn from_env() -> NovaBuilder {
-        NovaBuilder {
-            from_env: true,
-            ..NovaBuilder::default()
-        }
+        let mut builder = NovaBuilder::default();
+        builder.connection.from_env = true;
+        builder
     }
 
     /// The credentials to authenticate with (Keystone v3, or v2.0 for an auth URL ending in `/v2.0`).
     pub fn credentials(mut self, credentials: Credentials) -> Self {
-        self.credentials = Some(credentials);
+        self.connection.credentials = Some(credentials);
         self
     }
 
     /// The region whose endpoints to use (default: the catalog's first).
     pub fn region(mut self, region: impl Into<String>) -> Self {
-        self.region = Some(region.into());
+        self.connection.region = Some(region.into());
         self
     }
 
     /// The catalog interface to use: `public` (default), `internal` or `admin`.
     pub fn interface(mut self, interface: impl Into<String>) -> Self {
-        self.interface = Some(interface.into());
+        self.connection.interface = Some(interface.into());
         self
     }
 
@@ -133,7 +123,7 @@ impl NovaBuilder {
 
     /// The HTTP client to share (default: a new one).
     pub fn http_client(mut self, client: HttpClient) -> Self {
-        self.client = Some(client);
+        self.connection.client = Some(client);
         self
     }
 
@@ -147,15 +137,7 @@ impl NovaBuilder {
     /// Builds the driver. Nothing is sent until the first call: that one authenticates.
     pub fn build(self) -> Result<Nova> {
         let mut builder = self;
-        if builder.from_env {
-            let (credentials, region, interface) = settings_from_env(
-                builder.credentials.take(),
-                builder.region.take(),
-                builder.interface.take(),
-            )?;
-            builder.credentials = Some(credentials);
-            builder.region = region;
-            builder.interface = interface;
+        if builder.connection.from_env {
             builder.compute_url = builder.compute_url.or_else(|| var("OS_COMPUTE_API_URL"));
             builder.compute_service_name = builder
                 .compute_service_name
@@ -164,22 +146,6 @@ impl NovaBuilder {
                 .availability_zone
                 .or_else(|| var("OS_AVAILABILITY_ZONE"));
         }
-        let credentials = match builder.credentials {
-            Some(credentials) => credentials,
-            None => Credentials::from_env()?,
-        };
-        let client = match builder.client {
-            Some(client) => client,
-            None => HttpClient::new()?,
-        };
-        let choice = EndpointChoice {
-            region: builder.region,
-            interface: builder
-                .interface
-                .unwrap_or_else(|| "public".to_owned())
-                .trim_end_matches("URL")
-                .to_owned(),
-        };
         let compute = Wanted::required(&["compute"])
             .at(builder.compute_url)
             .named(builder.compute_service_name);
@@ -188,14 +154,7 @@ impl NovaBuilder {
             Wanted::optional(&["image"]),
             Wanted::optional(&["volumev3", "block-storage", "volumev2", "volume"]),
         ];
-        let identity = client.service(ServiceConfig::new("openstack").errors(OpenStackErrors));
-        let auth = Arc::new(OpenStackAuth::new(
-            credentials,
-            choice,
-            wanted,
-            identity,
-            client.clock(),
-        ));
+        let (client, auth) = builder.connection.connect(wanted)?;
         let http = client.service(
             ServiceConfig::new("nova")
                 .shared_authorizer(auth.clone())

@@ -2,13 +2,15 @@
 //! flavors, key pairs.
 
 use cloud_core::fuzzing::Target;
-use serde_json::Value;
+use serde::de::DeserializeOwned;
 
-use super::compute::read;
-use super::model::{FlavorList, KeyList};
+use super::model::{
+    FlavorList, GlanceImageList, KeyList, NovaImageList, ServerList, SnapshotList, VolumeList,
+};
 
-fn page(input: &[u8]) -> Option<Value> {
-    serde_json::from_slice(input).ok()
+/// The input as the page a listing reads, when it is one.
+fn page<L: DeserializeOwned>(input: &[u8]) -> Option<L> {
+    cloud_core::json::parse("fuzz", input).ok()
 }
 
 pub(crate) fn targets() -> Vec<Target> {
@@ -20,8 +22,8 @@ pub(crate) fn targets() -> Vec<Target> {
                 r#"{"servers":[]}"#,
             ],
             run: |input| {
-                if let Some(page) = page(input) {
-                    let _ = super::compute::servers_page(page);
+                if let Some(list) = page::<ServerList>(input) {
+                    drop(super::compute::servers_page(list));
                 }
             },
         },
@@ -32,9 +34,11 @@ pub(crate) fn targets() -> Vec<Target> {
                 r#"{"images":[{"id":"70a5","name":"debian-12","status":"ACTIVE","metadata":{"os":"linux"},"created":"2026-11-30T10:00:00Z","OS-EXT-IMG-SIZE:size":2147483648}],"images_links":[{"rel":"next","href":"x"}]}"#,
             ],
             run: |input| {
-                if let Some(page) = page(input) {
-                    let _ = super::catalog::glance_page(page.clone());
-                    let _ = super::catalog::nova_images_page(page);
+                if let Some(list) = page::<GlanceImageList>(input) {
+                    drop(super::catalog::glance_page(list));
+                }
+                if let Some(list) = page::<NovaImageList>(input) {
+                    drop(super::catalog::nova_images_page(list));
                 }
             },
         },
@@ -45,9 +49,11 @@ pub(crate) fn targets() -> Vec<Target> {
                 r#"{"snapshots":[{"id":"s1","name":"nightly","volume_id":"6edb","size":8,"status":"available","created_at":"2026-11-30T10:00:00.000000"}]}"#,
             ],
             run: |input| {
-                if let Some(page) = page(input) {
-                    let _ = super::volumes::volumes_page(page.clone());
-                    let _ = super::volumes::snapshots_page(page);
+                if let Some(list) = page::<VolumeList>(input) {
+                    drop(super::volumes::volumes_page(list));
+                }
+                if let Some(list) = page::<SnapshotList>(input) {
+                    drop(super::volumes::snapshots_page(list));
                 }
             },
         },
@@ -58,18 +64,15 @@ pub(crate) fn targets() -> Vec<Target> {
                 r#"{"keypairs":[{"keypair":{"name":"deploy","fingerprint":"  7e:eb:ab:24:ba:d1:e1:88:ae:9a:fb:66:53:df:d3:bd \n","public_key":"ssh-ed25519 AAAA deploy","type":"ssh"}}]}"#,
             ],
             run: |input| {
-                if let Some(page) = page(input) {
-                    if let Ok(flavors) = read::<FlavorList>("ListFlavors", page.clone()) {
-                        flavors
-                            .flavors
-                            .into_iter()
-                            .for_each(|f| drop(super::catalog::to_size(f)));
-                    }
-                    if let Ok(keys) = read::<KeyList>("ListKeyPairs", page) {
-                        keys.keypairs
-                            .into_iter()
-                            .for_each(|k| drop(super::catalog::to_key(k.keypair)));
-                    }
+                if let Some(list) = page::<FlavorList>(input) {
+                    list.flavors
+                        .into_iter()
+                        .for_each(|f| drop(super::catalog::to_size(f)));
+                }
+                if let Some(list) = page::<KeyList>(input) {
+                    list.keypairs
+                        .into_iter()
+                        .for_each(|k| drop(super::catalog::to_key(k.keypair)));
                 }
             },
         },

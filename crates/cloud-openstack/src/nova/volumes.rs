@@ -7,7 +7,7 @@ use futures_util::TryStreamExt;
 use http::Method;
 use serde_json::{json, Value};
 
-use super::compute::{read, segment, Nova, Service};
+use super::compute::{segment, Nova, Service};
 use super::model::{self, OneSnapshot, OneVolume, SnapshotList, VolumeList};
 
 fn volume_state(status: &str) -> VolumeState {
@@ -76,26 +76,24 @@ fn to_snapshot(snapshot: model::Snapshot) -> Snapshot {
     out
 }
 
-pub(super) fn volumes_page(page: Value) -> Result<(Vec<Volume>, bool, Option<String>)> {
-    let list: VolumeList = read("ListVolumes", page)?;
+pub(super) fn volumes_page(list: VolumeList) -> (Vec<Volume>, bool, Option<String>) {
     let linked = model::has_next(list.volumes_links.as_deref());
     let last = list.volumes.last().map(|v| v.id.clone());
-    Ok((
+    (
         list.volumes.into_iter().map(to_volume).collect(),
         linked,
         last,
-    ))
+    )
 }
 
-pub(super) fn snapshots_page(page: Value) -> Result<(Vec<Snapshot>, bool, Option<String>)> {
-    let list: SnapshotList = read("ListSnapshots", page)?;
+pub(super) fn snapshots_page(list: SnapshotList) -> (Vec<Snapshot>, bool, Option<String>) {
     let linked = model::has_next(list.snapshots_links.as_deref());
     let last = list.snapshots.last().map(|s| s.id.clone());
-    Ok((
+    (
         list.snapshots.into_iter().map(to_snapshot).collect(),
         linked,
         last,
-    ))
+    )
 }
 
 impl Nova {

@@ -7,10 +7,9 @@ use cloud_storage::multipart::MultipartConfig;
 
 use super::error::SwiftErrors;
 use super::storage::{Swift, SwiftInner};
-use crate::auth::{EndpointChoice, OpenStackAuth, Wanted};
-use crate::clouds::settings_from_env;
+use crate::auth::Wanted;
+use crate::connect::{var, Connection};
 use crate::credentials::Credentials;
-use crate::error::OpenStackErrors;
 
 /// Settings for a [`Swift`] driver.
 ///
@@ -34,20 +33,12 @@ use crate::error::OpenStackErrors;
 #[derive(Debug, Default)]
 #[must_use]
 pub struct SwiftBuilder {
-    credentials: Option<Credentials>,
-    region: Option<String>,
-    interface: Option<String>,
+    connection: Connection,
     storage_url: Option<String>,
-    client: Option<HttpClient>,
     multipart_threshold: Option<u64>,
     multipart: Option<MultipartConfig>,
     temp_url_key: Option<Secret>,
     keep_replaced_segments: bool,
-    from_env: bool,
-}
-
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 impl SwiftBuilder {
@@ -61,27 +52,26 @@ impl SwiftBuilder {
     /// `clouds.yaml`, its region and interface), with `OS_REGION_NAME`,
     /// `OS_INTERFACE` and `OS_TEMP_URL_KEY`.
     pub fn from_env() -> SwiftBuilder {
-        SwiftBuilder {
-            from_env: true,
-            ..SwiftBuilder::default()
-        }
+        let mut builder = SwiftBuilder::default();
+        builder.connection.from_env = true;
+        builder
     }
 
     /// The credentials to authenticate with.
     pub fn credentials(mut self, credentials: Credentials) -> Self {
-        self.credentials = Some(credentials);
+        self.connection.credentials = Some(credentials);
         self
     }
 
     /// The region whose object-store endpoint to use (default: the catalog's first).
     pub fn region(mut self, region: impl Into<String>) -> Self {
-        self.region = Some(region.into());
+        self.connection.region = Some(region.into());
         self
     }
 
     /// The catalog interface to use: `public` (default), `internal` or `admin`.
     pub fn interface(mut self, interface: impl Into<String>) -> Self {
-        self.interface = Some(interface.into());
+        self.connection.interface = Some(interface.into());
         self
     }
 
@@ -93,7 +83,7 @@ impl SwiftBuilder {
 
     /// The HTTP client to share (default: a new one).
     pub fn http_client(mut self, client: HttpClient) -> Self {
-        self.client = Some(client);
+        self.connection.client = Some(client);
         self
     }
 
@@ -123,45 +113,13 @@ impl SwiftBuilder {
     /// Builds the driver. Nothing is sent until the first call: that one authenticates.
     pub fn build(self) -> Result<Swift> {
         let mut builder = self;
-        if builder.from_env {
-            let (credentials, region, interface) = settings_from_env(
-                builder.credentials.take(),
-                builder.region.take(),
-                builder.interface.take(),
-            )?;
-            builder.credentials = Some(credentials);
-            builder.region = region;
-            builder.interface = interface;
+        if builder.connection.from_env {
             builder.temp_url_key = builder
                 .temp_url_key
                 .or_else(|| var("OS_TEMP_URL_KEY").map(Secret::new));
         }
-        let credentials = match builder.credentials {
-            Some(credentials) => credentials,
-            None => Credentials::from_env()?,
-        };
-        let client = match builder.client {
-            Some(client) => client,
-            None => HttpClient::new()?,
-        };
-        let choice = EndpointChoice {
-            region: builder.region,
-            interface: builder
-                .interface
-                .unwrap_or_else(|| "public".to_owned())
-                .trim_end_matches("URL")
-                .to_owned(),
-        };
         let object_store = Wanted::required(&["object-store"]).at(builder.storage_url);
-        // The auth service is reached without a token of its own.
-        let identity = client.service(ServiceConfig::new("openstack").errors(OpenStackErrors));
-        let auth = Arc::new(OpenStackAuth::new(
-            credentials,
-            choice,
-            vec![object_store],
-            identity,
-            client.clock(),
-        ));
+        let (client, auth) = builder.connection.connect(vec![object_store])?;
         let http = client.service(
             ServiceConfig::new("swift")
                 .shared_authorizer(auth.clone())
