@@ -376,7 +376,14 @@ impl Root {
         let (temp, mut file) = self.temp_file()?;
         file.write_all(data)
             .map_err(|e| fs_error(e, "writing", temp.path()))?;
-        self.install(container, key, temp, file, crc32c::crc32c(data), options)
+        self.install(
+            container,
+            key,
+            temp,
+            file,
+            cloud_storage::crc32c(data),
+            options,
+        )
     }
 
     /// Moves a finished temporary file (still open as `file`) to `key` with its record, and returns the

@@ -26,6 +26,24 @@ impl fmt::Display for Checksum {
     }
 }
 
+/// The CRC-32C (Castagnoli) of `data`.
+pub fn crc32c(data: &[u8]) -> u32 {
+    crc32c_append(0, data)
+}
+
+/// `crc`, the CRC-32C of some bytes, extended by `data` that follows them.
+///
+/// `crc-fast` folds with carry-less multiplication (AVX-512 VPCLMULQDQ where the CPU has it): about
+/// twice the throughput of the SSE 4.2 `crc32` instruction, which matters when every byte of a large
+/// transfer is hashed.
+pub fn crc32c_append(crc: u32, data: &[u8]) -> u32 {
+    // The digest's state is the register before the final inversion, hence the `!`.
+    let mut digest =
+        crc_fast::Digest::new_with_init_state(crc_fast::CrcAlgorithm::Crc32Iscsi, u64::from(!crc));
+    digest.update(data);
+    digest.finalize() as u32
+}
+
 /// Computes a checksum incrementally, over chunks as they stream by.
 #[derive(Clone, Debug)]
 pub struct Hasher {
@@ -64,7 +82,7 @@ impl Hasher {
     /// Adds `data`.
     pub fn update(&mut self, data: &[u8]) {
         match &mut self.kind {
-            HasherKind::Crc32c(crc) => *crc = crc32c::crc32c_append(*crc, data),
+            HasherKind::Crc32c(crc) => *crc = crc32c_append(*crc, data),
             HasherKind::Md5(md5) => md5::Digest::update(md5, data),
         }
     }
@@ -134,6 +152,26 @@ mod tests {
         );
     }
 
+    /// Held equal to the `crc32c` crate (SSE 4.2) over lengths around every fold boundary and split points.
+    #[test]
+    fn crc32c_matches_the_crc32c_crate() {
+        let data: Vec<u8> = (0..5000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        for len in (0..300).chain([511, 512, 513, 1023, 1024, 4095, 4096, 4097, 5000]) {
+            let whole = crc32c::crc32c(&data[..len]);
+            assert_eq!(crc32c(&data[..len]), whole, "length {len}");
+            for split in [0, 1.min(len), len / 3, len / 2, len.saturating_sub(1), len] {
+                let first = crc32c(&data[..split]);
+                assert_eq!(
+                    crc32c_append(first, &data[split..len]),
+                    whole,
+                    "{len} split at {split}"
+                );
+            }
+        }
+    }
+
     #[tokio::test]
     async fn a_body_that_does_not_match_its_checksum_ends_in_an_error() {
         let chunks = || -> ByteStream {
@@ -143,7 +181,7 @@ mod tests {
             ])
             .boxed()
         };
-        let right = Checksum::Crc32c(crc32c::crc32c(b"hello world"));
+        let right = Checksum::Crc32c(crc32c(b"hello world"));
         let items: Vec<_> = verified("k", chunks(), &right).collect().await;
         assert_eq!(items.len(), 2);
         assert!(items.iter().all(Result::is_ok));

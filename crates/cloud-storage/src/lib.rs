@@ -50,7 +50,7 @@ pub mod resume;
 mod transfer;
 mod types;
 
-pub use checksum::{verified, Checksum, Hasher};
+pub use checksum::{crc32c, crc32c_append, verified, Checksum, Hasher};
 pub use content_type::guess_content_type;
 pub use driver::{
     check_length, list_after, ByteStream, GetResult, Payload, PendingUpload, PresignMethod,

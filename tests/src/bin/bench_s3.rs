@@ -724,12 +724,12 @@ fn stored() -> &'static Stored {
         let small = vec![b'x'; SMALL];
         let md5: String = md5::Md5::digest(&small).iter().map(|b| format!("{b:02x}")).collect();
         let chunk = vec![7u8; 1 << 20];
-        let big_crc = (0..BIG >> 20).fold(0, |crc, _| crc32c::crc32c_append(crc, &chunk));
+        let big_crc = (0..BIG >> 20).fold(0, |crc, _| cloud_storage::crc32c_append(crc, &chunk));
         let tail = "last-modified: Wed, 25 Nov 2026 20:00:00 GMT\r\ncontent-type: application/octet-stream\r\n";
         Stored {
             small: format!(
                 "etag: \"{md5}\"\r\nx-amz-checksum-crc32c: {}\r\nx-amz-checksum-type: FULL_OBJECT\r\n{tail}",
-                b64(crc32c::crc32c(&small))
+                b64(cloud_storage::crc32c(&small))
             ),
             big: format!(
                 "etag: \"0123456789abcdef0123456789abcdef-64\"\r\nx-amz-checksum-crc32c: {}\r\nx-amz-checksum-type: FULL_OBJECT\r\n{tail}",

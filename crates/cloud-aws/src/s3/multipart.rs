@@ -80,7 +80,7 @@ impl MultipartUpload for S3Upload {
         let crc = data
             .chunks()
             .iter()
-            .fold(0, |crc, chunk| crc32c::crc32c_append(crc, chunk));
+            .fold(0, |crc, chunk| cloud_storage::crc32c_append(crc, chunk));
         let mut req = request(Method::PUT, &url, Body::from_chunks(data.into_chunks()))?;
         checksummed(&mut req, crc)?;
         let response = self.inner.call("UploadPart", &self.resource(), req).await?;
@@ -160,7 +160,7 @@ pub(crate) fn composite_crc32c(parts: &[Part]) -> Option<String> {
     }
     Some(format!(
         "{}-{}",
-        crc32c_value(crc32c::crc32c(&joined)),
+        crc32c_value(cloud_storage::crc32c(&joined)),
         parts.len()
     ))
 }
@@ -190,15 +190,15 @@ mod tests {
 
     #[test]
     fn the_composite_checksum_is_the_crc_of_the_part_crcs() {
-        let one = crc32c::crc32c(b"hello ");
-        let two = crc32c::crc32c(b"world");
+        let one = cloud_storage::crc32c(b"hello ");
+        let two = cloud_storage::crc32c(b"world");
         let parts = vec![
             Part::new(2, "e2", 5).with_checksum(Checksum::Crc32c(two)),
             Part::new(1, "e1", 6).with_checksum(Checksum::Crc32c(one)),
         ];
         let mut joined = one.to_be_bytes().to_vec();
         joined.extend_from_slice(&two.to_be_bytes());
-        let expected = format!("{}-2", crc32c_value(crc32c::crc32c(&joined)));
+        let expected = format!("{}-2", crc32c_value(cloud_storage::crc32c(&joined)));
         assert_eq!(composite_crc32c(&parts).as_deref(), Some(expected.as_str()));
         assert_eq!(composite_crc32c(&[Part::new(1, "e", 1)]), None);
     }

@@ -394,7 +394,7 @@ impl StorageDriver for S3 {
         };
         // Small enough to hold: one PUT whose body every retry can resend.
         let data = payload.into_bytes().await?;
-        let crc = crc32c::crc32c(&data);
+        let crc = cloud_storage::crc32c(&data);
         let size = data.len() as u64;
         let mut req = request(
             Method::PUT,

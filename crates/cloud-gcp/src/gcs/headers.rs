@@ -162,9 +162,12 @@ mod tests {
     fn hashes_round_trip_and_timestamps_parse() {
         assert_eq!(
             crc32c_from_base64("yZRlqg=="),
-            Some(crc32c::crc32c(b"hello world"))
+            Some(cloud_storage::crc32c(b"hello world"))
         );
-        assert_eq!(crc32c_to_base64(crc32c::crc32c(b"hello world")), "yZRlqg==");
+        assert_eq!(
+            crc32c_to_base64(cloud_storage::crc32c(b"hello world")),
+            "yZRlqg=="
+        );
         let hex = md5_from_base64("XrY7u+Ae7tCTyyK7j1rNww==").unwrap();
         assert_eq!(hex, "5eb63bbbe01eeed093cb22bb8f5acdc3");
         assert_eq!(md5_to_base64(&hex), "XrY7u+Ae7tCTyyK7j1rNww==");
@@ -178,7 +181,7 @@ mod tests {
         );
         assert_eq!(
             goog_hashes(&headers),
-            (Some(crc32c::crc32c(b"hello world")), Some(hex))
+            (Some(cloud_storage::crc32c(b"hello world")), Some(hex))
         );
     }
 }
