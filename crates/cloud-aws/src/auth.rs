@@ -269,6 +269,14 @@ impl Authorize for SigV4 {
         self.sign(request, SystemTime::now()).await
     }
 
+    fn authorize_now(&self, request: &mut Request) -> Option<Result<()>> {
+        let signing = match &self.keys {
+            Keys::Fixed(signing) => signing.clone(),
+            Keys::Provided { cache, .. } => cache.fresh_now()?,
+        };
+        Some(signing.headers.sign(request, SystemTime::now()))
+    }
+
     fn renewable(&self) -> bool {
         match &self.keys {
             Keys::Fixed(_) => false,

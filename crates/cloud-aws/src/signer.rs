@@ -8,13 +8,14 @@
 //! day's signing key). Its output is checked byte for byte against `aws-sigv4`, which still makes
 //! presigned URLs.
 
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
 use cloud_core::{Error, Request, Result, Secret};
 use hmac::{Hmac, KeyInit, Mac};
-use http::HeaderValue;
+use http::{HeaderName, HeaderValue};
 use sha2::{Digest, Sha256};
+use smallvec::SmallVec;
 
 use crate::credentials::Credentials;
 
@@ -42,11 +43,10 @@ pub(crate) struct HeaderSigner {
     /// S3 takes `UNSIGNED-PAYLOAD` (declared in a header); other services sign the body's SHA-256.
     unsigned_payload: bool,
     /// What the last second signed for shares with this one.
-    stamp: RwLock<Option<Stamp>>,
+    stamp: RwLock<Option<Arc<Stamp>>>,
 }
 
 /// What every request signed within one second shares.
-#[derive(Clone)]
 struct Stamp {
     /// Unix seconds.
     second: u64,
@@ -60,7 +60,14 @@ struct Stamp {
     mac: HmacSha256,
 }
 
-const X_AMZ_DATE: http::HeaderName = http::HeaderName::from_static("x-amz-date");
+const X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
+const X_AMZ_CONTENT_SHA256: HeaderName = HeaderName::from_static("x-amz-content-sha256");
+const X_AMZ_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-amz-security-token");
+
+/// The parts of the `Authorization` value around the credential scope, signed headers and signature.
+const CREDENTIAL: &str = "AWS4-HMAC-SHA256 Credential=";
+const SIGNED_HEADERS: &str = ", SignedHeaders=";
+const SIGNATURE: &str = ", Signature=";
 
 /// The SHA-256 of nothing, the payload hash of every request without a body.
 const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -131,33 +138,33 @@ impl HeaderSigner {
 
     /// The stamp for `now`: the cached one within the same second, else one made afresh (keeping the
     /// day's keyed HMAC when the day has not changed).
-    fn stamp(&self, now: SystemTime) -> Stamp {
+    fn stamp(&self, now: SystemTime) -> Arc<Stamp> {
         let second = now
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         let cached = self.stamp.read().unwrap_or_else(|e| e.into_inner()).clone();
         if let Some(stamp) = &cached {
             if stamp.second == second {
-                return stamp.clone();
+                return cached.expect("just matched");
             }
         }
         let datetime = amz_date(now);
         let date = &datetime[..8];
         let (scope, mac) = match cached {
-            Some(stamp) if stamp.datetime[..8] == *date => (stamp.scope, stamp.mac),
+            Some(stamp) if stamp.datetime[..8] == *date => (stamp.scope.clone(), stamp.mac.clone()),
             _ => (
                 format!("{date}/{}/{}/aws4_request", self.region, self.service),
                 <HmacSha256 as KeyInit>::new_from_slice(&self.signing_key(date))
                     .expect("HMAC takes keys of any length"),
             ),
         };
-        let stamp = Stamp {
+        let stamp = Arc::new(Stamp {
             second,
             header: HeaderValue::from_str(&datetime).expect("digits and letters"),
             datetime,
             scope,
             mac,
-        };
+        });
         *self.stamp.write().unwrap_or_else(|e| e.into_inner()) = Some(stamp.clone());
         stamp
     }
@@ -165,7 +172,6 @@ impl HeaderSigner {
     /// Adds `x-amz-date`, `x-amz-content-sha256`, the session token if any, and `authorization`.
     pub(crate) fn sign(&self, request: &mut Request, now: SystemTime) -> Result<()> {
         let stamp = self.stamp(now);
-        let datetime = stamp.datetime.as_str();
         let body_hash;
         let payload_hash = if self.unsigned_payload {
             UNSIGNED_PAYLOAD
@@ -186,12 +192,12 @@ impl HeaderSigner {
         headers.insert(X_AMZ_DATE, stamp.header.clone());
         if self.unsigned_payload {
             headers.insert(
-                "x-amz-content-sha256",
+                X_AMZ_CONTENT_SHA256,
                 HeaderValue::from_static(UNSIGNED_PAYLOAD),
             );
         }
         if let Some(token) = &self.session_token {
-            headers.insert("x-amz-security-token", token.clone());
+            headers.insert(X_AMZ_SECURITY_TOKEN, token.clone());
         }
 
         let uri = request.uri();
@@ -204,51 +210,79 @@ impl HeaderSigner {
             (Some(host), _) => host,
             (None, _) => return Err(Error::invalid_input("a request to sign needs a host")),
         };
-        let mut names: Vec<(&str, &[u8])> = vec![("host", host.as_bytes())];
+        // On the stack for the usual dozen headers.
+        let mut names: SmallVec<[(&str, &[u8]); 16]> = SmallVec::new();
+        names.push(("host", host.as_bytes()));
         for (name, value) in request.headers() {
             if !UNSIGNED.contains(&name.as_str()) && name != http::header::HOST {
                 names.push((name.as_str(), value.as_bytes()));
             }
         }
-        names.sort_by(|a, b| a.0.cmp(b.0));
+        names.sort_unstable_by(|a, b| a.0.cmp(b.0));
 
-        let mut canonical = String::with_capacity(512);
-        canonical.push_str(request.method().as_str());
-        canonical.push('\n');
-        canonical.push_str(if uri.path().is_empty() {
+        // The Authorization value is built first, to its exact length (so that it becomes a header
+        // value without a copy), and its signed-headers list is hashed from there.
+        let signed_len = names.iter().map(|(name, _)| name.len() + 1).sum::<usize>() - 1;
+        let mut authorization = String::with_capacity(
+            CREDENTIAL.len()
+                + self.access_key_id.len()
+                + 1
+                + stamp.scope.len()
+                + SIGNED_HEADERS.len()
+                + signed_len
+                + SIGNATURE.len()
+                + 64,
+        );
+        for part in [
+            CREDENTIAL,
+            &self.access_key_id,
+            "/",
+            &stamp.scope,
+            SIGNED_HEADERS,
+        ] {
+            authorization.push_str(part);
+        }
+        let signed_start = authorization.len();
+        for (i, (name, _)) in names.iter().enumerate() {
+            if i > 0 {
+                authorization.push(';');
+            }
+            authorization.push_str(name);
+        }
+
+        // The canonical request is hashed as it is produced, never held.
+        let mut canonical = Sha256::new();
+        canonical.update(request.method().as_str());
+        canonical.update(b"\n");
+        canonical.update(if uri.path().is_empty() {
             "/"
         } else {
             uri.path()
         });
-        canonical.push('\n');
+        canonical.update(b"\n");
         canonical_query(uri.query().unwrap_or_default(), &mut canonical);
-        canonical.push('\n');
-        let mut signed_headers = String::with_capacity(128);
-        for (i, (name, value)) in names.iter().enumerate() {
+        canonical.update(b"\n");
+        for (name, value) in &names {
             let value = std::str::from_utf8(value).map_err(|_| {
                 Error::invalid_input(format!(
                     "the {name} header is not text and cannot be signed"
                 ))
             })?;
-            canonical.push_str(name);
-            canonical.push(':');
-            canonical.push_str(&collapse(value));
-            canonical.push('\n');
-            if i > 0 {
-                signed_headers.push(';');
-            }
-            signed_headers.push_str(name);
+            canonical.update(name);
+            canonical.update(b":");
+            canonical.update(collapse(value).as_bytes());
+            canonical.update(b"\n");
         }
-        canonical.push('\n');
-        canonical.push_str(&signed_headers);
-        canonical.push('\n');
-        canonical.push_str(payload_hash);
+        canonical.update(b"\n");
+        canonical.update(&authorization[signed_start..]);
+        canonical.update(b"\n");
+        canonical.update(payload_hash);
 
-        let canonical_hash = hex32(&Sha256::digest(canonical.as_bytes()));
-        let mut mac = stamp.mac;
+        let canonical_hash = hex32(&canonical.finalize());
+        let mut mac = stamp.mac.clone();
         for part in [
             "AWS4-HMAC-SHA256\n",
-            datetime,
+            stamp.datetime.as_str(),
             "\n",
             &stamp.scope,
             "\n",
@@ -257,21 +291,10 @@ impl HeaderSigner {
             mac.update(part.as_bytes());
         }
         let signature = hex32(&mac.finalize().into_bytes());
-        let mut authorization = String::with_capacity(
-            80 + self.access_key_id.len() + stamp.scope.len() + signed_headers.len() + 64,
-        );
-        for part in [
-            "AWS4-HMAC-SHA256 Credential=",
-            &self.access_key_id,
-            "/",
-            &stamp.scope,
-            ", SignedHeaders=",
-            &signed_headers,
-            ", Signature=",
-            hex_str(&signature),
-        ] {
-            authorization.push_str(part);
-        }
+        authorization.push_str(SIGNATURE);
+        authorization.push_str(hex_str(&signature));
+        debug_assert_eq!(authorization.len(), authorization.capacity());
+        drop(names);
         // Handed over, not copied.
         let mut value = HeaderValue::from_maybe_shared(bytes::Bytes::from(authorization))
             .map_err(|_| Error::invalid_input("the access key id is not a valid header value"))?;
@@ -302,11 +325,11 @@ fn collapse(value: &str) -> std::borrow::Cow<'_, str> {
 
 /// The query's pairs sorted by name, then value. They are already encoded with the unreserved set SigV4
 /// uses; a pair without `=` gets one.
-fn canonical_query(query: &str, out: &mut String) {
+fn canonical_query(query: &str, out: &mut Sha256) {
     if query.is_empty() {
         return;
     }
-    let mut pairs: Vec<(&str, &str)> = query
+    let mut pairs: SmallVec<[(&str, &str); 8]> = query
         .split('&')
         .filter(|p| !p.is_empty())
         .map(|p| p.split_once('=').unwrap_or((p, "")))
@@ -314,11 +337,11 @@ fn canonical_query(query: &str, out: &mut String) {
     pairs.sort_unstable();
     for (i, (name, value)) in pairs.iter().enumerate() {
         if i > 0 {
-            out.push('&');
+            out.update(b"&");
         }
-        out.push_str(name);
-        out.push('=');
-        out.push_str(value);
+        out.update(name);
+        out.update(b"=");
+        out.update(value);
     }
 }
 
@@ -372,6 +395,8 @@ mod tests {
         let temporary = plain
             .clone()
             .with_session_token("FwoGZXIvYXdzEJr//////////wEaDOpRUM0L+token");
+        let names: Vec<String> = (0..20).map(|i| format!("x-amz-meta-m{i:02}")).collect();
+        let many: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "v")).collect();
         let cases = [
             request("GET", "http://127.0.0.1:9000/", &[]),
             request("PUT", "http://127.0.0.1:9000/bucket/a%20b/c%2Bd.txt", &[("content-type", "text/plain"), ("x-amz-meta-owner", "  ada   lovelace ")]),
@@ -379,6 +404,8 @@ mod tests {
             request("POST", "https://s3.amazonaws.com/b/k?uploads=", &[("content-type", "image/png")]),
             request("PUT", "https://s3.amazonaws.com:443/b/k?uploadId=x%2By&partNumber=3", &[("x-amz-checksum-crc32c", "AAAAAA==")]),
             request("GET", "http://localhost:80/b/%C3%BC~x", &[("range", "bytes=0-99"), ("if-match", "\"etag\"")]),
+            // More headers than the signer keeps on its stack, and more query pairs.
+            request("PUT", "https://s3.amazonaws.com/b/k?z=1&y=2&x=3&w=4&v=5&u=6&t=7&s=8&r=9&q=10", &many),
         ];
         for credentials in [&plain, &temporary] {
             for region in ["us-east-1", "eu-west-1"] {

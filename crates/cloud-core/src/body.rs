@@ -290,31 +290,35 @@ pub struct ResponseBody {
 struct Idle {
     limit: Duration,
     last_data: Instant,
-    timer: Pin<Box<tokio::time::Sleep>>,
+    /// Made on the first wait: a body that arrives with its headers never needs one.
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl Idle {
     fn new(limit: Duration) -> Idle {
-        let now = Instant::now();
         Idle {
             limit,
-            last_data: now,
-            timer: Box::pin(tokio::time::sleep_until((now + limit).into())),
+            last_data: Instant::now(),
+            timer: None,
         }
     }
 
     /// Whether the body has been silent for the whole limit; re-arms the timer when data came since
     /// it was set (cheaper than resetting it for every frame).
     fn expired_now(&mut self, cx: &mut Context<'_>) -> bool {
+        let deadline = self.last_data + self.limit;
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline.into())));
         loop {
-            if self.timer.as_mut().poll(cx).is_pending() {
+            if timer.as_mut().poll(cx).is_pending() {
                 return false;
             }
             let deadline = self.last_data + self.limit;
             if Instant::now() >= deadline {
                 return true;
             }
-            self.timer.as_mut().reset(deadline.into());
+            timer.as_mut().reset(deadline.into());
         }
     }
 }

@@ -123,6 +123,11 @@ impl<T: Clone + Send + Sync> TokenCache<T> {
         }
     }
 
+    /// The cached token if it is fresh, without waiting: `None` when it must be fetched.
+    pub fn fresh_now(&self) -> Option<T> {
+        self.fresh()
+    }
+
     /// Forgets the cached token, so the next call fetches a new one (after the provider rejected it).
     pub fn invalidate(&self) {
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = None;

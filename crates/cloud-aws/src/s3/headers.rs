@@ -15,7 +15,9 @@ use http::HeaderName;
 use super::requests::header;
 
 // Parsed once, not on every lookup.
-const CHECKSUM_CRC32C: HeaderName = HeaderName::from_static("x-amz-checksum-crc32c");
+pub(crate) const CHECKSUM_CRC32C: HeaderName = HeaderName::from_static("x-amz-checksum-crc32c");
+/// Asks S3 to send an object's checksums with it.
+pub(crate) const CHECKSUM_MODE: HeaderName = HeaderName::from_static("x-amz-checksum-mode");
 const CHECKSUM_TYPE: HeaderName = HeaderName::from_static("x-amz-checksum-type");
 const SERVER_SIDE_ENCRYPTION: HeaderName = HeaderName::from_static("x-amz-server-side-encryption");
 const SSE_CUSTOMER_ALGORITHM: HeaderName =
@@ -116,9 +118,12 @@ pub(crate) fn put_headers(req: &mut cloud_core::Request, options: &PutOptions) -
 
 /// The CRC-32C header of an upload part or a whole object.
 pub(crate) fn checksummed(req: &mut cloud_core::Request, crc: u32) -> Result<()> {
-    let value = crc32c_value(crc);
-    req.headers_mut()
-        .insert("x-amz-checksum-crc32c", header("checksum", &value)?);
+    let mut text = [0u8; 8];
+    base64::engine::general_purpose::STANDARD
+        .encode_slice(crc.to_be_bytes(), &mut text)
+        .expect("4 bytes are 8 base64 digits");
+    let value = http::HeaderValue::from_bytes(&text).expect("base64 digits");
+    req.headers_mut().insert(CHECKSUM_CRC32C, value);
     Ok(())
 }
 

@@ -5,7 +5,7 @@
 //! bucket for the life of the driver. A bucket that has answered once is known to be where the driver
 //! points, so its requests are no longer copied in case they must be sent again.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -46,19 +46,38 @@ pub(crate) struct BucketRegions {
     provider: &'static str,
     /// Whether the endpoint is AWS's own, whose host names the region.
     aws_endpoint: bool,
-    by_bucket: RwLock<HashMap<String, Arc<Regional>>>,
+    /// What is known of each bucket, found with one lookup per request.
+    buckets: RwLock<HashMap<String, Known>>,
     by_region: Mutex<HashMap<String, Arc<Regional>>>,
-    confirmed: RwLock<HashSet<String>>,
+}
+
+/// What is known of one bucket.
+#[derive(Clone, Default)]
+struct Known {
+    /// The region it lives in, when not the driver's.
+    elsewhere: Option<Arc<Regional>>,
+    /// It has answered a request sent where the driver points.
+    confirmed: bool,
+}
+
+/// How to send one request to its bucket.
+pub(crate) struct Route {
+    /// The other region's service, when the bucket lives elsewhere.
+    pub(crate) http: Option<HttpService>,
+    /// A copy to send again if S3 names another region; none once the bucket has answered.
+    pub(crate) spare: Option<Request>,
+    /// Whether the bucket had answered before this request.
+    pub(crate) confirmed: bool,
 }
 
 impl fmt::Debug for BucketRegions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let known: Vec<(String, String)> = self
-            .by_bucket
+            .buckets
             .read()
             .map(|m| {
                 m.iter()
-                    .map(|(b, r)| (b.clone(), r.region.clone()))
+                    .filter_map(|(b, k)| Some((b.clone(), k.elsewhere.as_ref()?.region.clone())))
                     .collect()
             })
             .unwrap_or_default();
@@ -102,56 +121,71 @@ impl BucketRegions {
             credentials,
             provider,
             aws_endpoint,
-            by_bucket: RwLock::new(HashMap::new()),
+            buckets: RwLock::new(HashMap::new()),
             by_region: Mutex::new(HashMap::new()),
-            confirmed: RwLock::new(HashSet::new()),
         }
     }
 
-    /// The service for `bucket` if it lives elsewhere, with `request` sent to that region's host.
-    pub(crate) fn route(&self, bucket: &str, request: &mut Request) -> Option<HttpService> {
-        let regional = self.by_bucket.read().ok()?.get(bucket).cloned()?;
-        if self.aws_endpoint {
-            let host = request
-                .uri()
-                .host()
-                .and_then(|h| regional_host(h, &regional.region));
-            if let Some(host) = host {
-                let mut parts = request.uri().clone().into_parts();
-                if let Ok(authority) = host.parse() {
-                    parts.authority = Some(authority);
-                    if let Ok(uri) = http::Uri::from_parts(parts) {
-                        *request.uri_mut() = uri;
-                    }
-                }
-            }
-            if request.headers().contains_key(http::header::HOST) {
-                if let Ok(value) = http::HeaderValue::from_str(request.uri().host().unwrap_or("")) {
-                    request.headers_mut().insert(http::header::HOST, value);
+    /// How to send `request` to `bucket`: to that region's service and host when it lives elsewhere,
+    /// with a spare copy while the bucket has not answered yet.
+    pub(crate) fn route(&self, bucket: &str, request: &mut Request) -> Route {
+        let known = self
+            .buckets
+            .read()
+            .ok()
+            .and_then(|b| b.get(bucket).cloned())
+            .unwrap_or_default();
+        let Some(regional) = known.elsewhere else {
+            return Route {
+                http: None,
+                spare: if known.confirmed { None } else { copy(request) },
+                confirmed: known.confirmed,
+            };
+        };
+        self.send_to(&regional, request);
+        Route {
+            http: Some(regional.http.clone()),
+            spare: None,
+            confirmed: known.confirmed,
+        }
+    }
+
+    /// `request` sent to `regional`'s host, when the driver uses AWS's own endpoints.
+    fn send_to(&self, regional: &Regional, request: &mut Request) {
+        if !self.aws_endpoint {
+            return;
+        }
+        let host = request
+            .uri()
+            .host()
+            .and_then(|h| regional_host(h, &regional.region));
+        if let Some(host) = host {
+            let mut parts = request.uri().clone().into_parts();
+            if let Ok(authority) = host.parse() {
+                parts.authority = Some(authority);
+                if let Ok(uri) = http::Uri::from_parts(parts) {
+                    *request.uri_mut() = uri;
                 }
             }
         }
+        if request.headers().contains_key(http::header::HOST) {
+            if let Ok(value) = http::HeaderValue::from_str(request.uri().host().unwrap_or("")) {
+                request.headers_mut().insert(http::header::HOST, value);
+            }
+        }
+    }
+
+    /// `request` routed again after S3 named the bucket's region (learnt just before).
+    pub(crate) fn reroute(&self, bucket: &str, request: &mut Request) -> Option<HttpService> {
+        let regional = self.buckets.read().ok()?.get(bucket)?.elsewhere.clone()?;
+        self.send_to(&regional, request);
         Some(regional.http.clone())
-    }
-
-    /// A copy of `request` to send again if S3 says the bucket is elsewhere; none once the bucket is
-    /// known to answer where the driver points.
-    pub(crate) fn spare(&self, bucket: &str, request: &Request) -> Option<Request> {
-        let known = self.confirmed.read().is_ok_and(|c| c.contains(bucket));
-        if known {
-            None
-        } else {
-            copy(request)
-        }
     }
 
     /// `bucket` answered: its region is settled.
     pub(crate) fn confirm(&self, bucket: &str) {
-        let known = self.confirmed.read().is_ok_and(|c| c.contains(bucket));
-        if !known {
-            if let Ok(mut confirmed) = self.confirmed.write() {
-                confirmed.insert(bucket.to_owned());
-            }
+        if let Ok(mut buckets) = self.buckets.write() {
+            buckets.entry(bucket.to_owned()).or_default().confirmed = true;
         }
     }
 
@@ -184,8 +218,8 @@ impl BucketRegions {
             region,
             "the bucket is in another region; signing for it"
         );
-        if let Ok(mut by_bucket) = self.by_bucket.write() {
-            by_bucket.insert(bucket.to_owned(), regional);
+        if let Ok(mut buckets) = self.buckets.write() {
+            buckets.entry(bucket.to_owned()).or_default().elsewhere = Some(regional);
         }
         Ok(())
     }

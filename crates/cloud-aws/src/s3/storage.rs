@@ -1,5 +1,6 @@
 //! The S3 [`StorageDriver`].
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -10,11 +11,12 @@ use cloud_storage::{
     Capabilities, Checksum, Container, GetOptions, GetResult, ListEntry, ListOptions, ObjectMeta,
     Payload, PendingUpload, PresignMethod, PutOptions, StorageDriver,
 };
+use futures_util::future::Either;
 use futures_util::stream::{BoxStream, StreamExt};
 use http::{Method, StatusCode};
 
 use super::download::resumable_get;
-use super::headers::{crc32c_header, crc32c_value, object_meta, put_headers, text};
+use super::headers::{checksummed, crc32c_header, object_meta, put_headers, text, CHECKSUM_MODE};
 use super::model::{self, ListAllMyBucketsResult, ListBucketResult, ListMultipartUploadsResult};
 use super::multipart::S3Upload;
 use super::regions::{self, BucketRegions};
@@ -51,77 +53,126 @@ impl S3 {
     }
 }
 
+/// What a request is about, for its errors: a bucket, or an object in it. Written out only when an
+/// error names it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Resource<'a> {
+    pub(crate) bucket: &'a str,
+    key: Option<&'a str>,
+}
+
+impl<'a> Resource<'a> {
+    pub(crate) fn object(bucket: &'a str, key: &'a str) -> Resource<'a> {
+        Resource {
+            bucket,
+            key: Some(key),
+        }
+    }
+}
+
+/// `bucket` or `bucket/key` (a bucket's name holds no `/`).
+impl<'a> From<&'a str> for Resource<'a> {
+    fn from(resource: &'a str) -> Resource<'a> {
+        match resource.split_once('/') {
+            Some((bucket, key)) => Resource::object(bucket, key),
+            None => Resource {
+                bucket: resource,
+                key: None,
+            },
+        }
+    }
+}
+
+impl<'a> From<&'a String> for Resource<'a> {
+    fn from(resource: &'a String) -> Resource<'a> {
+        Resource::from(resource.as_str())
+    }
+}
+
+impl std::fmt::Display for Resource<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.key {
+            Some(key) => write!(f, "{}/{key}", self.bucket),
+            None => f.write_str(self.bucket),
+        }
+    }
+}
+
 impl S3Inner {
     /// Sends a request whose body is read whole within each attempt (small responses).
-    pub(crate) async fn call(
-        &self,
+    pub(crate) fn call<'a>(
+        &'a self,
         operation: &'static str,
-        resource: &str,
+        resource: impl Into<Resource<'a>>,
         request: cloud_core::Request,
-    ) -> Result<Response> {
-        self.routed(operation, resource, request, true).await
+    ) -> impl Future<Output = Result<Response>> + Send + 'a {
+        self.routed(operation, resource.into(), request, true)
     }
 
     /// Sends a request and returns the response with its body still streaming (object reads).
-    pub(crate) async fn stream(
-        &self,
+    pub(crate) fn stream<'a>(
+        &'a self,
         operation: &'static str,
-        resource: &str,
+        resource: impl Into<Resource<'a>>,
         request: cloud_core::Request,
-    ) -> Result<Response> {
-        self.routed(operation, resource, request, false).await
+    ) -> impl Future<Output = Result<Response>> + Send + 'a {
+        self.routed(operation, resource.into(), request, false)
     }
 
     /// Sends `request` to where its bucket lives; when S3 says the bucket is in another region, learns
     /// it and sends the request once more, signed for that region.
-    async fn routed(
-        &self,
+    ///
+    /// The request goes to the pipeline before the returned future exists, so that future holds no
+    /// request to copy each time it moves.
+    fn routed<'a>(
+        &'a self,
         operation: &'static str,
-        resource: &str,
+        resource: Resource<'a>,
         mut request: cloud_core::Request,
         buffered: bool,
-    ) -> Result<Response> {
-        let bucket = resource.split('/').next().unwrap_or_default();
-        let mut spare = None;
-        let http = match self.regions.route(bucket, &mut request) {
-            Some(http) => http,
-            None => {
-                spare = self.regions.spare(bucket, &request);
-                self.http.clone()
-            }
-        };
-        let send = |http: HttpService, request| async move {
+    ) -> impl Future<Output = Result<Response>> + Send + 'a {
+        let bucket = resource.bucket;
+        let route = self.regions.route(bucket, &mut request);
+        let http = route.http.unwrap_or_else(|| self.http.clone());
+        let spare = route.spare.map(Box::new);
+        let confirmed = route.confirmed;
+        let send = move |http: &HttpService, request| {
             if buffered {
-                http.send_buffered(operation, request).await
+                Either::Left(http.send_buffered(operation, request))
             } else {
-                http.send(operation, request).await
+                Either::Right(http.send(operation, request))
             }
         };
-        match send(http, request).await {
-            Ok(response) => {
-                self.regions.confirm(bucket);
-                Ok(response)
-            }
-            Err(err) => match (regions::named_region(&err), spare) {
-                (Some(region), Some(mut again)) if !bucket.is_empty() => {
-                    self.regions.learn(bucket, &region)?;
-                    let http = self
-                        .regions
-                        .route(bucket, &mut again)
-                        .unwrap_or_else(|| self.http.clone());
-                    send(http, again)
-                        .await
-                        .map_err(|e| e.with_resource(resource))
+        let first = send(&http, request);
+        async move {
+            match first.await {
+                Ok(response) => {
+                    if !confirmed {
+                        self.regions.confirm(bucket);
+                    }
+                    Ok(response)
                 }
-                _ => Err(err.with_resource(resource)),
-            },
+                Err(err) => match (regions::named_region(&err), spare) {
+                    (Some(region), Some(mut again)) if !bucket.is_empty() => {
+                        self.regions.learn(bucket, &region)?;
+                        let http = self
+                            .regions
+                            .reroute(bucket, &mut again)
+                            .unwrap_or_else(|| self.http.clone());
+                        send(&http, *again)
+                            .await
+                            .map_err(|e| e.with_resource(resource.to_string()))
+                    }
+                    _ => Err(err.with_resource(resource.to_string())),
+                },
+            }
         }
     }
 
-    pub(crate) async fn call_xml(
-        &self,
+    pub(crate) async fn call_xml<'a>(
+        &'a self,
         operation: &'static str,
-        resource: &str,
+        resource: impl Into<Resource<'a>>,
         request: cloud_core::Request,
     ) -> Result<String> {
         let body = self
@@ -142,12 +193,10 @@ impl S3Inner {
             &self.addressing.url(bucket, key, ""),
             Body::empty(),
         )?;
-        req.headers_mut().insert(
-            "x-amz-checksum-mode",
-            http::HeaderValue::from_static("ENABLED"),
-        );
+        req.headers_mut()
+            .insert(CHECKSUM_MODE, http::HeaderValue::from_static("ENABLED"));
         let response = self
-            .call("HeadObject", &format!("{bucket}/{key}"), req)
+            .call("HeadObject", Resource::object(bucket, key), req)
             .await?;
         let size = content_length(response.headers())?;
         Ok(object_meta(key, response.headers(), size))
@@ -329,7 +378,7 @@ impl StorageDriver for S3 {
         key: &str,
         options: &GetOptions,
     ) -> Result<GetResult> {
-        let resource = format!("{container}/{key}");
+        let resource = Resource::object(container, key);
         let mut req = request(
             Method::GET,
             &self.inner.addressing.url(container, key, ""),
@@ -338,16 +387,13 @@ impl StorageDriver for S3 {
         let headers = req.headers_mut();
         cloud_storage::resume::read_headers(options, headers)?;
         if options.range.is_none() {
-            headers.insert(
-                "x-amz-checksum-mode",
-                http::HeaderValue::from_static("ENABLED"),
-            );
+            headers.insert(CHECKSUM_MODE, http::HeaderValue::from_static("ENABLED"));
         }
-        let response = self.inner.stream("GetObject", &resource, req).await?;
+        let response = self.inner.stream("GetObject", resource, req).await?;
         let partial = response.status() == StatusCode::PARTIAL_CONTENT;
         let (range, size) =
             cloud_storage::resume::read_extent(options.range, partial, response.headers())
-                .map_err(|e| e.with_resource(&resource))?;
+                .map_err(|e| e.with_resource(resource.to_string()))?;
         let mut meta = object_meta(key, response.headers(), size);
         // A directory bucket's ETags are not MD5s of the bytes, whatever they look like.
         if container.ends_with("--x-s3") && matches!(meta.checksum, Some(Checksum::Md5(_))) {
@@ -402,13 +448,10 @@ impl StorageDriver for S3 {
             Body::from_bytes(data),
         )?;
         put_headers(&mut req, options)?;
-        req.headers_mut().insert(
-            "x-amz-checksum-crc32c",
-            header("checksum", &crc32c_value(crc))?,
-        );
+        checksummed(&mut req, crc)?;
         let response = self
             .inner
-            .call("PutObject", &format!("{container}/{key}"), req)
+            .call("PutObject", Resource::object(container, key), req)
             .await?;
         if let Some(stored) = crc32c_header(response.headers()) {
             if stored != Checksum::Crc32c(crc) {

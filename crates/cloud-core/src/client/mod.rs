@@ -24,6 +24,7 @@
 pub(crate) mod connector;
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,8 +43,8 @@ use crate::debug_log::DebugLog;
 use crate::error::{Error, ErrorKind, Result};
 use crate::pipeline::transport::TransportShared;
 use crate::pipeline::{
-    AttemptTimeout, Authorize, AuthorizeService, Call, CallContext, ErrorParser, GenericErrors,
-    Limit, NoAuth, Operation, Request, Response, Retry, RetryConfig, Throttle, Trace, Transport,
+    Authorize, AuthorizeService, Call, CallContext, ErrorParser, GenericErrors, Limit, NoAuth,
+    Operation, Request, Response, Retry, RetryConfig, Throttle, Trace, Transport,
 };
 
 /// The default `User-Agent`.
@@ -59,7 +60,6 @@ struct ClientShared {
     transport: Arc<TransportShared>,
     limit: Option<Arc<Semaphore>>,
     retry: Arc<RetryConfig>,
-    attempt_timeout: Option<Duration>,
     timeout: Option<Duration>,
     adaptive_throttling: bool,
 }
@@ -91,8 +91,7 @@ impl HttpClient {
             .map(Arc::new)
             .unwrap_or_else(|| shared.retry.clone());
         let transport = Transport::new(shared.transport.clone(), config.errors);
-        let timed = AttemptTimeout::new(transport, shared.attempt_timeout);
-        let authorized = AuthorizeService::new(timed, config.authorizer);
+        let authorized = AuthorizeService::new(transport, config.authorizer);
         let throttle = shared
             .adaptive_throttling
             .then(|| Arc::new(Throttle::new(config.rate_limit_headers)));
@@ -117,7 +116,7 @@ impl fmt::Debug for HttpClient {
         f.debug_struct("HttpClient")
             .field("max_concurrency", &shared.limit.as_ref().map(|_| "limited"))
             .field("retry", &shared.retry)
-            .field("attempt_timeout", &shared.attempt_timeout)
+            .field("attempt_timeout", &shared.transport.attempt_timeout)
             .field("timeout", &shared.timeout)
             .field("adaptive_throttling", &shared.adaptive_throttling)
             .field("proxies", &shared.transport.proxies)
@@ -333,13 +332,13 @@ impl HttpClientBuilder {
             clock: self.clock,
             first_byte_timeout: self.first_byte_timeout,
             read_idle_timeout: self.read_idle_timeout,
+            attempt_timeout: self.attempt_timeout,
         };
         Ok(HttpClient {
             shared: Arc::new(ClientShared {
                 transport: Arc::new(transport),
                 limit: self.max_concurrency.map(|n| Arc::new(Semaphore::new(n))),
                 retry: Arc::new(self.retry),
-                attempt_timeout: self.attempt_timeout,
                 timeout: self.timeout,
                 adaptive_throttling: self.adaptive_throttling,
             }),
@@ -456,7 +455,7 @@ impl fmt::Debug for ServiceConfig {
     }
 }
 
-type Stack = Trace<Limit<Retry<AuthorizeService<AttemptTimeout<Transport>>>>>;
+type Stack = Trace<Limit<Retry<AuthorizeService<Transport>>>>;
 
 /// One provider's request pipeline. Cheap to clone; share it across tasks.
 #[derive(Clone)]
@@ -471,23 +470,23 @@ impl HttpService {
     ///
     /// Only 2xx responses are `Ok`; any other status becomes an [`Error`] through the provider's
     /// [`ErrorParser`]. Failures are retried per the retry policy when the body can be replayed.
-    pub async fn send(
+    pub fn send(
         &self,
         operation: impl Into<Operation>,
         request: Request,
-    ) -> Result<Response> {
-        self.call(operation.into(), request, false).await
+    ) -> impl Future<Output = Result<Response>> + Send + 'static {
+        self.call(operation.into(), request, false)
     }
 
     /// Sends `request` and reads the whole response body within each attempt, so a body cut short is
     /// retried like any other failure (for idempotent operations). Use it for small responses: listings,
     /// metadata, JSON and XML documents.
-    pub async fn send_buffered(
+    pub fn send_buffered(
         &self,
         operation: impl Into<Operation>,
         request: Request,
-    ) -> Result<Response> {
-        self.call(operation.into(), request, true).await
+    ) -> impl Future<Output = Result<Response>> + Send + 'static {
+        self.call(operation.into(), request, true)
     }
 
     /// The provider this service speaks for.
@@ -495,25 +494,35 @@ impl HttpService {
         self.provider
     }
 
-    async fn call(
+    fn call(
         &self,
         operation: Operation,
         request: Request,
         buffered: bool,
-    ) -> Result<Response> {
+    ) -> impl Future<Output = Result<Response>> + Send + 'static {
         let context = CallContext::new(self.provider, operation, request.method(), buffered);
         let name = context.operation.clone();
-        let call = self.stack.clone().oneshot(Call { request, context });
-        let result = match self.timeout {
-            None => call.await,
-            Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
-                Err(Error::new(
-                    ErrorKind::Timeout,
-                    format!("no response within the call timeout of {limit:?}"),
-                ))
-            }),
-        };
-        result.map_err(|err| err.with_provider(self.provider).with_operation(name))
+        // Boxed before any future holds it, so that moving the futures moves a pointer.
+        let call = self.stack.clone().oneshot(Call {
+            request: Box::new(request),
+            context,
+        });
+        let (provider, timeout) = (self.provider, self.timeout);
+        async move {
+            let result = match timeout {
+                None => call.await,
+                Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
+                    Err(Error::new(
+                        ErrorKind::Timeout,
+                        format!("no response within the call timeout of {limit:?}"),
+                    ))
+                }),
+            };
+            match result {
+                Ok(response) => Ok(*response),
+                Err(err) => Err(err.with_provider(provider).with_operation(name)),
+            }
+        }
     }
 }
 

@@ -7,9 +7,11 @@ use std::task::{Context, Poll};
 
 use async_trait::async_trait;
 use http::header::{HeaderMap, HeaderValue, AUTHORIZATION};
+use pin_project_lite::pin_project;
+use tower::util::Oneshot;
 use tower::{Service, ServiceExt};
 
-use super::{Call, Request, Response};
+use super::{Call, Reply, Request};
 use crate::error::{Error, ErrorKind, Result};
 use crate::secret::Secret;
 
@@ -42,6 +44,14 @@ pub trait Authorize: Send + Sync + std::fmt::Debug + 'static {
     /// Adds credentials to `request` in place.
     async fn authorize(&self, request: &mut Request) -> Result<()>;
 
+    /// Adds credentials at once when nothing needs awaiting (fixed keys, a cached token still fresh);
+    /// `None` sends the request through [`authorize`](Authorize::authorize) instead. The pipeline
+    /// tries this first, which spares each attempt a boxed future.
+    fn authorize_now(&self, request: &mut Request) -> Option<Result<()>> {
+        let _ = request;
+        None
+    }
+
     /// Whether these credentials are fetched (tokens, sessions) and can be fetched anew. When so, a
     /// request the server refuses as [unauthenticated](crate::ErrorKind::Unauthenticated) (`401`, or
     /// a provider's own answer such as S3's `ExpiredToken`) is sent once more after
@@ -68,6 +78,10 @@ impl Authorize for NoAuth {
     async fn authorize(&self, _request: &mut Request) -> Result<()> {
         Ok(())
     }
+
+    fn authorize_now(&self, _request: &mut Request) -> Option<Result<()>> {
+        Some(Ok(()))
+    }
 }
 
 /// Adds `Authorization: Bearer <token>` with a fixed token.
@@ -91,10 +105,15 @@ impl BearerToken {
 #[async_trait]
 impl Authorize for BearerToken {
     async fn authorize(&self, request: &mut Request) -> Result<()> {
+        self.authorize_now(request)
+            .expect("a fixed token is at hand")
+    }
+
+    fn authorize_now(&self, request: &mut Request) -> Option<Result<()>> {
         request
             .headers_mut()
             .insert(AUTHORIZATION, self.value.clone());
-        Ok(())
+        Some(Ok(()))
     }
 }
 
@@ -111,14 +130,42 @@ impl<S> AuthorizeService<S> {
     }
 }
 
+pin_project! {
+    /// The future of [`AuthorizeService`]: the attempt itself when credentials were at hand, else a
+    /// boxed one that awaits them (and may send once more with renewed ones).
+    #[project = AuthorizeProj]
+    pub(crate) enum AuthorizeFuture<S: Service<Call>> {
+        Direct { #[pin] attempt: Oneshot<S, Call> },
+        Failed { err: Option<Error> },
+        Awaiting { attempt: Pin<Box<dyn Future<Output = Result<Reply>> + Send>> },
+    }
+}
+
+impl<S> Future for AuthorizeFuture<S>
+where
+    S: Service<Call, Response = Reply, Error = Error>,
+{
+    type Output = Result<Reply>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            AuthorizeProj::Direct { attempt } => attempt.poll(cx),
+            AuthorizeProj::Failed { err } => {
+                Poll::Ready(Err(err.take().expect("polled after completion")))
+            }
+            AuthorizeProj::Awaiting { attempt } => attempt.as_mut().poll(cx),
+        }
+    }
+}
+
 impl<S> Service<Call> for AuthorizeService<S>
 where
-    S: Service<Call, Response = Response, Error = Error> + Clone + Send + 'static,
+    S: Service<Call, Response = Reply, Error = Error> + Clone + Send + 'static,
     S::Future: Send,
 {
-    type Response = Response;
+    type Response = Reply;
     type Error = Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Response>> + Send>>;
+    type Future = AuthorizeFuture<S>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<()>> {
         Poll::Ready(Ok(()))
@@ -126,31 +173,46 @@ where
 
     fn call(&mut self, mut call: Call) -> Self::Future {
         let inner = self.inner.clone();
-        let authorizer = self.authorizer.clone();
-        Box::pin(async move {
-            if !authorizer.renewable() {
-                authorizer.authorize(&mut call.request).await?;
-                return inner.oneshot(call).await;
-            }
-            let spare = call.try_clone();
-            authorizer.authorize(&mut call.request).await?;
-            let sent = call.request.headers().clone();
-            match inner.clone().oneshot(call).await {
-                Err(err) if err.kind() == ErrorKind::Unauthenticated && err.status().is_some() => {
-                    authorizer.refused(&sent);
-                    let Some(mut again) = spare else {
-                        return Err(err);
-                    };
-                    tracing::debug!(
-                        target: crate::debug_log::TARGET,
-                        error = %err,
-                        "credentials refused; renewing them and sending once more"
-                    );
-                    authorizer.authorize(&mut again.request).await?;
-                    inner.oneshot(again).await
+        if !self.authorizer.renewable() {
+            match self.authorizer.authorize_now(&mut call.request) {
+                Some(Ok(())) => {
+                    return AuthorizeFuture::Direct {
+                        attempt: Oneshot::new(inner, call),
+                    }
                 }
-                other => other,
+                Some(Err(err)) => return AuthorizeFuture::Failed { err: Some(err) },
+                None => {}
             }
-        })
+        }
+        let authorizer = self.authorizer.clone();
+        AuthorizeFuture::Awaiting {
+            attempt: Box::pin(async move {
+                if !authorizer.renewable() {
+                    authorizer.authorize(&mut call.request).await?;
+                    return inner.oneshot(call).await;
+                }
+                let spare = call.try_clone();
+                authorizer.authorize(&mut call.request).await?;
+                let sent = call.request.headers().clone();
+                match inner.clone().oneshot(call).await {
+                    Err(err)
+                        if err.kind() == ErrorKind::Unauthenticated && err.status().is_some() =>
+                    {
+                        authorizer.refused(&sent);
+                        let Some(mut again) = spare else {
+                            return Err(err);
+                        };
+                        tracing::debug!(
+                            target: crate::debug_log::TARGET,
+                            error = %err,
+                            "credentials refused; renewing them and sending once more"
+                        );
+                        authorizer.authorize(&mut again.request).await?;
+                        inner.oneshot(again).await
+                    }
+                    other => other,
+                }
+            }),
+        }
     }
 }

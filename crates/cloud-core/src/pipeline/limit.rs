@@ -10,7 +10,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::PollSemaphore;
 use tower::Service;
 
-use super::{Call, Response};
+use super::{Call, Reply};
 use crate::error::{Error, Result};
 
 /// Lets at most N requests be in flight. The permit is taken in `poll_ready` and moves into the response
@@ -45,9 +45,9 @@ impl<S: Clone> Clone for Limit<S> {
 
 impl<S> Service<Call> for Limit<S>
 where
-    S: Service<Call, Response = Response, Error = Error>,
+    S: Service<Call, Response = Reply, Error = Error>,
 {
-    type Response = Response;
+    type Response = Reply;
     type Error = Error;
     type Future = LimitFuture<S::Future>;
 
@@ -83,9 +83,9 @@ pin_project! {
 
 impl<F> Future for LimitFuture<F>
 where
-    F: Future<Output = Result<Response>>,
+    F: Future<Output = Result<Reply>>,
 {
-    type Output = Result<Response>;
+    type Output = Result<Reply>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();

@@ -26,7 +26,7 @@ use std::time::Duration;
 use tower::{Service, ServiceExt};
 
 use super::throttle::Throttle;
-use super::{Call, Response};
+use super::{Call, Reply};
 use crate::backoff::Backoff;
 use crate::clock::Clock;
 use crate::error::{Error, ErrorKind, Origin, Result};
@@ -136,12 +136,12 @@ impl<S> Retry<S> {
 
 impl<S> Service<Call> for Retry<S>
 where
-    S: Service<Call, Response = Response, Error = Error> + Clone + Send + 'static,
+    S: Service<Call, Response = Reply, Error = Error> + Clone + Send + 'static,
     S::Future: Send,
 {
-    type Response = Response;
+    type Response = Reply;
     type Error = Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Response>> + Send>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Reply>> + Send>>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<()>> {
         Poll::Ready(Ok(()))

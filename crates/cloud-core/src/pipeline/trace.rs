@@ -9,7 +9,7 @@ use pin_project_lite::pin_project;
 use tower::Service;
 use tracing::Span;
 
-use super::{Call, Response};
+use super::{Call, Reply};
 use crate::debug_log::TARGET;
 use crate::error::{Error, Result};
 
@@ -27,9 +27,9 @@ impl<S> Trace<S> {
 
 impl<S> Service<Call> for Trace<S>
 where
-    S: Service<Call, Response = Response, Error = Error>,
+    S: Service<Call, Response = Reply, Error = Error>,
 {
-    type Response = Response;
+    type Response = Reply;
     type Error = Error;
     type Future = TraceFuture<S::Future>;
 
@@ -65,9 +65,9 @@ pin_project! {
 
 impl<F> Future for TraceFuture<F>
 where
-    F: Future<Output = Result<Response>>,
+    F: Future<Output = Result<Reply>>,
 {
-    type Output = Result<Response>;
+    type Output = Result<Reply>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();

@@ -13,7 +13,8 @@ use http_body_util::BodyExt;
 use hyper_util::client::legacy::Client;
 use tower::Service;
 
-use super::{Call, Response};
+use super::timeout::{within, Bound};
+use super::{Call, Reply};
 use crate::body::{Body, ResponseBody};
 use crate::client::connector::{ProxyConfig, ProxyConnector};
 use crate::clock::Clock;
@@ -146,6 +147,7 @@ pub(crate) struct TransportShared {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) first_byte_timeout: Option<Duration>,
     pub(crate) read_idle_timeout: Option<Duration>,
+    pub(crate) attempt_timeout: Option<Duration>,
 }
 
 /// The largest request body whose response headers the first-byte timeout waits for.
@@ -165,9 +167,9 @@ impl Transport {
 }
 
 impl Service<Call> for Transport {
-    type Response = Response;
+    type Response = Reply;
     type Error = Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Response>> + Send>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Reply>> + Send>>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<()>> {
         Poll::Ready(Ok(()))
@@ -207,24 +209,31 @@ impl Service<Call> for Transport {
                 shared.debug.emit(&debug_log::curl_command(&request));
             }
             let head = request.method() == http::Method::HEAD;
-            let start = Instant::now();
+            let start = debug.then(Instant::now);
             let small = request
                 .body()
                 .content_length()
                 .is_some_and(|len| len <= FIRST_BYTE_BODY_LIMIT);
-            let sent = shared.client.request(request);
-            let response = match shared.first_byte_timeout.filter(|_| small) {
-                Some(limit) => tokio::time::timeout(limit, sent).await.map_err(|_| {
-                    Error::exchange(
-                        ErrorKind::Timeout,
-                        &format!("no response within the first-byte timeout of {limit:?}"),
-                        None,
-                    )
-                })?,
-                None => sent.await,
+            let now = tokio::time::Instant::now();
+            let attempt_end = shared.attempt_timeout.map(|l| Bound::attempt(now, l));
+            let first_byte = shared
+                .first_byte_timeout
+                .filter(|_| small)
+                .map(|l| Bound::first_byte(now, l));
+            let headers_bound = Bound::earlier(first_byte, attempt_end);
+            let mut timer = std::pin::pin!(headers_bound.map(|b| tokio::time::sleep_until(b.at)));
+            let sent = shared.client.request(*request);
+            let response = match within(sent, timer.as_mut().as_pin_mut()).await {
+                Some(response) => response.map_err(send_error)?,
+                None => return Err(headers_bound.expect("only a set timer fires").error()),
+            };
+            // What remains of the attempt (an error's explanation, a buffered body) is bounded by its
+            // own end alone.
+            match (attempt_end, timer.as_mut().as_pin_mut()) {
+                (Some(end), Some(timer)) => timer.reset(end.at),
+                _ => timer.set(None),
             }
-            .map_err(send_error)?;
-            if debug {
+            if let Some(start) = start {
                 shared
                     .debug
                     .emit(&debug_log::response_summary(&response, start.elapsed()));
@@ -239,9 +248,14 @@ impl Service<Call> for Transport {
 
             if !status.is_success() {
                 // Whatever part of the body arrives is enough to explain the error.
-                let body = read_limited(incoming, ERROR_BODY_LIMIT)
-                    .await
-                    .unwrap_or_default();
+                // An explanation that does not come in time is done without: the status says enough.
+                let body = within(
+                    read_limited(incoming, ERROR_BODY_LIMIT),
+                    timer.as_mut().as_pin_mut(),
+                )
+                .await
+                .and_then(|read| read.ok())
+                .unwrap_or_default();
                 if debug && !body.is_empty() {
                     shared.debug.emit(&debug_log::body_for_log(&body));
                 }
@@ -267,7 +281,9 @@ impl Service<Call> for Transport {
             let len = if bodiless { Some(0) } else { len };
             let streamed = ResponseBody::incoming(incoming, len, shared.read_idle_timeout);
             let body = if buffered {
-                let bytes = read_buffered(streamed).await?;
+                let bytes = within(read_buffered(streamed), timer.as_mut().as_pin_mut())
+                    .await
+                    .ok_or_else(|| attempt_end.expect("only a set timer fires").error())??;
                 if let Some(err) = errors.error_in_success(status, &parts.headers, &bytes) {
                     return Err(err.answered_with(status));
                 }
@@ -275,7 +291,7 @@ impl Service<Call> for Transport {
             } else {
                 streamed
             };
-            Ok(http::Response::from_parts(parts, body))
+            Ok(Box::new(http::Response::from_parts(parts, body)))
         })
     }
 }
