@@ -21,11 +21,15 @@
 //! # }).unwrap();
 //! ```
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::hash_map::RandomState;
+use std::collections::HashSet;
 use std::future::Future;
 use std::hash::{BuildHasher, Hash};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 
-use futures_util::stream::{self, Stream};
+use futures_util::stream::Stream;
+use pin_project_lite::pin_project;
 
 use crate::error::{Error, Result};
 
@@ -61,30 +65,50 @@ where
     F: FnMut(Option<K>) -> Fut,
     Fut: Future<Output = Result<Page<T, K>>>,
 {
-    // Tokens already followed, by hash: a server that hands one out again would loop forever.
-    let seen = (
-        std::collections::hash_map::RandomState::new(),
-        HashSet::<u64>::new(),
-    );
-    let state = (fetch, VecDeque::<T>::new(), Cursor::<K>::Start, seen);
-    stream::unfold(
-        state,
-        |(mut fetch, mut buffer, mut cursor, mut seen)| async move {
-            loop {
-                if let Some(item) = buffer.pop_front() {
-                    return Some((Ok(item), (fetch, buffer, cursor, seen)));
-                }
-                let token = match std::mem::replace(&mut cursor, Cursor::Done) {
-                    Cursor::Done => return None,
-                    Cursor::Fail(err) => return Some((Err(err), (fetch, buffer, cursor, seen))),
-                    Cursor::Start => None,
-                    Cursor::Next(token) => Some(token),
-                };
-                match fetch(token).await {
+    Paginate {
+        fetch,
+        pending: None,
+        items: Vec::new().into_iter(),
+        cursor: Cursor::Start,
+        seen: (RandomState::new(), HashSet::new()),
+    }
+}
+
+pin_project! {
+    /// The stream of [`paginate`]: items are handed out of the page's own vector, each moved once.
+    struct Paginate<T, K, F, Fut> {
+        fetch: F,
+        #[pin]
+        pending: Option<Fut>,
+        items: std::vec::IntoIter<T>,
+        cursor: Cursor<K>,
+        // Tokens already followed, by hash: a server that hands one out again would loop forever.
+        seen: (RandomState, HashSet<u64>),
+    }
+}
+
+impl<T, K, F, Fut> Stream for Paginate<T, K, F, Fut>
+where
+    K: Hash,
+    F: FnMut(Option<K>) -> Fut,
+    Fut: Future<Output = Result<Page<T, K>>>,
+{
+    type Item = Result<T>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<T>>> {
+        let mut this = self.project();
+        loop {
+            if let Some(item) = this.items.next() {
+                return Poll::Ready(Some(Ok(item)));
+            }
+            if let Some(fetching) = this.pending.as_mut().as_pin_mut() {
+                let fetched = ready!(fetching.poll(cx));
+                this.pending.set(None);
+                match fetched {
                     Ok(page) => {
-                        buffer.extend(page.items);
-                        cursor = match page.next {
-                            Some(next) if !seen.1.insert(seen.0.hash_one(&next)) => {
+                        *this.items = page.items.into_iter();
+                        *this.cursor = match page.next {
+                            Some(next) if !this.seen.1.insert(this.seen.0.hash_one(&next)) => {
                                 Cursor::Fail(Error::unexpected(
                                     "the server sent a continuation token it had sent before: \
                                      following it would repeat the listing forever",
@@ -94,11 +118,22 @@ where
                             None => Cursor::Done,
                         };
                     }
-                    Err(err) => return Some((Err(err), (fetch, buffer, Cursor::Done, seen))),
+                    Err(err) => {
+                        *this.cursor = Cursor::Done;
+                        return Poll::Ready(Some(Err(err)));
+                    }
                 }
+                continue;
             }
-        },
-    )
+            let token = match std::mem::replace(this.cursor, Cursor::Done) {
+                Cursor::Done => return Poll::Ready(None),
+                Cursor::Fail(err) => return Poll::Ready(Some(Err(err))),
+                Cursor::Start => None,
+                Cursor::Next(token) => Some(token),
+            };
+            this.pending.set(Some((this.fetch)(token)));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -26,7 +26,8 @@ struct Entry {
     key: Option<String>,
     last_modified: Option<String>,
     etag: Option<String>,
-    size: Option<String>,
+    /// Read from the text where it arrives: a number needs no string of its own.
+    size: Option<u64>,
     prefix: Option<String>,
 }
 
@@ -150,10 +151,15 @@ pub(crate) fn read_page(xml: &str) -> Result<ListBucketResult> {
             Event::End(_) => {
                 if let Some((kind, at)) = field {
                     if at == depth {
-                        // One allocation of the value's own size; the scratch buffer stays.
-                        let value = String::from(text.as_str());
+                        match (kind, &mut entry) {
+                            (Field::Size, Some((_, e))) => set_size(e, &text)?,
+                            _ => {
+                                // One allocation of the value's own size; the scratch buffer stays.
+                                let value = String::from(text.as_str());
+                                store(kind, value, &mut page, &mut truncated, &mut entry)?;
+                            }
+                        }
                         text.clear();
-                        store(kind, value, &mut page, &mut truncated, &mut entry)?;
                         field = None;
                     }
                 }
@@ -199,28 +205,33 @@ fn store(
         (Field::Key, Some((_, e))) => once(&mut e.key, value, "Key"),
         (Field::LastModified, Some((_, e))) => once(&mut e.last_modified, value, "LastModified"),
         (Field::ETag, Some((_, e))) => once(&mut e.etag, value, "ETag"),
-        (Field::Size, Some((_, e))) => once(&mut e.size, value, "Size"),
+        (Field::Size, Some((_, e))) => set_size(e, &value),
         (Field::Prefix, Some((_, e))) => once(&mut e.prefix, value, "Prefix"),
         _ => Ok(()),
     }
+}
+
+/// Sets an entry's size once, from its text.
+fn set_size(entry: &mut Entry, text: &str) -> Result<()> {
+    let size = text
+        .trim()
+        .parse()
+        .map_err(|_| unreadable(format!("the size of an object is {text:?}")))?;
+    if entry.size.replace(size).is_some() {
+        return Err(unreadable("duplicate field `Size`"));
+    }
+    Ok(())
 }
 
 /// Adds a finished entry to the page.
 fn finish(is_object: bool, entry: Entry, page: &mut ListBucketResult) -> Result<()> {
     if is_object {
         let key = entry.key.ok_or_else(|| unreadable("missing field `Key`"))?;
-        let size = match entry.size {
-            Some(size) => size
-                .trim()
-                .parse()
-                .map_err(|_| unreadable(format!("the size of {key:?} is {size:?}")))?,
-            None => 0,
-        };
         page.contents.push(Content {
             key,
             last_modified: entry.last_modified,
             etag: entry.etag,
-            size,
+            size: entry.size.unwrap_or(0),
         });
     } else {
         let prefix = entry

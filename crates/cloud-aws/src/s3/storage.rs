@@ -53,6 +53,11 @@ impl S3 {
     }
 }
 
+/// The error of an answer that should be text and is not.
+pub(crate) fn not_text(operation: &str) -> Error {
+    Error::unexpected(format!("{operation} answered with text that is not UTF-8"))
+}
+
 /// What a request is about, for its errors: a bucket, or an object in it. Written out only when an
 /// error names it.
 #[derive(Clone, Copy, Debug)]
@@ -175,16 +180,24 @@ impl S3Inner {
         resource: impl Into<Resource<'a>>,
         request: cloud_core::Request,
     ) -> Result<String> {
-        let body = self
-            .call(operation, resource, request)
+        let body = self.call_body(operation, resource, request).await?;
+        // The body's own buffer when it is the only owner.
+        String::from_utf8(Vec::from(body)).map_err(|_| not_text(operation))
+    }
+
+    /// The answer's whole body, in the buffer it arrived in: a listing page is read from there as
+    /// `&str`, without a copy.
+    pub(crate) async fn call_body<'a>(
+        &'a self,
+        operation: &'static str,
+        resource: impl Into<Resource<'a>>,
+        request: cloud_core::Request,
+    ) -> Result<bytes::Bytes> {
+        self.call(operation, resource, request)
             .await?
             .into_body()
             .bytes()
-            .await?;
-        // The body's own buffer when it is the only owner: no copy of a large listing.
-        String::from_utf8(Vec::from(body)).map_err(|_| {
-            Error::unexpected(format!("{operation} answered with text that is not UTF-8"))
-        })
+            .await
     }
 
     pub(crate) async fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
@@ -350,8 +363,9 @@ impl StorageDriver for S3 {
                     &inner.addressing.url(&bucket, "", &query(&pairs)),
                     Body::empty(),
                 )?;
-                let xml = inner.call_xml("ListObjectsV2", &bucket, req).await?;
-                let page = super::listing::read_page(&xml)?;
+                let body = inner.call_body("ListObjectsV2", &bucket, req).await?;
+                let xml = std::str::from_utf8(&body).map_err(|_| not_text("ListObjectsV2"))?;
+                let page = super::listing::read_page(xml)?;
                 let next = if page.is_truncated {
                     page.next_continuation_token.clone()
                 } else {
