@@ -3,7 +3,7 @@
 //!
 //! - [`HttpClient`]: one pooled HTTP client (hyper + rustls) per process, cheap to clone and shared by any
 //!   number of tasks. Each provider gets an [`HttpService`] from it: the request pipeline of tower layers
-//!   (trace → concurrency limit → retry → authorize → per-attempt timeout → transport), where the provider's
+//!   (trace → concurrency limit → retry → authorize → transport, which bounds each attempt), where the provider's
 //!   [`Authorize`] signs **every attempt** afresh.
 //! - [`Error`] with an [`ErrorKind`] and context; [`Secret`] for credentials; [`TokenCache`] for tokens that
 //!   expire.

@@ -52,6 +52,19 @@ pub fn request(method: Method, url: &str, body: Body) -> Result<Request> {
     Ok(request)
 }
 
+/// A copy of `request` to send again (another attempt, another region), when its body can be replayed:
+/// `None` for a body that streams.
+pub fn try_clone(request: &Request) -> Option<Request> {
+    let body = request.body().try_clone()?;
+    let mut copy = http::Request::new(body);
+    *copy.method_mut() = request.method().clone();
+    *copy.uri_mut() = request.uri().clone();
+    *copy.version_mut() = request.version();
+    *copy.headers_mut() = request.headers().clone();
+    *copy.extensions_mut() = request.extensions().clone();
+    Some(copy)
+}
+
 /// A header value, refusing text that cannot be sent as it is (non-ASCII, line breaks) with
 /// [`InvalidInput`](crate::ErrorKind::InvalidInput) naming the header.
 pub fn header_value(name: &str, value: &str) -> Result<HeaderValue> {

@@ -94,12 +94,11 @@ fn best_run(
     Ok(best)
 }
 
-/// The run whose key is the median of `keys` (the lower one of an even count).
-fn median(keys: impl Iterator<Item = f64>, runs: &[Measure]) -> Option<Measure> {
-    let mut order: Vec<(f64, usize)> = keys.zip(0..).collect();
-    order.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let &(_, i) = order.get(order.len().saturating_sub(1) / 2)?;
-    Some(runs[i])
+/// The run of median CPU per operation (the lower one of an even count).
+fn median_run(runs: &[Measure]) -> Option<Measure> {
+    let mut sorted = runs.to_vec();
+    sorted.sort_by(|a, b| a.cpu_per_op.total_cmp(&b.cpu_per_op));
+    sorted.get(sorted.len().saturating_sub(1) / 2).copied()
 }
 
 /// The median of `values` (the lower one of an even count).
@@ -215,7 +214,7 @@ fn orchestrate(repeat: usize) {
             .map(|i| runs[i].clone())
             .unwrap_or_default();
         for (client, runs) in clients.iter().zip(runs) {
-            let Some(m) = median(runs.iter().map(|r| r.cpu_per_op), &runs) else {
+            let Some(m) = median_run(&runs) else {
                 continue;
             };
             // The median of the rounds' ratios, each of two runs made side by side.

@@ -117,14 +117,13 @@ pub(crate) fn put_headers(req: &mut cloud_core::Request, options: &PutOptions) -
 }
 
 /// The CRC-32C header of an upload part or a whole object.
-pub(crate) fn checksummed(req: &mut cloud_core::Request, crc: u32) -> Result<()> {
+pub(crate) fn checksummed(req: &mut cloud_core::Request, crc: u32) {
     let mut text = [0u8; 8];
     base64::engine::general_purpose::STANDARD
         .encode_slice(crc.to_be_bytes(), &mut text)
         .expect("4 bytes are 8 base64 digits");
     let value = http::HeaderValue::from_bytes(&text).expect("base64 digits");
     req.headers_mut().insert(CHECKSUM_CRC32C, value);
-    Ok(())
 }
 
 #[cfg(test)]

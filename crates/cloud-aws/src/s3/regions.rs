@@ -101,14 +101,6 @@ fn regional_host(host: &str, region: &str) -> Option<String> {
     Some(format!("{prefix}s3.{region}.amazonaws.com{suffix}"))
 }
 
-fn copy(request: &Request) -> Option<Request> {
-    let mut copy = http::Request::new(request.body().try_clone()?);
-    *copy.method_mut() = request.method().clone();
-    *copy.uri_mut() = request.uri().clone();
-    *copy.headers_mut() = request.headers().clone();
-    Some(copy)
-}
-
 impl BucketRegions {
     pub(crate) fn new(
         client: HttpClient,
@@ -138,7 +130,11 @@ impl BucketRegions {
         let Some(regional) = known.elsewhere else {
             return Route {
                 http: None,
-                spare: if known.confirmed { None } else { copy(request) },
+                spare: if known.confirmed {
+                    None
+                } else {
+                    cloud_core::request::try_clone(request)
+                },
                 confirmed: known.confirmed,
             };
         };

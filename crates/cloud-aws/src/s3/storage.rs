@@ -462,7 +462,7 @@ impl StorageDriver for S3 {
             Body::from_bytes(data),
         )?;
         put_headers(&mut req, options)?;
-        checksummed(&mut req, crc)?;
+        checksummed(&mut req, crc);
         let response = self
             .inner
             .call("PutObject", Resource::object(container, key), req)

@@ -101,7 +101,7 @@ impl Call {
     /// A copy for another attempt, when the body can be replayed.
     pub(crate) fn try_clone(&self) -> Option<Call> {
         Some(Call {
-            request: Box::new(try_clone_request(&self.request)?),
+            request: Box::new(crate::request::try_clone(&self.request)?),
             context: self.context.clone(),
         })
     }
@@ -132,16 +132,4 @@ impl CallContext {
             buffered,
         }
     }
-}
-
-/// A copy of `request` for another attempt, when its body can be replayed.
-fn try_clone_request(request: &Request) -> Option<Request> {
-    let body = request.body().try_clone()?;
-    let mut copy = http::Request::new(body);
-    *copy.method_mut() = request.method().clone();
-    *copy.uri_mut() = request.uri().clone();
-    *copy.version_mut() = request.version();
-    *copy.headers_mut() = request.headers().clone();
-    *copy.extensions_mut() = request.extensions().clone();
-    Some(copy)
 }
