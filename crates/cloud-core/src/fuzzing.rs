@@ -155,6 +155,18 @@ pub fn targets() -> Vec<Target> {
             },
         },
         Target {
+            name: "core: XML, the plain scanner against quick-xml's reader",
+            seeds: &[
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>b</Name><Contents><Name>a&amp;b &lt;c&gt; &quot;d&quot;</Name><LastModified>2026-11-25T20:00:00.000Z</LastModified><ETag>\"0123\"</ETag><Size>5</Size><Empty/></Contents><IsTruncated>false</IsTruncated></ListBucketResult>",
+                "<root>\n  <ab a='1' b = \"2\">t&apos;xt</ab>\n  <abc>odd</abc><cd/>\n</root>\n",
+                "<r><ab><![CDATA[a<b]]>&#233;<!-- c --></ab></r>",
+            ],
+            run: |input| {
+                let xml = String::from_utf8_lossy(input);
+                crate::xml::read::plain_agrees(&xml);
+            },
+        },
+        Target {
             name: "core: bodies in the debug log",
             seeds: &[
                 "<Error><Code>SignatureDoesNotMatch</Code><CanonicalRequest>GET\n/\nx-amz-security-token:FQoG</CanonicalRequest></Error>",

@@ -24,7 +24,7 @@ pub(crate) struct BucketEntry {
     pub(crate) creation_date: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct ListBucketResult {
     #[serde(default)]

@@ -4,6 +4,9 @@
 //! document would otherwise read as a result with every field absent: an empty listing reported as
 //! success. [`parse`] refuses it instead, naming what was expected and what came.
 //!
+//! Large answers read often (listing pages) go through [`read`] instead, into a [`Sink`] that keeps
+//! only what it needs.
+//!
 //! ```
 //! use serde::Deserialize;
 //!
@@ -20,6 +23,11 @@
 //!     .unwrap_err();
 //! assert!(err.to_string().contains("expected <ListBucketResult>, got <Oops>"), "{err}");
 //! ```
+
+mod plain;
+pub(crate) mod read;
+
+pub use read::{read, Sink};
 
 use quick_xml::events::Event;
 use quick_xml::Reader;
