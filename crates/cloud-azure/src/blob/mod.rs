@@ -14,6 +14,7 @@ mod error;
 #[cfg(feature = "fuzzing")]
 pub(crate) mod fuzzing;
 mod headers;
+mod listing;
 mod model;
 mod multipart;
 mod requests;

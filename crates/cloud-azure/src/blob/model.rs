@@ -1,7 +1,5 @@
 //! The XML documents of the Blob service: listings in, block lists out.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 /// `<EnumerationResults>` of List Containers.
@@ -24,10 +22,18 @@ pub(crate) struct ContainerItem {
     #[serde(rename = "Name")]
     pub(crate) name: String,
     #[serde(rename = "Properties", default)]
-    pub(crate) properties: Properties,
+    pub(crate) properties: ContainerProperties,
 }
 
-/// `<EnumerationResults>` of List Blobs: blobs and prefixes, interleaved in name order.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ContainerProperties {
+    #[serde(rename = "Last-Modified", default)]
+    pub(crate) last_modified: Option<String>,
+}
+
+/// `<EnumerationResults>` of List Blobs: blobs and prefixes, interleaved in name order. The listing
+/// reads pages element by element ([`listing`](super::listing)); this model is what it is held to.
+#[cfg(any(test, feature = "fuzzing"))]
 #[derive(Debug, Deserialize)]
 pub(crate) struct BlobList {
     #[serde(rename = "Blobs", default)]
@@ -36,18 +42,21 @@ pub(crate) struct BlobList {
     pub(crate) next_marker: Option<String>,
 }
 
+#[cfg(any(test, feature = "fuzzing"))]
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct BlobItems {
     #[serde(rename = "$value", default)]
     pub(crate) items: Vec<BlobItem>,
 }
 
+#[cfg(any(test, feature = "fuzzing"))]
 #[derive(Debug, Deserialize)]
 pub(crate) enum BlobItem {
     Blob(Blob),
     BlobPrefix(BlobPrefix),
 }
 
+#[cfg(any(test, feature = "fuzzing"))]
 #[derive(Debug, Deserialize)]
 pub(crate) struct Blob {
     #[serde(rename = "Name")]
@@ -55,15 +64,17 @@ pub(crate) struct Blob {
     #[serde(rename = "Properties", default)]
     pub(crate) properties: Properties,
     #[serde(rename = "Metadata", default)]
-    pub(crate) metadata: BTreeMap<String, String>,
+    pub(crate) metadata: std::collections::BTreeMap<String, String>,
 }
 
+#[cfg(any(test, feature = "fuzzing"))]
 #[derive(Debug, Deserialize)]
 pub(crate) struct BlobPrefix {
     #[serde(rename = "Name")]
     pub(crate) name: String,
 }
 
+#[cfg(any(test, feature = "fuzzing"))]
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct Properties {
     #[serde(rename = "Last-Modified", default)]

@@ -18,7 +18,8 @@ use md5::{Digest, Md5};
 use super::delegation::DelegationKeys;
 use super::download::resumable_get;
 use super::headers::{hex, md5_from_base64, object_meta, put_headers};
-use super::model::{self, BlobItem, BlobList, ContainerList};
+use super::listing::read_page;
+use super::model::{self, ContainerList};
 use super::multipart::BlockUpload;
 use super::requests::{header, query, request, Addressing};
 use crate::auth::BlobAuth;
@@ -131,27 +132,7 @@ impl BlobInner {
         );
         let req = request(Method::GET, &url, Body::empty())?;
         let xml = self.call_xml("ListBlobs", container, req).await?;
-        let page: BlobList = model::parse("EnumerationResults", &xml)?;
-        Ok(!page.blobs.items.is_empty())
-    }
-}
-
-pub(super) fn entry(item: BlobItem) -> ListEntry {
-    match item {
-        BlobItem::Blob(blob) => {
-            let props = blob.properties;
-            let mut meta = ObjectMeta::new(blob.name, props.content_length.unwrap_or(0));
-            meta.etag = props.etag;
-            meta.last_modified = props
-                .last_modified
-                .as_deref()
-                .and_then(|t| httpdate::parse_http_date(t).ok());
-            meta.content_type = props.content_type;
-            meta.checksum = props.content_md5.as_deref().and_then(md5_from_base64);
-            meta.metadata = blob.metadata;
-            ListEntry::Object(meta)
-        }
-        BlobItem::BlobPrefix(prefix) => ListEntry::Prefix(prefix.name),
+        Ok(!read_page(&xml)?.entries.is_empty())
     }
 }
 
@@ -277,13 +258,8 @@ impl StorageDriver for AzureBlob {
                 let url = inner.addressing.container(&name, &query(&pairs));
                 let req = request(Method::GET, &url, Body::empty())?;
                 let xml = inner.call_xml("ListBlobs", &name, req).await?;
-                let page: BlobList = model::parse("EnumerationResults", &xml)?;
-                let mut entries: Vec<ListEntry> = page.blobs.items.into_iter().map(entry).collect();
-                entries.sort_by(|a, b| a.name().cmp(b.name()));
-                Ok(Page::new(
-                    entries,
-                    page.next_marker.filter(|m| !m.is_empty()),
-                ))
+                let page = read_page(&xml)?;
+                Ok(Page::new(page.entries, page.next_marker))
             }
         });
         // List Blobs has no start-after: the names up to it are skipped here.
