@@ -3,7 +3,9 @@
 //! Each (client, workload) runs in a process of its own, so its CPU time and peak RSS are its alone;
 //! the emulator's own work is in its process and not counted. Raw hyper authorizes the way a hand-rolled
 //! client would at the least: Azure with one account SAS made before timing, Swift with the token from
-//! one tempauth call, GCS (the emulator checks no token) with none.
+//! one tempauth call, GCS (the emulator checks no token) with none. Raw hyper sends what the driver
+//! sends: for a Swift PUT, the HEAD that asks whether a large object's segments are being replaced,
+//! then the PUT.
 //!
 //! Usage: `bench-clouds [azure] [gcs] [swift]` (all three by default), with `CLOUD_TEST_AZURITE`,
 //! `CLOUD_TEST_GCS` and `CLOUD_TEST_SWIFT` naming the servers (xtask starts them).
