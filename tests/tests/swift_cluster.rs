@@ -143,7 +143,7 @@ async fn temp_urls_read_and_write_without_credentials() {
 /// The account's storage URL and a token, from tempauth.
 async fn tempauth() -> (String, String) {
     let mut req =
-        cloud_core::request::request(http::Method::GET, &swift::auth_url(), Body::empty()).unwrap();
+        cloud_core::request::request(http::Method::GET, swift::auth_url(), Body::empty()).unwrap();
     req.headers_mut()
         .insert("x-auth-user", "test:tester".parse().unwrap());
     req.headers_mut()

@@ -324,7 +324,7 @@ impl EntraTokens {
             pairs.push(("client_id", id));
         }
         let url = format!("{url}?{}", cloud_core::request::query(&pairs));
-        let mut req = cloud_core::request::request(http::Method::GET, &url, Body::empty())?;
+        let mut req = cloud_core::request::request(http::Method::GET, url, Body::empty())?;
         match header {
             None => {
                 req.headers_mut()

@@ -81,7 +81,11 @@ pub fn timestamp(text: &str) -> Option<std::time::SystemTime> {
 }
 
 /// A request with `value` as its JSON body (`Content-Type: application/json`).
-pub fn request<T: Serialize + ?Sized>(method: Method, url: &str, value: &T) -> Result<Request> {
+pub fn request<T: Serialize + ?Sized>(
+    method: Method,
+    url: impl Into<String>,
+    value: &T,
+) -> Result<Request> {
     let body = serde_json::to_vec(value)
         .map_err(|e| Error::invalid_input(format!("the request cannot be written as JSON: {e}")))?;
     let mut request = crate::request::request(method, url, Body::from(body))?;

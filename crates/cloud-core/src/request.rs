@@ -42,9 +42,17 @@ pub fn query(pairs: &[(&str, &str)]) -> String {
 
 /// A request with `method` to `url` and `body`; a URL that does not parse is
 /// [`InvalidInput`](crate::ErrorKind::InvalidInput).
-pub fn request(method: Method, url: &str, body: Body) -> Result<Request> {
-    let uri: Uri = url.parse().map_err(|e| {
-        Error::invalid_input(format!("{url:?} is not a valid request URL")).with_source(e)
+///
+/// A `String` is taken as the URI's own buffer, without a copy. That buffer is shared from the start,
+/// so that copies of the request (for another attempt) share it rather than each allocating.
+pub fn request(method: Method, url: impl Into<String>, body: Body) -> Result<Request> {
+    let text = bytes::Bytes::from(url.into());
+    let uri = Uri::from_maybe_shared(text.clone()).map_err(|e| {
+        Error::invalid_input(format!(
+            "{:?} is not a valid request URL",
+            String::from_utf8_lossy(&text)
+        ))
+        .with_source(e)
     })?;
     let mut request = http::Request::new(body);
     *request.method_mut() = method;

@@ -160,7 +160,7 @@ impl Provide<Secret> for MetadataTokens {
             "{}/computeMetadata/v1/instance/service-accounts/default/token",
             self.endpoint.trim_end_matches('/')
         );
-        let mut req = cloud_core::request::request(http::Method::GET, &url, Body::empty())?;
+        let mut req = cloud_core::request::request(http::Method::GET, url, Body::empty())?;
         req.headers_mut()
             .insert("metadata-flavor", http::HeaderValue::from_static("Google"));
         let response = self

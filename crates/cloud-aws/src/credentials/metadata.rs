@@ -80,7 +80,7 @@ impl<'a> ImdsSession<'a> {
     async fn open(http: &'a HttpService, endpoint: &'a str) -> Result<Option<ImdsSession<'a>>> {
         let mut put = cloud_core::request::request(
             Method::PUT,
-            &format!("{endpoint}/latest/api/token"),
+            format!("{endpoint}/latest/api/token"),
             Body::empty(),
         )?;
         put.headers_mut().insert(
@@ -106,7 +106,7 @@ impl<'a> ImdsSession<'a> {
     /// `GET /latest/meta-data/{path}` with the session's token.
     async fn get(&self, operation: &'static str, path: &str) -> Result<String> {
         let url = format!("{}/latest/meta-data/{path}", self.endpoint);
-        let mut req = cloud_core::request::request(Method::GET, &url, Body::empty())?;
+        let mut req = cloud_core::request::request(Method::GET, url, Body::empty())?;
         req.headers_mut()
             .insert("x-aws-ec2-metadata-token", self.token.clone());
         text(self.http, operation, req).await

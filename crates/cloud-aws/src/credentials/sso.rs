@@ -138,7 +138,7 @@ pub(crate) async fn role_credentials(
             ("role_name", sso.role_name.as_str()),
         ])
     );
-    let mut req = cloud_core::request::request(Method::GET, &url, Body::empty())?;
+    let mut req = cloud_core::request::request(Method::GET, url, Body::empty())?;
     let mut value = HeaderValue::from_str(token.expose())
         .map_err(|_| Error::invalid_input("the cached SSO access token is not a header value"))?;
     value.set_sensitive(true);

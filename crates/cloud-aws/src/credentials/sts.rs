@@ -96,7 +96,7 @@ async fn call(
     body: String,
 ) -> Result<String> {
     let mut req =
-        cloud_core::request::request(Method::POST, &format!("{endpoint}/"), Body::from(body))?;
+        cloud_core::request::request(Method::POST, format!("{endpoint}/"), Body::from(body))?;
     req.headers_mut().insert(
         http::header::CONTENT_TYPE,
         HeaderValue::from_static("application/x-www-form-urlencoded; charset=utf-8"),

@@ -8,9 +8,7 @@ pub(crate) use cloud_core::headers::text;
 use cloud_core::{Error, Result};
 use cloud_storage::{Checksum, ObjectMeta, PutOptions};
 use http::header::CONTENT_TYPE;
-use http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_ENCODING, ETAG, LAST_MODIFIED};
-use http::HeaderMap;
-use http::HeaderName;
+use http::{HeaderMap, HeaderName, HeaderValue};
 
 use super::requests::header;
 
@@ -19,27 +17,27 @@ pub(crate) const CHECKSUM_CRC32C: HeaderName = HeaderName::from_static("x-amz-ch
 /// Asks S3 to send an object's checksums with it.
 pub(crate) const CHECKSUM_MODE: HeaderName = HeaderName::from_static("x-amz-checksum-mode");
 const CHECKSUM_TYPE: HeaderName = HeaderName::from_static("x-amz-checksum-type");
-const SERVER_SIDE_ENCRYPTION: HeaderName = HeaderName::from_static("x-amz-server-side-encryption");
-const SSE_CUSTOMER_ALGORITHM: HeaderName =
-    HeaderName::from_static("x-amz-server-side-encryption-customer-algorithm");
-const VERSION_ID: HeaderName = HeaderName::from_static("x-amz-version-id");
-const STORAGE_CLASS: HeaderName = HeaderName::from_static("x-amz-storage-class");
 
 /// The CRC-32C of a whole object, from `x-amz-checksum-crc32c` (not the composite checksum of a
 /// multipart object, which covers its parts, not the object).
 pub(crate) fn crc32c_header(headers: &HeaderMap) -> Option<Checksum> {
-    let value = borrowed(headers, &CHECKSUM_CRC32C)?;
-    if headers
-        .get(&CHECKSUM_TYPE)
-        .is_some_and(|t| t != "FULL_OBJECT")
-        || value.contains('-')
-    {
+    whole_crc32c(
+        borrowed(headers, &CHECKSUM_CRC32C),
+        headers.get(&CHECKSUM_TYPE),
+    )
+}
+
+/// [`crc32c_header`] from the two headers it reads.
+fn whole_crc32c(value: Option<&str>, checksum_type: Option<&HeaderValue>) -> Option<Checksum> {
+    let value = value?;
+    if checksum_type.is_some_and(|t| t != "FULL_OBJECT") || value.contains('-') {
         return None;
     }
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(value)
+    let mut bytes = [0u8; 4];
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode_slice(value, &mut bytes)
         .ok()?;
-    Some(Checksum::Crc32c(u32::from_be_bytes(bytes.try_into().ok()?)))
+    (decoded == 4).then(|| Checksum::Crc32c(u32::from_be_bytes(bytes)))
 }
 
 pub(crate) fn crc32c_value(crc: u32) -> String {
@@ -48,46 +46,97 @@ pub(crate) fn crc32c_value(crc: u32) -> String {
 
 /// The MD5 that a single-request object's ETag is, when the server echoes no CRC-32C: AWS documents
 /// the ETag as the MD5 of the bytes except for multipart objects (`…-N`) and objects encrypted with
-/// SSE-KMS, DSSE-KMS or SSE-C, whose ETags are not digests of the bytes.
-pub(crate) fn md5_etag(headers: &HeaderMap) -> Option<Checksum> {
-    let etag = borrowed(headers, ETAG)?;
-    let hex = etag.trim().trim_matches('"');
+/// SSE-KMS, DSSE-KMS or SSE-C (`customer_key`), whose ETags are not digests of the bytes.
+fn etag_md5(etag: Option<&str>, encryption: Option<&str>, customer_key: bool) -> Option<Checksum> {
+    let hex = etag?.trim().trim_matches('"');
     if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
-    let kms = borrowed(headers, &SERVER_SIDE_ENCRYPTION).is_some_and(|e| e.starts_with("aws:kms"));
-    if kms || headers.contains_key(&SSE_CUSTOMER_ALGORITHM) {
+    if encryption.is_some_and(|e| e.starts_with("aws:kms")) || customer_key {
         return None;
     }
     Some(Checksum::Md5(hex.to_ascii_lowercase()))
 }
 
-/// Object metadata from the headers of a HEAD or GET.
+/// The headers object metadata is made of, each as it first appears.
+#[derive(Default)]
+struct Found<'h> {
+    etag: Option<&'h HeaderValue>,
+    last_modified: Option<&'h HeaderValue>,
+    content_type: Option<&'h HeaderValue>,
+    content_encoding: Option<&'h HeaderValue>,
+    cache_control: Option<&'h HeaderValue>,
+    content_disposition: Option<&'h HeaderValue>,
+    crc32c: Option<&'h HeaderValue>,
+    checksum_type: Option<&'h HeaderValue>,
+    encryption: Option<&'h HeaderValue>,
+    customer_key: Option<&'h HeaderValue>,
+    version_id: Option<&'h HeaderValue>,
+    storage_class: Option<&'h HeaderValue>,
+}
+
+fn owned(value: Option<&HeaderValue>) -> Option<String> {
+    value?.to_str().ok().map(str::to_owned)
+}
+
+fn visible(value: Option<&HeaderValue>) -> Option<&str> {
+    value?.to_str().ok()
+}
+
+/// Object metadata from the headers of a HEAD or GET, read in one pass over them (a lookup per
+/// header of interest cost more than the pass).
 pub(crate) fn object_meta(key: &str, headers: &HeaderMap, size: u64) -> ObjectMeta {
     let mut meta = ObjectMeta::new(key, size);
-    meta.etag = text(headers, ETAG);
-    meta.last_modified = cloud_core::headers::http_date(headers, LAST_MODIFIED);
-    meta.content_type = text(headers, CONTENT_TYPE);
-    meta.content_encoding = text(headers, CONTENT_ENCODING);
-    meta.cache_control = text(headers, CACHE_CONTROL);
-    meta.content_disposition = text(headers, CONTENT_DISPOSITION);
-    meta.checksum = crc32c_header(headers).or_else(|| md5_etag(headers));
+    let mut found = Found::default();
+    for (name, value) in headers {
+        let slot = match name.as_str() {
+            "etag" => &mut found.etag,
+            "last-modified" => &mut found.last_modified,
+            "content-type" => &mut found.content_type,
+            "content-encoding" => &mut found.content_encoding,
+            "cache-control" => &mut found.cache_control,
+            "content-disposition" => &mut found.content_disposition,
+            "x-amz-checksum-crc32c" => &mut found.crc32c,
+            "x-amz-checksum-type" => &mut found.checksum_type,
+            "x-amz-server-side-encryption" => &mut found.encryption,
+            "x-amz-server-side-encryption-customer-algorithm" => &mut found.customer_key,
+            "x-amz-version-id" => &mut found.version_id,
+            "x-amz-storage-class" => &mut found.storage_class,
+            other => {
+                if let (Some(user), Ok(value)) = (other.strip_prefix("x-amz-meta-"), value.to_str())
+                {
+                    meta.metadata.insert(user.to_owned(), value.to_owned());
+                }
+                continue;
+            }
+        };
+        slot.get_or_insert(value);
+    }
+    meta.last_modified =
+        visible(found.last_modified).and_then(|t| httpdate::parse_http_date(t).ok());
+    meta.content_type = owned(found.content_type);
+    meta.content_encoding = owned(found.content_encoding);
+    meta.cache_control = owned(found.cache_control);
+    meta.content_disposition = owned(found.content_disposition);
+    let crc32c = visible(found.crc32c);
+    meta.checksum = whole_crc32c(crc32c, found.checksum_type).or_else(|| {
+        etag_md5(
+            visible(found.etag),
+            visible(found.encryption),
+            found.customer_key.is_some(),
+        )
+    });
+    meta.etag = owned(found.etag);
     // A multipart object's checksum covers its parts' checksums (`…-N`), not its bytes.
-    if let Some(composite) = borrowed(headers, &CHECKSUM_CRC32C).filter(|v| v.contains('-')) {
+    if let Some(composite) = crc32c.filter(|v| v.contains('-')) {
         meta.extra
             .insert("checksum_crc32c_composite".to_owned(), composite.to_owned());
     }
-    for (name, value) in headers {
-        if let (Some(user), Ok(value)) = (name.as_str().strip_prefix("x-amz-meta-"), value.to_str())
-        {
-            meta.metadata.insert(user.to_owned(), value.to_owned());
-        }
-    }
-    for (name, field) in [
-        (&VERSION_ID, "version_id"),
-        (&STORAGE_CLASS, "storage_class"),
+    for (value, field) in [
+        (found.version_id, "version_id"),
+        (found.storage_class, "storage_class"),
     ] {
-        if let Some(value) = text(headers, name) {
+        if let Some(value) = owned(value) {
             meta.extra.insert(field.to_owned(), value);
         }
     }
@@ -129,6 +178,11 @@ pub(crate) fn checksummed(req: &mut cloud_core::Request, crc: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The checksum object metadata takes from an ETag alone.
+    fn md5_etag(headers: &HeaderMap) -> Option<Checksum> {
+        object_meta("k", headers, 0).checksum
+    }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut headers = HeaderMap::new();
@@ -177,5 +231,46 @@ mod tests {
             object_meta("k", &headers(&[etag, crc]), 5).checksum,
             Some(Checksum::Crc32c(_))
         ));
+    }
+
+    #[test]
+    fn object_meta_reads_every_header_it_knows() {
+        let mut all = headers(&[
+            ("etag", "\"5d41402abc4b2a76b9719d911017c592\""),
+            ("last-modified", "Wed, 21 Oct 2015 07:28:00 GMT"),
+            ("content-type", "text/plain"),
+            ("content-encoding", "gzip"),
+            ("cache-control", "no-cache"),
+            ("content-disposition", "attachment"),
+            ("x-amz-checksum-crc32c", "mnG7TA==-3"),
+            ("x-amz-version-id", "v1"),
+            ("x-amz-storage-class", "GLACIER"),
+            ("x-amz-meta-owner", "me"),
+        ]);
+        // The first of two values is the one read, as a lookup would find it.
+        all.append("content-type", "text/html".parse().unwrap());
+        let meta = object_meta("k", &all, 5);
+        assert_eq!(
+            meta.etag.as_deref(),
+            Some("\"5d41402abc4b2a76b9719d911017c592\"")
+        );
+        assert_eq!(
+            meta.last_modified,
+            Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_445_412_480))
+        );
+        assert_eq!(meta.content_type.as_deref(), Some("text/plain"));
+        assert_eq!(meta.content_encoding.as_deref(), Some("gzip"));
+        assert_eq!(meta.cache_control.as_deref(), Some("no-cache"));
+        assert_eq!(meta.content_disposition.as_deref(), Some("attachment"));
+        // A composite CRC is no checksum of the bytes: the ETag's MD5 is.
+        assert_eq!(
+            meta.checksum,
+            Some(Checksum::Md5("5d41402abc4b2a76b9719d911017c592".into()))
+        );
+        assert_eq!(meta.extra["checksum_crc32c_composite"], "mnG7TA==-3");
+        assert_eq!(meta.extra["version_id"], "v1");
+        assert_eq!(meta.extra["storage_class"], "GLACIER");
+        assert_eq!(meta.metadata["owner"], "me");
+        assert_eq!((meta.key.as_str(), meta.size), ("k", 5));
     }
 }

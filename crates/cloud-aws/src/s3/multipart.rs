@@ -32,7 +32,7 @@ impl S3Upload {
     ) -> Result<S3Upload> {
         let mut req = request(
             Method::POST,
-            &inner.addressing.url(bucket, key, "uploads="),
+            inner.addressing.url(bucket, key, "uploads="),
             Body::empty(),
         )?;
         put_headers(&mut req, options)?;
@@ -81,7 +81,7 @@ impl MultipartUpload for S3Upload {
             .chunks()
             .iter()
             .fold(0, |crc, chunk| cloud_storage::crc32c_append(crc, chunk));
-        let mut req = request(Method::PUT, &url, Body::from_chunks(data.into_chunks()))?;
+        let mut req = request(Method::PUT, url, Body::from_chunks(data.into_chunks()))?;
         checksummed(&mut req, crc);
         let response = self.inner.call("UploadPart", &self.resource(), req).await?;
         let etag = response
@@ -113,7 +113,7 @@ impl MultipartUpload for S3Upload {
         // Completing is a POST, but completing the same upload again is harmless: safe to retry.
         let req = request(
             Method::POST,
-            &self.url(&[("uploadId", &self.upload_id)]),
+            self.url(&[("uploadId", &self.upload_id)]),
             Body::from(xml),
         )?;
         self.inner
@@ -132,7 +132,7 @@ impl MultipartUpload for S3Upload {
     async fn abort(&self) -> Result<()> {
         let req = request(
             Method::DELETE,
-            &self.url(&[("uploadId", &self.upload_id)]),
+            self.url(&[("uploadId", &self.upload_id)]),
             Body::empty(),
         )?;
         match self

@@ -203,7 +203,7 @@ impl S3Inner {
     pub(crate) async fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
         let mut req = request(
             Method::HEAD,
-            &self.addressing.url(bucket, key, ""),
+            self.addressing.url(bucket, key, ""),
             Body::empty(),
         )?;
         req.headers_mut()
@@ -218,7 +218,7 @@ impl S3Inner {
     async fn head_bucket(&self, bucket: &str) -> Result<()> {
         let req = request(
             Method::HEAD,
-            &self.addressing.url(bucket, "", ""),
+            self.addressing.url(bucket, "", ""),
             Body::empty(),
         )?;
         self.call("HeadBucket", bucket, req).await.map(drop)
@@ -261,7 +261,7 @@ impl StorageDriver for S3 {
         paginate(move |_: Option<()>| {
             let inner = inner.clone();
             async move {
-                let req = request(Method::GET, &inner.addressing.root(), Body::empty())?;
+                let req = request(Method::GET, inner.addressing.root(), Body::empty())?;
                 let xml = inner.call_xml("ListBuckets", "", req).await?;
                 let listed: ListAllMyBucketsResult = model::parse("ListAllMyBucketsResult", &xml)?;
                 let containers = listed
@@ -309,7 +309,7 @@ impl StorageDriver for S3 {
         };
         let req = request(
             Method::PUT,
-            &self.inner.addressing.url(container, "", ""),
+            self.inner.addressing.url(container, "", ""),
             body,
         )?;
         self.inner.call("CreateBucket", container, req).await?;
@@ -319,7 +319,7 @@ impl StorageDriver for S3 {
     async fn delete_container(&self, container: &str) -> Result<()> {
         let req = request(
             Method::DELETE,
-            &self.inner.addressing.url(container, "", ""),
+            self.inner.addressing.url(container, "", ""),
             Body::empty(),
         )?;
         self.inner
@@ -360,7 +360,7 @@ impl StorageDriver for S3 {
                 pairs.sort();
                 let req = request(
                     Method::GET,
-                    &inner.addressing.url(&bucket, "", &query(&pairs)),
+                    inner.addressing.url(&bucket, "", &query(&pairs)),
                     Body::empty(),
                 )?;
                 let body = inner.call_body("ListObjectsV2", &bucket, req).await?;
@@ -395,7 +395,7 @@ impl StorageDriver for S3 {
         let resource = Resource::object(container, key);
         let mut req = request(
             Method::GET,
-            &self.inner.addressing.url(container, key, ""),
+            self.inner.addressing.url(container, key, ""),
             Body::empty(),
         )?;
         let headers = req.headers_mut();
@@ -458,7 +458,7 @@ impl StorageDriver for S3 {
         let size = data.len() as u64;
         let mut req = request(
             Method::PUT,
-            &self.inner.addressing.url(container, key, ""),
+            self.inner.addressing.url(container, key, ""),
             Body::from_bytes(data),
         )?;
         put_headers(&mut req, options)?;
@@ -491,7 +491,7 @@ impl StorageDriver for S3 {
     async fn delete_object(&self, container: &str, key: &str) -> Result<()> {
         let req = request(
             Method::DELETE,
-            &self.inner.addressing.url(container, key, ""),
+            self.inner.addressing.url(container, key, ""),
             Body::empty(),
         )?;
         self.inner
@@ -509,7 +509,7 @@ impl StorageDriver for S3 {
     ) -> Result<ObjectMeta> {
         let mut req = request(
             Method::PUT,
-            &self.inner.addressing.url(to_container, to_key, ""),
+            self.inner.addressing.url(to_container, to_key, ""),
             Body::empty(),
         )?;
         req.headers_mut().insert(
@@ -570,7 +570,7 @@ impl StorageDriver for S3 {
             }
             let req = request(
                 Method::GET,
-                &self.inner.addressing.url(container, "", &query(&pairs)),
+                self.inner.addressing.url(container, "", &query(&pairs)),
                 Body::empty(),
             )?;
             let xml = self

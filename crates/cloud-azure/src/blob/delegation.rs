@@ -81,7 +81,7 @@ impl DelegationKeys {
         let url = inner
             .addressing
             .root("restype=service&comp=userdelegationkey");
-        let req = request(Method::POST, &url, Body::from(body))?;
+        let req = request(Method::POST, url, Body::from(body))?;
         let answer = inner.call_xml("GetUserDelegationKey", "", req).await?;
         let mut key: DelegationKey = parse("UserDelegationKey", &answer)?;
         key.valid_until = Some(now + life);

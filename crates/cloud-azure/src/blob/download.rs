@@ -29,7 +29,7 @@ pub(crate) fn resumable_get(
                 (inner.clone(), container.clone(), blob.clone(), etag.clone());
             async move {
                 let url = inner.addressing.blob(&container, &blob, "");
-                let mut req = request(Method::GET, &url, Body::empty())?;
+                let mut req = request(Method::GET, url, Body::empty())?;
                 let range = format!("bytes={}-{}", rest.start, rest.end - 1);
                 req.headers_mut()
                     .insert(http::header::RANGE, header("Range", &range)?);

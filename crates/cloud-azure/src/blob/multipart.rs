@@ -103,7 +103,7 @@ impl MultipartUpload for BlockUpload {
             .addressing
             .blob(&self.container, &self.blob, "comp=blocklist");
         let body_md5 = md5_base64(xml.as_bytes());
-        let mut req = request(http::Method::PUT, &url, Body::from(xml))?;
+        let mut req = request(http::Method::PUT, url, Body::from(xml))?;
         put_headers(&mut req, &self.options)?;
         let headers = req.headers_mut();
         headers.insert("content-md5", header("Content-MD5", &body_md5)?);

@@ -98,7 +98,7 @@ impl BlobInner {
     pub(crate) async fn head(&self, container: &str, blob: &str) -> Result<ObjectMeta> {
         let req = request(
             Method::HEAD,
-            &self.addressing.blob(container, blob, ""),
+            self.addressing.blob(container, blob, ""),
             Body::empty(),
         )?;
         let response = self
@@ -111,7 +111,7 @@ impl BlobInner {
     async fn container_properties(&self, container: &str) -> Result<Container> {
         let req = request(
             Method::HEAD,
-            &self.addressing.container(container, "restype=container"),
+            self.addressing.container(container, "restype=container"),
             Body::empty(),
         )?;
         let response = self.call("GetContainerProperties", container, req).await?;
@@ -130,7 +130,7 @@ impl BlobInner {
                 ("restype", "container"),
             ]),
         );
-        let req = request(Method::GET, &url, Body::empty())?;
+        let req = request(Method::GET, url, Body::empty())?;
         let xml = self.call_xml("ListBlobs", container, req).await?;
         Ok(!read_page(&xml)?.entries.is_empty())
     }
@@ -160,7 +160,7 @@ impl StorageDriver for AzureBlob {
                 }
                 let req = request(
                     Method::GET,
-                    &inner.addressing.root(&query(&pairs)),
+                    inner.addressing.root(&query(&pairs)),
                     Body::empty(),
                 )?;
                 let xml = inner.call_xml("ListContainers", "", req).await?;
@@ -195,8 +195,7 @@ impl StorageDriver for AzureBlob {
     async fn create_container(&self, container: &str) -> Result<Container> {
         let req = request(
             Method::PUT,
-            &self
-                .inner
+            self.inner
                 .addressing
                 .container(container, "restype=container"),
             Body::empty(),
@@ -216,8 +215,7 @@ impl StorageDriver for AzureBlob {
         }
         let req = request(
             Method::DELETE,
-            &self
-                .inner
+            self.inner
                 .addressing
                 .container(container, "restype=container"),
             Body::empty(),
@@ -256,7 +254,7 @@ impl StorageDriver for AzureBlob {
                 }
                 pairs.push(("restype", "container"));
                 let url = inner.addressing.container(&name, &query(&pairs));
-                let req = request(Method::GET, &url, Body::empty())?;
+                let req = request(Method::GET, url, Body::empty())?;
                 let xml = inner.call_xml("ListBlobs", &name, req).await?;
                 let page = read_page(&xml)?;
                 Ok(Page::new(page.entries, page.next_marker))
@@ -292,7 +290,7 @@ impl StorageDriver for AzureBlob {
         }
         let mut req = request(
             Method::GET,
-            &self.inner.addressing.blob(container, key, ""),
+            self.inner.addressing.blob(container, key, ""),
             Body::empty(),
         )?;
         let headers = req.headers_mut();
@@ -358,7 +356,7 @@ impl StorageDriver for AzureBlob {
         let size = data.len() as u64;
         let mut req = request(
             Method::PUT,
-            &self.inner.addressing.blob(container, key, ""),
+            self.inner.addressing.blob(container, key, ""),
             Body::from_bytes(data),
         )?;
         put_headers(&mut req, options)?;
@@ -401,7 +399,7 @@ impl StorageDriver for AzureBlob {
     async fn delete_object(&self, container: &str, key: &str) -> Result<()> {
         let req = request(
             Method::DELETE,
-            &self.inner.addressing.blob(container, key, ""),
+            self.inner.addressing.blob(container, key, ""),
             Body::empty(),
         )?;
         match self
@@ -425,7 +423,7 @@ impl StorageDriver for AzureBlob {
         let resource = format!("{from_container}/{from_key} to {to_container}/{to_key}");
         let mut req = request(
             Method::PUT,
-            &self.inner.addressing.blob(to_container, to_key, ""),
+            self.inner.addressing.blob(to_container, to_key, ""),
             Body::empty(),
         )?;
         // A SAS-authorized copy needs the source readable by the same token.

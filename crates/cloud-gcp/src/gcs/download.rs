@@ -44,7 +44,7 @@ pub(crate) fn resumable_get(
                 let q = query(&pairs);
                 let mut req = request(
                     Method::GET,
-                    &inner.addressing.object(&bucket, &key, &q),
+                    inner.addressing.object(&bucket, &key, &q),
                     Body::empty(),
                 )?;
                 let range = format!("bytes={}-{}", rest.start, rest.end - 1);
@@ -164,7 +164,7 @@ pub(crate) async fn get(
     }
     let mut req = request(
         Method::GET,
-        &inner.addressing.object(bucket, key, &query(&pairs)),
+        inner.addressing.object(bucket, key, &query(&pairs)),
         Body::empty(),
     )?;
     if let Some(range) = range {

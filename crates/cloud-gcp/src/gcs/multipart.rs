@@ -64,7 +64,7 @@ impl Session {
             bucket,
             &super::requests::query(&[("uploadType", "resumable")]),
         );
-        let mut req = request(Method::POST, &url, Body::from(body))?;
+        let mut req = request(Method::POST, url, Body::from(body))?;
         let headers = req.headers_mut();
         headers.insert(
             http::header::CONTENT_TYPE,

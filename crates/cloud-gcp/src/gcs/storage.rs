@@ -106,7 +106,7 @@ impl GcsInner {
     pub(crate) async fn metadata(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
         let req = request(
             Method::GET,
-            &self.addressing.object(bucket, key, ""),
+            self.addressing.object(bucket, key, ""),
             Body::empty(),
         )?;
         let object: Object = self
@@ -118,7 +118,7 @@ impl GcsInner {
     async fn bucket(&self, bucket: &str) -> Result<Container> {
         let req = request(
             Method::GET,
-            &self.addressing.bucket(bucket, ""),
+            self.addressing.bucket(bucket, ""),
             Body::empty(),
         )?;
         let found: Bucket = self.json("GetBucket", bucket, req).await?;
@@ -160,7 +160,7 @@ impl GcsInner {
             let q = query(&[("ifGenerationMatch", generation)]);
             if let Ok(req) = request(
                 Method::DELETE,
-                &self.addressing.object(bucket, &meta.key, &q),
+                self.addressing.object(bucket, &meta.key, &q),
                 Body::empty(),
             ) {
                 let _ = self.call("DeleteObject", &resource, req).await;
@@ -205,7 +205,7 @@ impl GcsInner {
         let url = self
             .addressing
             .upload(bucket, &query(&[("uploadType", "multipart")]));
-        let mut req = request(Method::POST, &url, body)?;
+        let mut req = request(Method::POST, url, body)?;
         req.headers_mut().insert(
             http::header::CONTENT_TYPE,
             super::requests::header(
@@ -248,7 +248,7 @@ impl StorageDriver for Gcs {
                 }
                 let req = request(
                     Method::GET,
-                    &inner.addressing.buckets(&query(&pairs)),
+                    inner.addressing.buckets(&query(&pairs)),
                     Body::empty(),
                 )?;
                 let body = inner
@@ -279,7 +279,7 @@ impl StorageDriver for Gcs {
             .addressing
             .buckets(&query(&[("project", project)]));
         let body = serde_json::json!({ "name": container }).to_string();
-        let mut req = request(Method::POST, &url, Body::from(body))?;
+        let mut req = request(Method::POST, url, Body::from(body))?;
         req.headers_mut().insert(
             http::header::CONTENT_TYPE,
             http::HeaderValue::from_static("application/json"),
@@ -300,7 +300,7 @@ impl StorageDriver for Gcs {
     async fn delete_container(&self, container: &str) -> Result<()> {
         let req = request(
             Method::DELETE,
-            &self.inner.addressing.bucket(container, ""),
+            self.inner.addressing.bucket(container, ""),
             Body::empty(),
         )?;
         match self.inner.call("DeleteBucket", container, req).await {
@@ -341,7 +341,7 @@ impl StorageDriver for Gcs {
                     }
                 }
                 let url = inner.addressing.objects(&name, &query(&pairs));
-                let req = request(Method::GET, &url, Body::empty())?;
+                let req = request(Method::GET, url, Body::empty())?;
                 let body = inner
                     .call("ListObjects", &name, req)
                     .await?
@@ -446,7 +446,7 @@ impl StorageDriver for Gcs {
     async fn delete_object(&self, container: &str, key: &str) -> Result<()> {
         let req = request(
             Method::DELETE,
-            &self.inner.addressing.object(container, key, ""),
+            self.inner.addressing.object(container, key, ""),
             Body::empty(),
         )?;
         match self
@@ -484,7 +484,7 @@ impl StorageDriver for Gcs {
                 (to_container, to_key),
                 &query(&pairs),
             );
-            let req = request(Method::POST, &url, Body::empty())?;
+            let req = request(Method::POST, url, Body::empty())?;
             let op = Operation::new("RewriteObject").idempotent(true);
             let step: Rewrite = self.inner.json(op, &resource, req).await?;
             if step.done {

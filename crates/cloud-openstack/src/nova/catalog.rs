@@ -175,7 +175,7 @@ impl Nova {
         let path = format!("/servers/{}/action", segment(node_id, "server")?);
         let url = self.inner.url(Service::Compute, &path).await?;
         let body = json!({"createImage": {"name": name}});
-        let request = cloud_core::json::request(Method::POST, &url, &body)?;
+        let request = cloud_core::json::request(Method::POST, url, &body)?;
         let response = self
             .inner
             .api

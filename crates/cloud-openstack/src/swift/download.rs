@@ -31,7 +31,7 @@ pub(crate) fn resumable_get(
                 let base = inner.base().await?;
                 let mut req = request(
                     Method::GET,
-                    &object(&base, &container, &key, ""),
+                    object(&base, &container, &key, ""),
                     Body::empty(),
                 )?;
                 let range = format!("bytes={}-{}", rest.start, rest.end - 1);

@@ -109,7 +109,7 @@ impl MultipartUpload for SloUpload {
             &query(&[("multipart-manifest", "put")]),
         );
         let body = serde_json::Value::Array(manifest).to_string();
-        let mut req = request(http::Method::PUT, &url, Body::from(body))?;
+        let mut req = request(http::Method::PUT, url, Body::from(body))?;
         put_headers(&mut req, &self.options)?;
         // Writing the same manifest again gives the same object.
         let op = Operation::new("PutManifest").idempotent(true);

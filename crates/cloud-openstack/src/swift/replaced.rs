@@ -52,7 +52,7 @@ impl SwiftInner {
             .call(
                 "GetManifest",
                 &resource,
-                request(Method::GET, &url, Body::empty())?,
+                request(Method::GET, url, Body::empty())?,
             )
             .await?
             .into_body()

@@ -88,7 +88,7 @@ impl SwiftInner {
         let base = self.base().await?;
         let req = request(
             Method::HEAD,
-            &object(&base, container, key, ""),
+            object(&base, container, key, ""),
             Body::empty(),
         )?;
         let response = self
@@ -102,7 +102,7 @@ impl SwiftInner {
         let base = self.base().await?;
         let req = request(
             Method::HEAD,
-            &container_url(&base, container, ""),
+            container_url(&base, container, ""),
             Body::empty(),
         )?;
         let response = self.call("HeadContainer", container, req).await?;
@@ -127,7 +127,7 @@ impl SwiftInner {
         let base = self.base().await?;
         let req = request(
             Method::PUT,
-            &container_url(&base, container, ""),
+            container_url(&base, container, ""),
             Body::empty(),
         )?;
         Ok(self.call("PutContainer", container, req).await?.status())
@@ -138,7 +138,7 @@ impl SwiftInner {
         let base = self.base().await?;
         let req = request(
             Method::DELETE,
-            &object(&base, container, key, ""),
+            object(&base, container, key, ""),
             Body::empty(),
         )?;
         match self
@@ -160,7 +160,7 @@ impl SwiftInner {
             key,
             &query(&[("multipart-manifest", "delete")]),
         );
-        let mut req = request(Method::DELETE, &url, Body::empty())?;
+        let mut req = request(Method::DELETE, url, Body::empty())?;
         req.headers_mut().insert(
             http::header::ACCEPT,
             http::HeaderValue::from_static("application/json"),
@@ -245,7 +245,7 @@ impl Swift {
         let base = self.inner.base().await?;
         let mut req = request(
             Method::PUT,
-            &object(&base, container, key, ""),
+            object(&base, container, key, ""),
             Body::from_bytes(data),
         )?;
         put_headers(&mut req, options)?;
@@ -303,7 +303,7 @@ impl StorageDriver for Swift {
                     pairs.push(("marker", marker));
                 }
                 let base = inner.base().await?;
-                let req = request(Method::GET, &account(&base, &query(&pairs)), Body::empty())?;
+                let req = request(Method::GET, account(&base, &query(&pairs)), Body::empty())?;
                 let response = inner.call("ListContainers", "", req).await?;
                 let empty = response.status() == StatusCode::NO_CONTENT;
                 let body = response.into_body().bytes().await?;
@@ -350,7 +350,7 @@ impl StorageDriver for Swift {
         let base = self.inner.base().await?;
         let req = request(
             Method::DELETE,
-            &container_url(&base, container, ""),
+            container_url(&base, container, ""),
             Body::empty(),
         )?;
         match self.inner.call("DeleteContainer", container, req).await {
@@ -391,7 +391,7 @@ impl StorageDriver for Swift {
                 }
                 let base = inner.base().await?;
                 let url = container_url(&base, &name, &query(&pairs));
-                let req = request(Method::GET, &url, Body::empty())?;
+                let req = request(Method::GET, url, Body::empty())?;
                 let response = inner.call("ListObjects", &name, req).await?;
                 let empty = response.status() == StatusCode::NO_CONTENT;
                 let body = response.into_body().bytes().await?;
@@ -419,7 +419,7 @@ impl StorageDriver for Swift {
         let base = self.inner.base().await?;
         let mut req = request(
             Method::GET,
-            &object(&base, container, key, ""),
+            object(&base, container, key, ""),
             Body::empty(),
         )?;
         cloud_storage::resume::read_headers(options, req.headers_mut())?;
@@ -486,7 +486,7 @@ impl StorageDriver for Swift {
         let base = self.inner.base().await?;
         let mut req = request(
             Method::PUT,
-            &object(&base, to_container, to_key, ""),
+            object(&base, to_container, to_key, ""),
             Body::empty(),
         )?;
         // The source as a path beneath the account, each part encoded as in a URL.
