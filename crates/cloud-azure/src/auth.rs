@@ -5,14 +5,19 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use std::sync::Arc;
+use std::borrow::Cow;
+use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 use base64::Engine;
 use cloud_core::oauth::BearerAuth;
 use cloud_core::{Authorize, Clock, Error, HttpService, Request, Result, Secret};
 use hmac::{Hmac, KeyInit, Mac};
-use http::{HeaderMap, HeaderValue, Uri};
+use http::header::{
+    CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_TYPE, IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH,
+    IF_UNMODIFIED_SINCE, RANGE,
+};
+use http::{HeaderMap, HeaderName, HeaderValue, Uri};
 use percent_encoding::percent_decode_str;
 use sha2::Sha256;
 
@@ -35,6 +40,8 @@ pub(crate) struct BlobAuth {
     key: Option<Vec<u8>>,
     sas: Option<Secret>,
     bearer: Option<BearerAuth>,
+    /// `x-ms-date` for the current second: formatted once a second, not once a request.
+    date: RwLock<Option<(u64, HeaderValue)>>,
 }
 
 impl BlobAuth {
@@ -61,6 +68,7 @@ impl BlobAuth {
             key,
             sas,
             bearer,
+            date: RwLock::new(None),
         })
     }
 
@@ -85,9 +93,7 @@ impl BlobAuth {
 
     /// Adds `x-ms-date` and the Shared Key `Authorization` header for `now`.
     pub(crate) fn sign(&self, request: &mut Request, key: &[u8], now: SystemTime) -> Result<()> {
-        let date = HeaderValue::from_str(&httpdate::fmt_http_date(now))
-            .map_err(|e| Error::invalid_input("the date is not a header value").with_source(e))?;
-        request.headers_mut().insert("x-ms-date", date);
+        request.headers_mut().insert(X_MS_DATE, self.date(now));
         let length = request.body().content_length().unwrap_or(0);
         let to_sign = string_to_sign(
             request.method().as_str(),
@@ -106,6 +112,22 @@ impl BlobAuth {
             .headers_mut()
             .insert(http::header::AUTHORIZATION, value);
         Ok(())
+    }
+
+    /// `x-ms-date` for `now`, the cached value within the same second.
+    fn date(&self, now: SystemTime) -> HeaderValue {
+        let second = now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        if let Some((at, value)) = &*self.date.read().unwrap_or_else(|e| e.into_inner()) {
+            if *at == second {
+                return value.clone();
+            }
+        }
+        let value = HeaderValue::from_str(&httpdate::fmt_http_date(now))
+            .expect("an HTTP date is a header value");
+        *self.date.write().unwrap_or_else(|e| e.into_inner()) = Some((second, value.clone()));
+        value
     }
 
     /// A service SAS for one blob: `permissions` (`r`, `cw`, …) until `now + expires_in`.
@@ -164,7 +186,8 @@ pub(crate) fn string_to_sign(
     content_length: u64,
     account: &str,
 ) -> String {
-    let get = |name: &str| {
+    // Names as constants: looking a header up by a `&str` parses the name first.
+    let get = |name: &HeaderName| {
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
@@ -179,31 +202,25 @@ pub(crate) fn string_to_sign(
     out.push_str(method);
     out.push('\n');
     for value in [
-        get("content-encoding"),
-        get("content-language"),
+        get(&CONTENT_ENCODING),
+        get(&CONTENT_LANGUAGE),
         &length,
-        get("content-md5"),
-        get("content-type"),
+        get(&CONTENT_MD5),
+        get(&CONTENT_TYPE),
         "", // Date: x-ms-date is signed instead.
-        get("if-modified-since"),
-        get("if-match"),
-        get("if-none-match"),
-        get("if-unmodified-since"),
-        get("range"),
+        get(&IF_MODIFIED_SINCE),
+        get(&IF_MATCH),
+        get(&IF_NONE_MATCH),
+        get(&IF_UNMODIFIED_SINCE),
+        get(&RANGE),
     ] {
         out.push_str(value);
         out.push('\n');
     }
-    let mut ms: Vec<(&str, String)> = headers
+    let mut ms: Vec<(&str, Cow<'_, str>)> = headers
         .iter()
         .filter(|(name, _)| name.as_str().starts_with("x-ms-"))
-        .map(|(name, value)| {
-            let value = value.to_str().unwrap_or("");
-            (
-                name.as_str(),
-                value.split_whitespace().collect::<Vec<_>>().join(" "),
-            )
-        })
+        .map(|(name, value)| (name.as_str(), collapse(value.to_str().unwrap_or(""))))
         .collect();
     ms.sort();
     for (name, value) in ms {
@@ -215,50 +232,73 @@ pub(crate) fn string_to_sign(
     out.push('/');
     out.push_str(account);
     out.push_str(uri.path());
-    let mut params: Vec<(String, String)> = uri
+    let mut params: Vec<(Cow<'_, str>, Cow<'_, str>)> = uri
         .query()
         .unwrap_or("")
         .split('&')
         .filter(|p| !p.is_empty())
         .map(|pair| {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
-            (decode(name).to_ascii_lowercase(), decode(value))
+            let decode = |s| percent_decode_str(s).decode_utf8_lossy();
+            let mut name = decode(name);
+            if name.bytes().any(|b| b.is_ascii_uppercase()) {
+                name = Cow::Owned(name.to_ascii_lowercase());
+            }
+            (name, decode(value))
         })
         .collect();
     params.sort();
-    let mut last: Option<String> = None;
-    for (name, value) in params {
-        if last.as_deref() == Some(name.as_str()) {
+    let mut last: Option<&str> = None;
+    for (name, value) in &params {
+        if last == Some(name.as_ref()) {
             out.push(',');
         } else {
             out.push('\n');
-            out.push_str(&name);
+            out.push_str(name);
             out.push(':');
         }
-        out.push_str(&value);
-        last = Some(name);
+        out.push_str(value);
+        last = Some(name.as_ref());
     }
     out
 }
 
-#[async_trait]
-impl Authorize for BlobAuth {
-    async fn authorize(&self, request: &mut Request) -> Result<()> {
+/// A header value with its whitespace runs made one space and its ends trimmed, as Shared Key signs
+/// it; borrowed when there is nothing to change.
+fn collapse(value: &str) -> Cow<'_, str> {
+    let plain = !value.starts_with(' ')
+        && !value.ends_with(' ')
+        && !value.contains("  ")
+        && !value.contains('\t');
+    if plain {
+        return Cow::Borrowed(value);
+    }
+    Cow::Owned(value.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+const X_MS_DATE: HeaderName = HeaderName::from_static("x-ms-date");
+const X_MS_VERSION: HeaderName = HeaderName::from_static("x-ms-version");
+const CONTENT_MD5: HeaderName = HeaderName::from_static("content-md5");
+
+impl BlobAuth {
+    /// What every request carries: the API version and, for an empty write, its length.
+    fn common(&self, request: &mut Request) {
         request
             .headers_mut()
-            .insert("x-ms-version", HeaderValue::from_static(API_VERSION));
+            .insert(X_MS_VERSION, HeaderValue::from_static(API_VERSION));
         // Azure wants `Content-Length: 0` on empty writes, which hyper leaves out.
         if let Some(len) = request.body().content_length() {
             request
                 .headers_mut()
                 .insert(http::header::CONTENT_LENGTH, HeaderValue::from(len));
         }
+    }
+
+    /// Authorizes with what is at hand: the account key or the SAS token.
+    fn with_key_or_sas(&self, request: &mut Request) -> Result<()> {
+        self.common(request);
         if let Some(key) = self.key() {
             return self.sign(request, key, SystemTime::now());
-        }
-        if let Some(bearer) = &self.bearer {
-            return bearer.authorize(request).await;
         }
         if let Some(sas) = &self.sas {
             let uri = request.uri();
@@ -277,6 +317,24 @@ impl Authorize for BlobAuth {
             })?;
         }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl Authorize for BlobAuth {
+    async fn authorize(&self, request: &mut Request) -> Result<()> {
+        match &self.bearer {
+            Some(bearer) => {
+                self.common(request);
+                bearer.authorize(request).await
+            }
+            None => self.with_key_or_sas(request),
+        }
+    }
+
+    fn authorize_now(&self, request: &mut Request) -> Option<Result<()>> {
+        // A bearer token may need fetching; a key or a SAS token is at hand.
+        self.bearer.is_none().then(|| self.with_key_or_sas(request))
     }
 
     fn renewable(&self) -> bool {

@@ -91,12 +91,7 @@ impl Hasher {
     pub fn finish(&self) -> Checksum {
         match &self.kind {
             HasherKind::Crc32c(crc) => Checksum::Crc32c(*crc),
-            HasherKind::Md5(md5) => Checksum::Md5(
-                md5::Digest::finalize(md5.clone())
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect(),
-            ),
+            HasherKind::Md5(md5) => Checksum::Md5(hex::encode(md5::Digest::finalize(md5.clone()))),
         }
     }
 }

@@ -1,10 +1,9 @@
 //! What the Blob service says in headers (metadata, checksums) and the headers of writes.
 
 use base64::Engine;
-use cloud_core::headers::{http_date, text};
 use cloud_core::{Error, Result};
 use cloud_storage::{Checksum, ObjectMeta, PutOptions};
-use http::HeaderMap;
+use http::{HeaderMap, HeaderValue};
 
 use super::requests::header;
 
@@ -13,40 +12,81 @@ pub(crate) fn md5_from_base64(value: &str) -> Option<Checksum> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(value.trim())
         .ok()?;
-    (bytes.len() == 16).then(|| Checksum::Md5(hex(&bytes)))
+    (bytes.len() == 16).then(|| Checksum::Md5(hex::encode(bytes)))
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// The headers blob metadata is made of, each as it first appears.
+#[derive(Default)]
+struct Found<'h> {
+    etag: Option<&'h HeaderValue>,
+    last_modified: Option<&'h HeaderValue>,
+    content_type: Option<&'h HeaderValue>,
+    content_encoding: Option<&'h HeaderValue>,
+    cache_control: Option<&'h HeaderValue>,
+    content_disposition: Option<&'h HeaderValue>,
+    content_md5: Option<&'h HeaderValue>,
+    blob_md5: Option<&'h HeaderValue>,
+    blob_type: Option<&'h HeaderValue>,
+    access_tier: Option<&'h HeaderValue>,
+    version_id: Option<&'h HeaderValue>,
+    copy_status: Option<&'h HeaderValue>,
 }
 
-/// Object metadata from the headers of a HEAD or GET. `whole` says whether the answer carries the
-/// whole blob: then `Content-MD5` is the blob's; for a range it is the range's, and the blob's is in
-/// `x-ms-blob-content-md5`.
+fn visible(value: Option<&HeaderValue>) -> Option<&str> {
+    value?.to_str().ok()
+}
+
+fn owned(value: Option<&HeaderValue>) -> Option<String> {
+    visible(value).map(str::to_owned)
+}
+
+/// Object metadata from the headers of a HEAD or GET, read in one pass over them. `whole` says
+/// whether the answer carries the whole blob: then `Content-MD5` is the blob's; for a range it is the
+/// range's, and the blob's is in `x-ms-blob-content-md5`.
 pub(crate) fn object_meta(key: &str, headers: &HeaderMap, size: u64, whole: bool) -> ObjectMeta {
     let mut meta = ObjectMeta::new(key, size);
-    meta.etag = text(headers, "etag");
-    meta.last_modified = http_date(headers, "last-modified");
-    meta.content_type = text(headers, "content-type");
-    meta.content_encoding = text(headers, "content-encoding");
-    meta.cache_control = text(headers, "cache-control");
-    meta.content_disposition = text(headers, "content-disposition");
-    let md5 = text(headers, "x-ms-blob-content-md5")
-        .or_else(|| whole.then(|| text(headers, "content-md5")).flatten());
-    meta.checksum = md5.as_deref().and_then(md5_from_base64);
+    let mut found = Found::default();
     for (name, value) in headers {
-        if let (Some(user), Ok(value)) = (name.as_str().strip_prefix("x-ms-meta-"), value.to_str())
-        {
-            meta.metadata.insert(user.to_owned(), value.to_owned());
-        }
+        let slot = match name.as_str() {
+            "etag" => &mut found.etag,
+            "last-modified" => &mut found.last_modified,
+            "content-type" => &mut found.content_type,
+            "content-encoding" => &mut found.content_encoding,
+            "cache-control" => &mut found.cache_control,
+            "content-disposition" => &mut found.content_disposition,
+            "content-md5" => &mut found.content_md5,
+            "x-ms-blob-content-md5" => &mut found.blob_md5,
+            "x-ms-blob-type" => &mut found.blob_type,
+            "x-ms-access-tier" => &mut found.access_tier,
+            "x-ms-version-id" => &mut found.version_id,
+            "x-ms-copy-status" => &mut found.copy_status,
+            other => {
+                if let (Some(user), Ok(value)) = (other.strip_prefix("x-ms-meta-"), value.to_str())
+                {
+                    meta.metadata.insert(user.to_owned(), value.to_owned());
+                }
+                continue;
+            }
+        };
+        slot.get_or_insert(value);
     }
-    for (name, field) in [
-        ("x-ms-blob-type", "blob_type"),
-        ("x-ms-access-tier", "access_tier"),
-        ("x-ms-version-id", "version_id"),
-        ("x-ms-copy-status", "copy_status"),
+    meta.etag = owned(found.etag);
+    meta.last_modified =
+        visible(found.last_modified).and_then(|t| httpdate::parse_http_date(t).ok());
+    meta.content_type = owned(found.content_type);
+    meta.content_encoding = owned(found.content_encoding);
+    meta.cache_control = owned(found.cache_control);
+    meta.content_disposition = owned(found.content_disposition);
+    let md5 =
+        visible(found.blob_md5).or_else(|| whole.then(|| visible(found.content_md5)).flatten());
+    meta.checksum = md5.and_then(md5_from_base64);
+    for (value, field) in [
+        (found.blob_type, "blob_type"),
+        (found.access_tier, "access_tier"),
+        (found.version_id, "version_id"),
+        (found.copy_status, "copy_status"),
     ] {
-        if let Some(value) = text(headers, name) {
+        if let Some(value) = owned(value) {
             meta.extra.insert(field.to_owned(), value);
         }
     }
@@ -87,4 +127,64 @@ pub(crate) fn put_headers(req: &mut cloud_core::Request, options: &PutOptions) -
         headers.insert(header_name, header(name, value)?);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.append(*name, value.parse().unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn object_meta_reads_every_header_it_knows() {
+        let all = headers(&[
+            ("etag", "\"0x8DB\""),
+            ("last-modified", "Wed, 21 Oct 2015 07:28:00 GMT"),
+            ("content-type", "text/plain"),
+            // The first of two values is the one read, as a lookup would find it.
+            ("content-type", "text/html"),
+            ("content-encoding", "gzip"),
+            ("cache-control", "no-cache"),
+            ("content-disposition", "attachment"),
+            ("content-md5", "XUFAKrxLKna5cZ2REBfFkg=="),
+            ("x-ms-blob-type", "BlockBlob"),
+            ("x-ms-access-tier", "Hot"),
+            ("x-ms-version-id", "v1"),
+            ("x-ms-copy-status", "success"),
+            ("x-ms-meta-owner", "me"),
+        ]);
+        let meta = object_meta("k", &all, 5, true);
+        assert_eq!(meta.etag.as_deref(), Some("\"0x8DB\""));
+        assert_eq!(
+            meta.last_modified,
+            Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_445_412_480))
+        );
+        assert_eq!(meta.content_type.as_deref(), Some("text/plain"));
+        assert_eq!(meta.content_encoding.as_deref(), Some("gzip"));
+        assert_eq!(meta.cache_control.as_deref(), Some("no-cache"));
+        assert_eq!(meta.content_disposition.as_deref(), Some("attachment"));
+        assert_eq!(
+            meta.checksum,
+            Some(Checksum::Md5("5d41402abc4b2a76b9719d911017c592".into()))
+        );
+        assert_eq!(meta.extra["blob_type"], "BlockBlob");
+        assert_eq!(meta.extra["access_tier"], "Hot");
+        assert_eq!(meta.extra["version_id"], "v1");
+        assert_eq!(meta.extra["copy_status"], "success");
+        assert_eq!(meta.metadata["owner"], "me");
+        // A range's Content-MD5 is the range's: only x-ms-blob-content-md5 is the blob's.
+        assert_eq!(object_meta("k", &all, 5, false).checksum, None);
+        let mut ranged = all.clone();
+        ranged.insert(
+            "x-ms-blob-content-md5",
+            "XUFAKrxLKna5cZ2REBfFkg==".parse().unwrap(),
+        );
+        assert!(object_meta("k", &ranged, 5, false).checksum.is_some());
+    }
 }

@@ -11,7 +11,7 @@ use cloud_storage::multipart::{MultipartUpload, Part, PartData};
 use cloud_storage::{Checksum, ObjectMeta, PutOptions};
 use md5::{Digest, Md5};
 
-use super::headers::{hex, put_headers};
+use super::headers::put_headers;
 use super::model::BlockList;
 use super::requests::{header, query, request};
 use super::storage::BlobInner;
@@ -118,7 +118,7 @@ impl MultipartUpload for BlockUpload {
             .call("PutBlockList", &self.resource(), req)
             .await?;
         let meta = self.inner.head(&self.container, &self.blob).await?;
-        let sent = Checksum::Md5(hex(&whole));
+        let sent = Checksum::Md5(hex::encode(whole));
         if meta.checksum.as_ref().is_some_and(|c| *c != sent) {
             return Err(Error::new(
                 ErrorKind::ChecksumMismatch,

@@ -17,7 +17,7 @@ use md5::{Digest, Md5};
 
 use super::delegation::DelegationKeys;
 use super::download::resumable_get;
-use super::headers::{hex, md5_from_base64, object_meta, put_headers};
+use super::headers::{md5_from_base64, object_meta, put_headers};
 use super::listing::read_page;
 use super::model::{self, ContainerList};
 use super::multipart::BlockUpload;
@@ -371,7 +371,7 @@ impl StorageDriver for AzureBlob {
             .inner
             .call("PutBlob", &format!("{container}/{key}"), req)
             .await?;
-        let sent = Checksum::Md5(hex(&digest));
+        let sent = Checksum::Md5(hex::encode(digest));
         if let Some(stored) =
             text(response.headers(), "content-md5").and_then(|v| md5_from_base64(&v))
         {

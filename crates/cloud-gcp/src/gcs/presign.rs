@@ -14,10 +14,6 @@ use crate::auth::Signer;
 /// GCS refuses signed URLs valid for longer than seven days.
 const MAX_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The URL of `bucket/key` at `base` (`https://storage.googleapis.com`), for `method`, signed at
 /// `now` by `signer` and valid for `expires_in`.
 pub(crate) fn sign(
@@ -66,9 +62,9 @@ pub(crate) fn sign(
     let canonical = format!("{method}\n{path}\n{query}\nhost:{host}\n\nhost\nUNSIGNED-PAYLOAD");
     let to_sign = format!(
         "GOOG4-RSA-SHA256\n{datetime}\n{scope}\n{}",
-        hex(digest(&SHA256, canonical.as_bytes()).as_ref())
+        hex::encode(digest(&SHA256, canonical.as_bytes()))
     );
-    let signature = hex(&signer.sign(to_sign.as_bytes())?);
+    let signature = hex::encode(signer.sign(to_sign.as_bytes())?);
     Ok(format!(
         "{scheme}://{host}{path}?{query}&X-Goog-Signature={signature}"
     ))
@@ -136,7 +132,7 @@ mod tests {
         let canonical = "GET\n/box/a%20b/c.txt\nX-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Credential=tests%40cloud-tests.iam.gserviceaccount.com%2F20260528%2Fauto%2Fstorage%2Fgoog4_request&X-Goog-Date=20260528T202640Z&X-Goog-Expires=600&X-Goog-SignedHeaders=host\nhost:storage.googleapis.com\n\nhost\nUNSIGNED-PAYLOAD";
         let to_sign = format!(
             "GOOG4-RSA-SHA256\n20260528T202640Z\n20260528/auto/storage/goog4_request\n{}",
-            hex(digest(&SHA256, canonical.as_bytes()).as_ref())
+            hex::encode(digest(&SHA256, canonical.as_bytes()))
         );
         let public = include_bytes!("../../tests/data/public-key.pkcs1.der");
         UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, public)

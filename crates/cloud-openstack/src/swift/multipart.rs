@@ -14,7 +14,7 @@ use md5::{Digest, Md5};
 
 use super::headers::put_headers;
 use super::requests::{header, object, query, request};
-use super::storage::{hex, SwiftInner};
+use super::storage::SwiftInner;
 
 /// The container that holds the segments of `container`'s large objects.
 pub(crate) fn segments_container(container: &str) -> String {
@@ -72,7 +72,7 @@ impl MultipartUpload for SloUpload {
         let name = self.segment(number);
         let mut hasher = Md5::new();
         data.chunks().iter().for_each(|chunk| hasher.update(chunk));
-        let md5 = hex(&hasher.finalize());
+        let md5 = hex::encode(hasher.finalize());
         let base = self.inner.base().await?;
         let url = object(&base, &segments_container(&self.container), &name, "");
         let mut req = request(
@@ -119,7 +119,7 @@ impl MultipartUpload for SloUpload {
         for part in &parts {
             joined.update(part.etag.as_bytes());
         }
-        let expected = hex(&joined.finalize());
+        let expected = hex::encode(joined.finalize());
         if let Some(etag) = cloud_core::headers::text(response.headers(), "etag") {
             if etag.trim_matches('"') != expected {
                 return Err(Error::new(

@@ -11,14 +11,14 @@ use http::Method;
 use sha2::Sha256;
 
 use super::requests::{object, query, request};
-use super::storage::{hex, SwiftInner};
+use super::storage::SwiftInner;
 
 /// The signature of `method` on `path` (decoded, as Swift sees it) until `expires` (Unix seconds).
 pub(crate) fn signature(key: &str, method: &str, expires: u64, path: &str) -> Result<String> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes())
         .map_err(|_| Error::invalid_input("the TempURL key cannot be an HMAC key"))?;
     mac.update(format!("{method}\n{expires}\n{path}").as_bytes());
-    Ok(hex(&mac.finalize().into_bytes()))
+    Ok(hex::encode(mac.finalize().into_bytes()))
 }
 
 /// The path part of a URL, decoded.

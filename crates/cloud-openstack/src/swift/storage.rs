@@ -43,10 +43,6 @@ pub(crate) struct SwiftInner {
     pub(crate) keep_replaced_segments: bool,
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Listings of up to this many entries a page (Swift's own limit).
 const PAGE: usize = 10_000;
 
@@ -240,7 +236,7 @@ impl Swift {
         // One PUT whose body every retry can resend, with its MD5 as ETag: Swift refuses (422) a
         // body that does not match.
         let data = payload.into_bytes().await?;
-        let md5 = hex(&Md5::digest(&data));
+        let md5 = hex::encode(Md5::digest(&data));
         let size = data.len() as u64;
         let base = self.inner.base().await?;
         let mut req = request(
