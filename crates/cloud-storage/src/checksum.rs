@@ -1,9 +1,12 @@
 //! Checksums of whole objects, to verify what is read against what was written.
 
 use std::fmt;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 
-use cloud_core::{Error, ErrorKind};
-use futures_util::stream::{self, StreamExt};
+use bytes::Bytes;
+use cloud_core::{Error, ErrorKind, Result};
+use futures_util::stream::{Stream, StreamExt};
 
 use crate::driver::ByteStream;
 
@@ -102,29 +105,58 @@ pub fn verified(key: &str, body: ByteStream, checksum: &Checksum) -> ByteStream 
     let Some(hasher) = Hasher::like(checksum) else {
         return body;
     };
-    let state = Some((body, hasher, key.to_owned(), checksum.clone()));
-    stream::unfold(state, |state| async move {
-        let (mut body, mut hasher, key, expected) = state?;
-        match body.next().await {
+    Box::pin(Verified {
+        body,
+        hasher: Some(hasher),
+        key: key.to_owned(),
+        expected: checksum.clone(),
+    })
+}
+
+/// The stream [`verified`] returns, written by hand (rather than an `unfold` of an async block) since
+/// every chunk of a whole read passes through it.
+struct Verified {
+    body: ByteStream,
+    /// `None` once the stream has ended, with its last answer given.
+    hasher: Option<Hasher>,
+    key: String,
+    expected: Checksum,
+}
+
+impl Stream for Verified {
+    type Item = Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes>>> {
+        let this = &mut *self;
+        let Some(hasher) = &mut this.hasher else {
+            return Poll::Ready(None);
+        };
+        match ready!(this.body.poll_next_unpin(cx)) {
             Some(Ok(data)) => {
                 hasher.update(&data);
-                Some((Ok(data), Some((body, hasher, key, expected))))
+                Poll::Ready(Some(Ok(data)))
             }
             // The stream's own error ends it; there is nothing to compare.
-            Some(Err(err)) => Some((Err(err), None)),
+            Some(Err(err)) => {
+                this.hasher = None;
+                Poll::Ready(Some(Err(err)))
+            }
             None => {
                 let got = hasher.finish();
-                (got != expected).then(|| {
-                    let err = Error::new(
-                        ErrorKind::ChecksumMismatch,
-                        format!("{key}: received content with {got}, the provider has {expected}"),
-                    );
-                    (Err(err), None)
-                })
+                this.hasher = None;
+                if got == this.expected {
+                    return Poll::Ready(None);
+                }
+                Poll::Ready(Some(Err(Error::new(
+                    ErrorKind::ChecksumMismatch,
+                    format!(
+                        "{}: received content with {got}, the provider has {}",
+                        this.key, this.expected
+                    ),
+                ))))
             }
         }
-    })
-    .boxed()
+    }
 }
 
 #[cfg(test)]
@@ -170,7 +202,7 @@ mod tests {
     #[tokio::test]
     async fn a_body_that_does_not_match_its_checksum_ends_in_an_error() {
         let chunks = || -> ByteStream {
-            stream::iter([
+            futures_util::stream::iter([
                 Ok(bytes::Bytes::from_static(b"hello ")),
                 Ok(bytes::Bytes::from_static(b"world")),
             ])

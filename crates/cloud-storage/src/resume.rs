@@ -4,9 +4,13 @@
 use std::ops::Range;
 use std::sync::Arc;
 
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use bytes::Bytes;
 use cloud_core::{Error, ErrorKind, Result};
-use futures_util::future::BoxFuture;
-use futures_util::stream::{self, StreamExt};
+use futures_util::future::{BoxFuture, FutureExt};
+use futures_util::stream::{Stream, StreamExt};
 
 use crate::driver::ByteStream;
 use crate::types::ByteRange;
@@ -18,18 +22,25 @@ pub const MAX_RESUMES: u32 = 5;
 /// provider's equivalent), checking the answer starts at `from` and is of that version.
 pub type Refetch = Arc<dyn Fn(Range<u64>) -> BoxFuture<'static, Result<ByteStream>> + Send + Sync>;
 
-struct Read {
+/// A read in progress: a stream written by hand (rather than an `unfold` of an async block) since
+/// every chunk of every download passes through it.
+struct Resumable {
     key: String,
     body: ByteStream,
     next: u64,
     end: u64,
     refetch: Option<Refetch>,
     resumes: u32,
+    /// The request for the rest, while it is on its way.
+    resuming: Option<BoxFuture<'static, Result<ByteStream>>>,
+    done: bool,
 }
 
-impl Read {
-    async fn resume(&mut self, cause: Error) -> Result<()> {
-        let Some(refetch) = self.refetch.clone() else {
+impl Resumable {
+    /// Asks for the rest after `cause` broke the read, or gives `cause` back when the read may not
+    /// resume.
+    fn resume(&mut self, cause: Error) -> Result<BoxFuture<'static, Result<ByteStream>>> {
+        let Some(refetch) = &self.refetch else {
             // Without a version to hold the rest to, a resumed read could splice two versions.
             return Err(cause);
         };
@@ -38,8 +49,60 @@ impl Read {
         }
         self.resumes += 1;
         tracing::debug!(key = %self.key, at = self.next, resumes = self.resumes, error = %cause, "resuming a read");
-        self.body = refetch(self.next..self.end).await?;
-        Ok(())
+        Ok(refetch(self.next..self.end))
+    }
+
+    /// Ends the read with `err`.
+    fn fail(&mut self, err: Error) -> Poll<Option<Result<Bytes>>> {
+        self.done = true;
+        self.resuming = None;
+        Poll::Ready(Some(Err(err)))
+    }
+}
+
+impl Stream for Resumable {
+    type Item = Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes>>> {
+        let this = &mut *self;
+        loop {
+            if this.done {
+                return Poll::Ready(None);
+            }
+            if let Some(resuming) = &mut this.resuming {
+                match ready!(resuming.poll_unpin(cx)) {
+                    Ok(body) => {
+                        this.body = body;
+                        this.resuming = None;
+                    }
+                    Err(err) => return this.fail(err),
+                }
+            }
+            let failure = match ready!(this.body.poll_next_unpin(cx)) {
+                Some(Ok(chunk)) => {
+                    this.next += chunk.len() as u64;
+                    return Poll::Ready(Some(Ok(chunk)));
+                }
+                None if this.next >= this.end => {
+                    this.done = true;
+                    return Poll::Ready(None);
+                }
+                None => Error::new(
+                    ErrorKind::Transport,
+                    format!("the body ended after {} of {} bytes", this.next, this.end),
+                ),
+                Some(Err(err))
+                    if matches!(err.kind(), ErrorKind::Transport | ErrorKind::Timeout) =>
+                {
+                    err
+                }
+                Some(Err(err)) => return this.fail(err),
+            };
+            match this.resume(failure) {
+                Ok(resuming) => this.resuming = Some(resuming),
+                Err(err) => return this.fail(err),
+            }
+        }
     }
 }
 
@@ -52,40 +115,16 @@ pub fn resumable(
     range: Range<u64>,
     refetch: Option<Refetch>,
 ) -> ByteStream {
-    let read = Read {
+    Box::pin(Resumable {
         key: key.to_owned(),
         body,
         next: range.start,
         end: range.end,
         refetch,
         resumes: 0,
-    };
-    stream::unfold(Some(read), |state| async move {
-        let mut read = state?;
-        loop {
-            let failure = match read.body.next().await {
-                Some(Ok(chunk)) => {
-                    read.next += chunk.len() as u64;
-                    return Some((Ok(chunk), Some(read)));
-                }
-                None if read.next >= read.end => return None,
-                None => Error::new(
-                    ErrorKind::Transport,
-                    format!("the body ended after {} of {} bytes", read.next, read.end),
-                ),
-                Some(Err(err))
-                    if matches!(err.kind(), ErrorKind::Transport | ErrorKind::Timeout) =>
-                {
-                    err
-                }
-                Some(Err(err)) => return Some((Err(err), None)),
-            };
-            if let Err(err) = read.resume(failure).await {
-                return Some((Err(err), None));
-            }
-        }
+        resuming: None,
+        done: false,
     })
-    .boxed()
 }
 
 /// The bytes an answer to a read carries, and the object's size, held to what was asked: a partial
