@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use cloud_core::oauth::BearerAuth;
 use cloud_core::{
-    async_trait, Body, ErrorKind, HttpClient, Operation, Provide, ProxyConfig, Result, Secret,
-    ServiceConfig, SystemClock, TemporaryToken,
+    async_trait, Body, ErrorKind, HttpClient, Operation, Provide, ProxyConfig, Result, RetryConfig,
+    Secret, ServiceConfig, SystemClock, TemporaryToken,
 };
 use cloud_tests::server::{reply, TestServer};
 use http::Method;
@@ -57,8 +57,13 @@ async fn server(accepted: Arc<Mutex<String>>, seen: Arc<Mutex<Vec<String>>>) -> 
 }
 
 fn service(source: Arc<Numbered>) -> cloud_core::HttpService {
+    service_with(source, RetryConfig::default())
+}
+
+fn service_with(source: Arc<Numbered>, retry: RetryConfig) -> cloud_core::HttpService {
     HttpClient::builder()
         .proxies(ProxyConfig::none())
+        .retry(retry)
         .build()
         .unwrap()
         .service(
@@ -133,4 +138,28 @@ async fn credentials_refused_again_are_an_error_after_one_renewal() {
     assert_eq!(err.kind(), ErrorKind::Unauthenticated, "{err}");
     assert_eq!(seen.lock().unwrap().len(), 2, "one renewal, no loop");
     assert_eq!(source.fetched.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_token_is_renewed_even_with_retries_off() {
+    let accepted = Arc::new(Mutex::new("token-1".to_owned()));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let server = server(accepted.clone(), seen.clone()).await;
+    let source = Arc::new(Numbered::default());
+    let http = service_with(source.clone(), RetryConfig::disabled());
+    post(&http, &server.url("/a")).await.unwrap();
+    *accepted.lock().unwrap() = "token-2".to_owned();
+    // token-1 is fresh in the cache: the request is signed at once, refused, and sent once more.
+    post(&http, &server.url("/b"))
+        .await
+        .expect("renewed and sent again");
+    assert_eq!(
+        *seen.lock().unwrap(),
+        ["Bearer token-1", "Bearer token-1", "Bearer token-2"]
+    );
+    // Refused again after the renewal: the error, and no third try.
+    *accepted.lock().unwrap() = "token-9".to_owned();
+    let err = post(&http, &server.url("/c")).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthenticated, "{err}");
+    assert_eq!(seen.lock().unwrap().len(), 5, "one renewal, no loop");
 }

@@ -333,8 +333,14 @@ impl Authorize for BlobAuth {
     }
 
     fn authorize_now(&self, request: &mut Request) -> Option<Result<()>> {
-        // A bearer token may need fetching; a key or a SAS token is at hand.
-        self.bearer.is_none().then(|| self.with_key_or_sas(request))
+        match &self.bearer {
+            None => Some(self.with_key_or_sas(request)),
+            // A bearer token is at hand while the cached one is fresh.
+            Some(bearer) => {
+                self.common(request);
+                bearer.authorize_now(request)
+            }
+        }
     }
 
     fn renewable(&self) -> bool {

@@ -166,6 +166,9 @@ struct Inner {
     request_id: Option<String>,
     retry_after: Option<Duration>,
     attempts: u32,
+    /// The server refused fetched credentials, which have been forgotten: the request may be signed
+    /// with renewed ones and sent once more.
+    renew: bool,
     source: Option<BoxError>,
 }
 
@@ -188,6 +191,7 @@ impl Error {
             request_id: None,
             retry_after: None,
             attempts: 0,
+            renew: false,
             source: None,
         }))
     }
@@ -290,6 +294,18 @@ impl Error {
         self.0.origin = Origin::Status;
         self.0.status.get_or_insert(status);
         self
+    }
+
+    /// Marks a refusal of credentials that were renewable and have been forgotten: worth one more
+    /// attempt with renewed ones.
+    pub(crate) fn renew_credentials(mut self) -> Error {
+        self.0.renew = true;
+        self
+    }
+
+    /// Whether sending again with renewed credentials may succeed (see `renew_credentials`).
+    pub(crate) fn renews_credentials(&self) -> bool {
+        self.0.renew
     }
 
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Error {

@@ -54,7 +54,13 @@ pub const REFRESH_MARGIN: Duration = Duration::from_secs(300);
 /// However many tasks find the token stale at once, one fetch runs and all of them use its result.
 pub struct BearerAuth {
     source: Arc<dyn Provide<Secret>>,
-    cache: TokenCache<Secret>,
+    cache: TokenCache<Arc<Bearer>>,
+}
+
+/// A token and its `Authorization` value, made once per token rather than per request.
+struct Bearer {
+    token: Secret,
+    header: BearerToken,
 }
 
 impl BearerAuth {
@@ -68,7 +74,23 @@ impl BearerAuth {
 
     /// The current token, fetched if there is none or it is about to expire.
     pub async fn token(&self) -> Result<Secret> {
-        self.cache.get_or_refresh(|| self.source.provide()).await
+        Ok(self.bearer().await?.token.clone())
+    }
+
+    async fn bearer(&self) -> Result<Arc<Bearer>> {
+        self.cache
+            .get_or_refresh(|| async {
+                let fetched = self.source.provide().await?;
+                let header = BearerToken::new(&fetched.token)?;
+                Ok(TemporaryToken {
+                    token: Arc::new(Bearer {
+                        token: fetched.token,
+                        header,
+                    }),
+                    expires_at: fetched.expires_at,
+                })
+            })
+            .await
     }
 }
 
@@ -83,8 +105,12 @@ impl fmt::Debug for BearerAuth {
 #[async_trait]
 impl Authorize for BearerAuth {
     async fn authorize(&self, request: &mut Request) -> Result<()> {
-        let token = self.token().await?;
-        BearerToken::new(&token)?.authorize(request).await
+        let bearer = self.bearer().await?;
+        bearer.header.authorize(request).await
+    }
+
+    fn authorize_now(&self, request: &mut Request) -> Option<Result<()>> {
+        self.cache.fresh_now()?.header.authorize_now(request)
     }
 
     fn renewable(&self) -> bool {
@@ -99,7 +125,8 @@ impl Authorize for BearerAuth {
         else {
             return;
         };
-        self.cache.invalidate_if(|token| token.expose() == sent);
+        self.cache
+            .invalidate_if(|bearer| bearer.token.expose() == sent);
     }
 }
 

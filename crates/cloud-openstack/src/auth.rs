@@ -24,7 +24,10 @@ use crate::credentials::Credentials;
 /// (`None` for an optional service the catalog lacks).
 #[derive(Clone)]
 pub(crate) struct Session {
-    pub(crate) token: Secret,
+    /// Shared, as is everything here: a session is cloned out of the cache for every request.
+    pub(crate) token: Arc<Secret>,
+    /// The token as the `X-Auth-Token` value, made once (and marked sensitive).
+    header: http::HeaderValue,
     pub(crate) urls: Arc<[Option<String>]>,
 }
 
@@ -430,8 +433,11 @@ impl OpenStackAuth {
                 }
             })
             .collect::<Result<Vec<_>>>()?;
+        let mut header = header_value("X-Auth-Token", token.expose())?;
+        header.set_sensitive(true);
         Ok(Session {
-            token,
+            token: Arc::new(token),
+            header,
             urls: urls.into(),
         })
     }
@@ -532,10 +538,14 @@ impl fmt::Debug for OpenStackAuth {
 impl Authorize for OpenStackAuth {
     async fn authorize(&self, request: &mut Request) -> Result<()> {
         let session = self.session().await?;
-        let mut value = header_value("X-Auth-Token", session.token.expose())?;
-        value.set_sensitive(true);
-        request.headers_mut().insert("x-auth-token", value);
+        request.headers_mut().insert(X_AUTH_TOKEN, session.header);
         Ok(())
+    }
+
+    fn authorize_now(&self, request: &mut Request) -> Option<Result<()>> {
+        let session = self.cache.fresh_now()?;
+        request.headers_mut().insert(X_AUTH_TOKEN, session.header);
+        Some(Ok(()))
     }
 
     fn renewable(&self) -> bool {
@@ -544,12 +554,14 @@ impl Authorize for OpenStackAuth {
     }
 
     fn refused(&self, sent: &http::HeaderMap) {
-        if let Some(sent) = sent.get("x-auth-token").and_then(|v| v.to_str().ok()) {
+        if let Some(sent) = sent.get(X_AUTH_TOKEN).and_then(|v| v.to_str().ok()) {
             self.cache
                 .invalidate_if(|session| session.token.expose() == sent);
         }
     }
 }
+
+const X_AUTH_TOKEN: http::HeaderName = http::HeaderName::from_static("x-auth-token");
 
 /// Seconds since 1970 at `time`.
 pub(crate) fn unix(time: SystemTime) -> u64 {

@@ -91,11 +91,17 @@ impl HttpClient {
             .map(Arc::new)
             .unwrap_or_else(|| shared.retry.clone());
         let transport = Transport::new(shared.transport.clone(), config.errors);
-        let authorized = AuthorizeService::new(transport, config.authorizer);
+        let authorized = AuthorizeService::new(transport, config.authorizer.clone());
         let throttle = shared
             .adaptive_throttling
             .then(|| Arc::new(Throttle::new(config.rate_limit_headers)));
-        let retried = Retry::new(authorized, retry, shared.transport.clock.clone(), throttle);
+        let retried = Retry::new(
+            authorized,
+            retry,
+            shared.transport.clock.clone(),
+            throttle,
+            config.authorizer,
+        );
         let limited = Limit::new(retried, shared.limit.clone());
         HttpService {
             stack: Trace::new(limited),

@@ -3,10 +3,10 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use async_trait::async_trait;
-use http::header::{HeaderMap, HeaderValue, AUTHORIZATION};
+use http::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
 use pin_project_lite::pin_project;
 use tower::util::Oneshot;
 use tower::{Service, ServiceExt};
@@ -62,8 +62,10 @@ pub trait Authorize: Send + Sync + std::fmt::Debug + 'static {
         false
     }
 
-    /// The server refused a request sent with `sent` headers as unauthenticated: forget the credentials it
-    /// carried, if they are still the current ones (another task may have renewed them already).
+    /// The server refused a request as unauthenticated: forget the credentials it carried, if they are
+    /// still the current ones (another task may have renewed them already). `sent` holds the request's
+    /// [sensitive](HeaderValue::set_sensitive) headers, the last two: mark the headers that carry
+    /// the credentials so.
     fn refused(&self, sent: &HeaderMap) {
         let _ = sent;
     }
@@ -130,15 +132,50 @@ impl<S> AuthorizeService<S> {
     }
 }
 
+/// The credentials an attempt carried (the sensitive headers its authorizer added, which come last),
+/// kept to name them to [`Authorize::refused`] if the server refuses them.
+#[derive(Default)]
+pub(crate) struct Sent([Option<(HeaderName, HeaderValue)>; 2]);
+
+impl Sent {
+    fn of(request: &Request) -> Sent {
+        let mut sent = Sent::default();
+        for (name, value) in request.headers() {
+            if value.is_sensitive() {
+                sent.0[0] = sent.0[1].take();
+                sent.0[1] = Some((name.clone(), value.clone()));
+            }
+        }
+        sent
+    }
+
+    fn headers(&self) -> HeaderMap {
+        self.0.iter().flatten().cloned().collect()
+    }
+}
+
 pin_project! {
     /// The future of [`AuthorizeService`]: the attempt itself when credentials were at hand, else a
     /// boxed one that awaits them (and may send once more with renewed ones).
     #[project = AuthorizeProj]
     pub(crate) enum AuthorizeFuture<S: Service<Call>> {
         Direct { #[pin] attempt: Oneshot<S, Call> },
+        /// Fetched credentials at hand: a refusal forgets them and asks the retry layer, which keeps
+        /// the unsigned request, for one more attempt.
+        Renewable {
+            #[pin] attempt: Oneshot<S, Call>,
+            authorizer: Arc<dyn Authorize>,
+            sent: Sent,
+            renewed: bool,
+        },
         Failed { err: Option<Error> },
         Awaiting { attempt: Pin<Box<dyn Future<Output = Result<Reply>> + Send>> },
     }
+}
+
+/// Whether `err` is the server refusing the credentials a request carried.
+fn refused(err: &Error) -> bool {
+    err.kind() == ErrorKind::Unauthenticated && err.status().is_some()
 }
 
 impl<S> Future for AuthorizeFuture<S>
@@ -150,6 +187,22 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project() {
             AuthorizeProj::Direct { attempt } => attempt.poll(cx),
+            AuthorizeProj::Renewable {
+                attempt,
+                authorizer,
+                sent,
+                renewed,
+            } => match ready!(attempt.poll(cx)) {
+                Err(err) if refused(&err) => {
+                    authorizer.refused(&sent.headers());
+                    Poll::Ready(Err(if *renewed {
+                        err
+                    } else {
+                        err.renew_credentials()
+                    }))
+                }
+                other => Poll::Ready(other),
+            },
             AuthorizeProj::Failed { err } => {
                 Poll::Ready(Err(err.take().expect("polled after completion")))
             }
@@ -173,32 +226,43 @@ where
 
     fn call(&mut self, mut call: Call) -> Self::Future {
         let inner = self.inner.clone();
-        if !self.authorizer.renewable() {
-            match self.authorizer.authorize_now(&mut call.request) {
-                Some(Ok(())) => {
-                    return AuthorizeFuture::Direct {
-                        attempt: Oneshot::new(inner, call),
-                    }
+        let renewable = self.authorizer.renewable();
+        match self.authorizer.authorize_now(&mut call.request) {
+            Some(Ok(())) if !renewable => {
+                return AuthorizeFuture::Direct {
+                    attempt: Oneshot::new(inner, call),
                 }
-                Some(Err(err)) => return AuthorizeFuture::Failed { err: Some(err) },
-                None => {}
             }
+            Some(Ok(())) => {
+                return AuthorizeFuture::Renewable {
+                    sent: Sent::of(&call.request),
+                    renewed: call.context.renewed,
+                    authorizer: self.authorizer.clone(),
+                    attempt: Oneshot::new(inner, call),
+                }
+            }
+            Some(Err(err)) => return AuthorizeFuture::Failed { err: Some(err) },
+            None => {}
         }
         let authorizer = self.authorizer.clone();
         AuthorizeFuture::Awaiting {
             attempt: Box::pin(async move {
-                if !authorizer.renewable() {
+                if !renewable {
                     authorizer.authorize(&mut call.request).await?;
                     return inner.oneshot(call).await;
                 }
-                let spare = call.try_clone();
+                // Credentials are being fetched: a refusal is answered here, with a copy kept for it
+                // (unless this attempt already follows one).
+                let spare = if call.context.renewed {
+                    None
+                } else {
+                    call.try_clone()
+                };
                 authorizer.authorize(&mut call.request).await?;
-                let sent = call.request.headers().clone();
+                let sent = Sent::of(&call.request);
                 match inner.clone().oneshot(call).await {
-                    Err(err)
-                        if err.kind() == ErrorKind::Unauthenticated && err.status().is_some() =>
-                    {
-                        authorizer.refused(&sent);
+                    Err(err) if refused(&err) => {
+                        authorizer.refused(&sent.headers());
                         let Some(mut again) = spare else {
                             return Err(err);
                         };
@@ -207,6 +271,7 @@ where
                             error = %err,
                             "credentials refused; renewing them and sending once more"
                         );
+                        again.context.renewed = true;
                         authorizer.authorize(&mut again.request).await?;
                         inner.oneshot(again).await
                     }

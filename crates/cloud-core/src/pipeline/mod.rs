@@ -115,6 +115,9 @@ pub(crate) struct CallContext {
     pub(crate) idempotent: bool,
     /// Read the whole body inside the attempt, so a body cut short is retried like any other failure.
     pub(crate) buffered: bool,
+    /// The attempt is the one more that follows a refusal of fetched credentials: a refusal now is
+    /// the call's error.
+    pub(crate) renewed: bool,
 }
 
 impl CallContext {
@@ -130,6 +133,7 @@ impl CallContext {
             idempotent: operation.idempotent.unwrap_or(default_idempotent),
             operation: operation.name,
             buffered,
+            renewed: false,
         }
     }
 }

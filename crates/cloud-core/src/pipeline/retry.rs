@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use tower::{Service, ServiceExt};
 
+use super::authorize::Authorize;
 use super::throttle::Throttle;
 use super::{Call, Reply};
 use crate::backoff::Backoff;
@@ -116,6 +117,9 @@ pub(crate) struct Retry<S> {
     config: Arc<RetryConfig>,
     clock: Arc<dyn Clock>,
     throttle: Option<Arc<Throttle>>,
+    /// The service's authorizer: while its credentials are fetched and can be renewed, a copy is kept
+    /// for the one more attempt a refusal of them earns, even where retries are off.
+    authorizer: Arc<dyn Authorize>,
 }
 
 impl<S> Retry<S> {
@@ -124,12 +128,14 @@ impl<S> Retry<S> {
         config: Arc<RetryConfig>,
         clock: Arc<dyn Clock>,
         throttle: Option<Arc<Throttle>>,
+        authorizer: Arc<dyn Authorize>,
     ) -> Retry<S> {
         Retry {
             inner,
             config,
             clock,
             throttle,
+            authorizer,
         }
     }
 }
@@ -152,6 +158,7 @@ where
         let config = self.config.clone();
         let clock = self.clock.clone();
         let throttle = self.throttle.clone();
+        let renewable = self.authorizer.renewable();
         Box::pin(async move {
             let idempotent = call.context.idempotent;
             let start = clock.now();
@@ -164,7 +171,8 @@ where
                     unreachable!("the loop continues only while a spare request is kept");
                 };
                 // Send a copy and keep the unsigned original while another attempt may follow.
-                let current = if attempt < config.max_attempts {
+                let may_renew = renewable && !original.context.renewed;
+                let current = if attempt < config.max_attempts || may_renew {
                     match original.try_clone() {
                         Some(copy) => {
                             pending = Some(original);
@@ -192,6 +200,21 @@ where
                         err.with_attempts(attempt)
                     }
                 };
+                if err.renews_credentials() {
+                    // Refused credentials were forgotten by the authorize layer: renewed ones get one
+                    // more attempt at once, which is not counted (the server did nothing).
+                    let Some(spare) = &mut pending else {
+                        return Err(err);
+                    };
+                    spare.context.renewed = true;
+                    tracing::debug!(
+                        target: crate::debug_log::TARGET,
+                        error = %err,
+                        "credentials refused; renewing them and sending once more"
+                    );
+                    attempt -= 1;
+                    continue;
+                }
                 if pending.is_none() || !is_retryable(&err, idempotent) {
                     return Err(err);
                 }
