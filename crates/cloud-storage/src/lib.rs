@@ -44,6 +44,7 @@
 mod checksum;
 mod content_type;
 mod driver;
+mod headers;
 pub mod multipart;
 mod parts;
 pub mod resume;
@@ -56,6 +57,7 @@ pub use driver::{
     check_length, list_after, ByteStream, GetResult, Payload, PendingUpload, PresignMethod,
     StorageDriver, StorageExt,
 };
+pub use headers::object_meta_from_headers;
 pub use transfer::{
     download_file, download_file_with_progress, download_range, upload_file,
     upload_file_with_progress, Progress,

@@ -6,7 +6,7 @@ use base64::Engine;
 use cloud_core::headers::borrowed;
 pub(crate) use cloud_core::headers::text;
 use cloud_core::{Error, Result};
-use cloud_storage::{Checksum, ObjectMeta, PutOptions};
+use cloud_storage::{object_meta_from_headers, Checksum, ObjectMeta, PutOptions};
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
@@ -58,15 +58,9 @@ fn etag_md5(etag: Option<&str>, encryption: Option<&str>, customer_key: bool) ->
     Some(Checksum::Md5(hex.to_ascii_lowercase()))
 }
 
-/// The headers object metadata is made of, each as it first appears.
+/// The S3 headers object metadata is made of, besides the standard ones, each as it first appears.
 #[derive(Default)]
 struct Found<'h> {
-    etag: Option<&'h HeaderValue>,
-    last_modified: Option<&'h HeaderValue>,
-    content_type: Option<&'h HeaderValue>,
-    content_encoding: Option<&'h HeaderValue>,
-    cache_control: Option<&'h HeaderValue>,
-    content_disposition: Option<&'h HeaderValue>,
     crc32c: Option<&'h HeaderValue>,
     checksum_type: Option<&'h HeaderValue>,
     encryption: Option<&'h HeaderValue>,
@@ -75,58 +69,33 @@ struct Found<'h> {
     storage_class: Option<&'h HeaderValue>,
 }
 
-fn owned(value: Option<&HeaderValue>) -> Option<String> {
-    value?.to_str().ok().map(str::to_owned)
-}
-
 fn visible(value: Option<&HeaderValue>) -> Option<&str> {
     value?.to_str().ok()
 }
 
-/// Object metadata from the headers of a HEAD or GET, read in one pass over them (a lookup per
-/// header of interest cost more than the pass).
+/// Object metadata from the headers of a HEAD or GET.
 pub(crate) fn object_meta(key: &str, headers: &HeaderMap, size: u64) -> ObjectMeta {
-    let mut meta = ObjectMeta::new(key, size);
     let mut found = Found::default();
-    for (name, value) in headers {
-        let slot = match name.as_str() {
-            "etag" => &mut found.etag,
-            "last-modified" => &mut found.last_modified,
-            "content-type" => &mut found.content_type,
-            "content-encoding" => &mut found.content_encoding,
-            "cache-control" => &mut found.cache_control,
-            "content-disposition" => &mut found.content_disposition,
+    let mut meta = object_meta_from_headers(key, size, headers, "x-amz-meta-", |name, value| {
+        let slot = match name {
             "x-amz-checksum-crc32c" => &mut found.crc32c,
             "x-amz-checksum-type" => &mut found.checksum_type,
             "x-amz-server-side-encryption" => &mut found.encryption,
             "x-amz-server-side-encryption-customer-algorithm" => &mut found.customer_key,
             "x-amz-version-id" => &mut found.version_id,
             "x-amz-storage-class" => &mut found.storage_class,
-            other => {
-                if let (Some(user), Ok(value)) = (other.strip_prefix("x-amz-meta-"), value.to_str())
-                {
-                    meta.metadata.insert(user.to_owned(), value.to_owned());
-                }
-                continue;
-            }
+            _ => return,
         };
         slot.get_or_insert(value);
-    }
-    meta.last_modified =
-        visible(found.last_modified).and_then(|t| httpdate::parse_http_date(t).ok());
-    meta.content_type = owned(found.content_type);
-    meta.content_encoding = owned(found.content_encoding);
-    meta.cache_control = owned(found.cache_control);
-    meta.content_disposition = owned(found.content_disposition);
+    });
     let crc32c = visible(found.crc32c);
     meta.checksum = whole_crc32c(crc32c, found.checksum_type).or_else(|| {
         etag_md5(
-            visible(found.etag),
+            meta.etag.as_deref(),
             visible(found.encryption),
             found.customer_key.is_some(),
         )
     });
-    meta.etag = owned(found.etag);
     // A multipart object's checksum covers its parts' checksums (`…-N`), not its bytes.
     if let Some(composite) = crc32c.filter(|v| v.contains('-')) {
         meta.extra
@@ -136,8 +105,8 @@ pub(crate) fn object_meta(key: &str, headers: &HeaderMap, size: u64) -> ObjectMe
         (found.version_id, "version_id"),
         (found.storage_class, "storage_class"),
     ] {
-        if let Some(value) = owned(value) {
-            meta.extra.insert(field.to_owned(), value);
+        if let Some(value) = visible(value) {
+            meta.extra.insert(field.to_owned(), value.to_owned());
         }
     }
     meta

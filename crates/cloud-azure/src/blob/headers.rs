@@ -2,7 +2,7 @@
 
 use base64::Engine;
 use cloud_core::{Error, Result};
-use cloud_storage::{Checksum, ObjectMeta, PutOptions};
+use cloud_storage::{object_meta_from_headers, Checksum, ObjectMeta, PutOptions};
 use http::{HeaderMap, HeaderValue};
 
 use super::requests::header;
@@ -15,15 +15,9 @@ pub(crate) fn md5_from_base64(value: &str) -> Option<Checksum> {
     (bytes.len() == 16).then(|| Checksum::Md5(hex::encode(bytes)))
 }
 
-/// The headers blob metadata is made of, each as it first appears.
+/// The Blob headers blob metadata is made of, besides the standard ones, each as it first appears.
 #[derive(Default)]
 struct Found<'h> {
-    etag: Option<&'h HeaderValue>,
-    last_modified: Option<&'h HeaderValue>,
-    content_type: Option<&'h HeaderValue>,
-    content_encoding: Option<&'h HeaderValue>,
-    cache_control: Option<&'h HeaderValue>,
-    content_disposition: Option<&'h HeaderValue>,
     content_md5: Option<&'h HeaderValue>,
     blob_md5: Option<&'h HeaderValue>,
     blob_type: Option<&'h HeaderValue>,
@@ -36,47 +30,23 @@ fn visible(value: Option<&HeaderValue>) -> Option<&str> {
     value?.to_str().ok()
 }
 
-fn owned(value: Option<&HeaderValue>) -> Option<String> {
-    visible(value).map(str::to_owned)
-}
-
-/// Object metadata from the headers of a HEAD or GET, read in one pass over them. `whole` says
-/// whether the answer carries the whole blob: then `Content-MD5` is the blob's; for a range it is the
-/// range's, and the blob's is in `x-ms-blob-content-md5`.
+/// Object metadata from the headers of a HEAD or GET. `whole` says whether the answer carries the
+/// whole blob: then `Content-MD5` is the blob's; for a range it is the range's, and the blob's is in
+/// `x-ms-blob-content-md5`.
 pub(crate) fn object_meta(key: &str, headers: &HeaderMap, size: u64, whole: bool) -> ObjectMeta {
-    let mut meta = ObjectMeta::new(key, size);
     let mut found = Found::default();
-    for (name, value) in headers {
-        let slot = match name.as_str() {
-            "etag" => &mut found.etag,
-            "last-modified" => &mut found.last_modified,
-            "content-type" => &mut found.content_type,
-            "content-encoding" => &mut found.content_encoding,
-            "cache-control" => &mut found.cache_control,
-            "content-disposition" => &mut found.content_disposition,
+    let mut meta = object_meta_from_headers(key, size, headers, "x-ms-meta-", |name, value| {
+        let slot = match name {
             "content-md5" => &mut found.content_md5,
             "x-ms-blob-content-md5" => &mut found.blob_md5,
             "x-ms-blob-type" => &mut found.blob_type,
             "x-ms-access-tier" => &mut found.access_tier,
             "x-ms-version-id" => &mut found.version_id,
             "x-ms-copy-status" => &mut found.copy_status,
-            other => {
-                if let (Some(user), Ok(value)) = (other.strip_prefix("x-ms-meta-"), value.to_str())
-                {
-                    meta.metadata.insert(user.to_owned(), value.to_owned());
-                }
-                continue;
-            }
+            _ => return,
         };
         slot.get_or_insert(value);
-    }
-    meta.etag = owned(found.etag);
-    meta.last_modified =
-        visible(found.last_modified).and_then(|t| httpdate::parse_http_date(t).ok());
-    meta.content_type = owned(found.content_type);
-    meta.content_encoding = owned(found.content_encoding);
-    meta.cache_control = owned(found.cache_control);
-    meta.content_disposition = owned(found.content_disposition);
+    });
     let md5 =
         visible(found.blob_md5).or_else(|| whole.then(|| visible(found.content_md5)).flatten());
     meta.checksum = md5.and_then(md5_from_base64);
@@ -86,8 +56,8 @@ pub(crate) fn object_meta(key: &str, headers: &HeaderMap, size: u64, whole: bool
         (found.version_id, "version_id"),
         (found.copy_status, "copy_status"),
     ] {
-        if let Some(value) = owned(value) {
-            meta.extra.insert(field.to_owned(), value);
+        if let Some(value) = visible(value) {
+            meta.extra.insert(field.to_owned(), value.to_owned());
         }
     }
     meta

@@ -2,9 +2,9 @@
 //! MD5 of its content, except for large objects (Static or Dynamic), whose ETag is computed from their
 //! segments: those get no checksum.
 
-use cloud_core::headers::{http_date, text};
+use cloud_core::headers::text;
 use cloud_core::{Error, Result};
-use cloud_storage::{Checksum, ObjectMeta, PutOptions};
+use cloud_storage::{object_meta_from_headers, Checksum, ObjectMeta, PutOptions};
 use http::HeaderMap;
 
 use super::requests::header;
@@ -17,33 +17,41 @@ pub(crate) fn is_large(headers: &HeaderMap) -> bool {
 
 /// Object metadata from the headers of a HEAD or GET, for an object of `size` bytes.
 pub(crate) fn object_meta(key: &str, headers: &HeaderMap, size: u64) -> ObjectMeta {
-    let mut meta = ObjectMeta::new(key, size);
-    let etag = text(headers, "etag");
-    if !is_large(headers) {
-        meta.checksum = etag
+    let (mut static_large, mut manifest, mut timestamp) = (None, false, None);
+    let mut meta =
+        object_meta_from_headers(
+            key,
+            size,
+            headers,
+            "x-object-meta-",
+            |name, value| match name {
+                "x-static-large-object" => {
+                    static_large.get_or_insert(value);
+                }
+                "x-object-manifest" => manifest = true,
+                "x-timestamp" => {
+                    timestamp.get_or_insert(value);
+                }
+                _ => {}
+            },
+        );
+    let large = manifest
+        || static_large
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    if large {
+        meta.extra
+            .insert("large_object".to_owned(), "true".to_owned());
+    } else {
+        meta.checksum = meta
+            .etag
             .as_deref()
             .map(|e| e.trim_matches('"'))
             .filter(|e| e.len() == 32 && e.bytes().all(|b| b.is_ascii_hexdigit()))
             .map(|e| Checksum::Md5(e.to_ascii_lowercase()));
-    } else {
-        meta.extra
-            .insert("large_object".to_owned(), "true".to_owned());
     }
-    meta.etag = etag;
-    meta.last_modified = http_date(headers, "last-modified");
-    meta.content_type = text(headers, "content-type");
-    meta.content_encoding = text(headers, "content-encoding");
-    meta.cache_control = text(headers, "cache-control");
-    meta.content_disposition = text(headers, "content-disposition");
-    for (name, value) in headers {
-        if let (Some(user), Ok(value)) =
-            (name.as_str().strip_prefix("x-object-meta-"), value.to_str())
-        {
-            meta.metadata.insert(user.to_owned(), value.to_owned());
-        }
-    }
-    if let Some(stamp) = text(headers, "x-timestamp") {
-        meta.extra.insert("timestamp".to_owned(), stamp);
+    if let Some(stamp) = timestamp.and_then(|v| v.to_str().ok()) {
+        meta.extra.insert("timestamp".to_owned(), stamp.to_owned());
     }
     meta
 }
