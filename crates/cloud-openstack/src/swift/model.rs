@@ -5,8 +5,11 @@ use cloud_core::{Error, Result};
 use serde::Deserialize;
 
 /// One entry of a container's listing: an object, or (with a delimiter) a `subdir`.
+///
+/// Read through [`RawEntry`]'s fields rather than as an untagged enum, which serde reads by holding
+/// each entry in a buffer of its own and trying each variant on it (most of a listing's CPU).
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(try_from = "RawEntry")]
 pub(crate) enum Entry {
     Object {
         name: String,
@@ -21,6 +24,36 @@ pub(crate) enum Entry {
     Subdir {
         subdir: String,
     },
+}
+
+/// The fields either kind of entry may have.
+#[derive(Deserialize)]
+pub(crate) struct RawEntry {
+    name: Option<String>,
+    bytes: Option<u64>,
+    hash: Option<String>,
+    content_type: Option<String>,
+    last_modified: Option<String>,
+    subdir: Option<String>,
+}
+
+impl TryFrom<RawEntry> for Entry {
+    type Error = &'static str;
+
+    /// An object when it has a name and a size (as the untagged enum read it), else a `subdir`.
+    fn try_from(raw: RawEntry) -> Result<Entry, &'static str> {
+        match (raw.name, raw.bytes, raw.subdir) {
+            (Some(name), Some(bytes), _) => Ok(Entry::Object {
+                name,
+                bytes,
+                hash: raw.hash,
+                content_type: raw.content_type,
+                last_modified: raw.last_modified,
+            }),
+            (_, _, Some(subdir)) => Ok(Entry::Subdir { subdir }),
+            _ => Err("an entry has neither a name and a size nor a subdir"),
+        }
+    }
 }
 
 impl Entry {
