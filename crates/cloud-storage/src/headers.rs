@@ -69,3 +69,43 @@ pub fn object_meta_from_headers<'h>(
     meta.content_disposition = text(5).map(str::to_owned);
     meta
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_standard_headers_the_metadata_and_hands_over_the_rest() {
+        let mut headers = HeaderMap::new();
+        for (name, value) in [
+            ("etag", "\"0x8DB\""),
+            ("last-modified", "Wed, 21 Oct 2015 07:28:00 GMT"),
+            ("content-type", "text/plain"),
+            // The first of two values is the one read, as a lookup would find it.
+            ("content-type", "text/html"),
+            ("content-encoding", "gzip"),
+            ("cache-control", "no-cache"),
+            ("content-disposition", "attachment"),
+            ("x-meta-owner", "me"),
+            ("x-other", "1"),
+        ] {
+            headers.append(name, value.parse().unwrap());
+        }
+        let mut others = Vec::new();
+        let meta = object_meta_from_headers("k", 5, &headers, "x-meta-", |name, value| {
+            others.push((name.to_owned(), value.clone()))
+        });
+        assert_eq!((meta.key.as_str(), meta.size), ("k", 5));
+        assert_eq!(meta.etag.as_deref(), Some("\"0x8DB\""));
+        assert_eq!(
+            meta.last_modified,
+            Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_445_412_480))
+        );
+        assert_eq!(meta.content_type.as_deref(), Some("text/plain"));
+        assert_eq!(meta.content_encoding.as_deref(), Some("gzip"));
+        assert_eq!(meta.cache_control.as_deref(), Some("no-cache"));
+        assert_eq!(meta.content_disposition.as_deref(), Some("attachment"));
+        assert_eq!(meta.metadata["owner"], "me");
+        assert_eq!(others, [("x-other".to_owned(), "1".parse().unwrap())]);
+    }
+}

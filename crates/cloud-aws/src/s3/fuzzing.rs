@@ -36,7 +36,7 @@ pub(crate) fn targets() -> Vec<Target> {
             name: "s3: ListObjectsV2 pages",
             seeds: &[LIST_OBJECTS],
             run: |input| {
-                // The event reader, held to what the serde reader makes of the same bytes.
+                // The element reader, held to what the serde reader makes of the same bytes.
                 let text = text(input);
                 let ours = super::listing::read_page(&text);
                 let theirs = model::parse::<ListBucketResult>("ListBucketResult", &text);

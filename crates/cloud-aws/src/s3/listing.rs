@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use cloud_core::xml::Sink;
+use cloud_core::xml::{Sink, Text};
 use cloud_core::{Error, Result};
 
 use super::model::{CommonPrefix, Content, ListBucketResult};
@@ -60,8 +60,8 @@ struct PageReader<'a> {
     depth: usize,
     /// The element whose text is being read, at its depth.
     field: Option<(Field, usize)>,
-    /// Its text so far: borrowed from the document while it comes in one piece.
-    text: Option<Cow<'a, str>>,
+    /// Its text so far.
+    text: Text<'a>,
     /// The entry (`Contents` or `CommonPrefixes`) being read.
     entry: Option<(bool, Entry)>,
 }
@@ -103,7 +103,7 @@ impl<'a> Sink<'a> for PageReader<'a> {
             (3, Some((false, _))) if name == b"Prefix" => self.field = Some((Field::Prefix, 3)),
             _ => {}
         }
-        self.text = None;
+        self.text.clear();
         Ok(())
     }
 
@@ -131,17 +131,14 @@ impl<'a> Sink<'a> for PageReader<'a> {
     }
 
     fn text(&mut self, piece: Cow<'a, str>) -> Result<()> {
-        match &mut self.text {
-            None => self.text = Some(piece),
-            Some(text) => text.to_mut().push_str(&piece),
-        }
+        self.text.push(piece);
         Ok(())
     }
 
     fn end(&mut self) -> Result<()> {
         if let Some((kind, at)) = self.field {
             if at == self.depth {
-                let text = self.text.take().unwrap_or_default();
+                let text = self.text.take();
                 match (kind, &mut self.entry) {
                     (Field::Size, Some((_, e))) => set_size(e, &text)?,
                     // One allocation of the value's own size, or none when it was built piece by piece.

@@ -1,4 +1,4 @@
-//! The event reader against the serde reader it replaced, on the shapes S3 and S3-compatible servers
+//! The element reader against the serde reader it replaced, on the shapes S3 and S3-compatible servers
 //! send.
 
 use super::*;

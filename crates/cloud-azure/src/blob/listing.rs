@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use cloud_core::xml::Sink;
+use cloud_core::xml::{Sink, Text};
 use cloud_core::{Error, Result};
 use cloud_storage::{ListEntry, ObjectMeta};
 
@@ -84,8 +84,8 @@ struct PageReader<'a> {
     listed: Listed,
     frames: Vec<Frame>,
     item: Option<Item>,
-    /// The current field's text: borrowed from the document while it comes in one piece.
-    text: Option<Cow<'a, str>>,
+    /// The current field's text.
+    text: Text<'a>,
 }
 
 impl PageReader<'_> {
@@ -172,18 +172,36 @@ impl PageReader<'_> {
             self.listed.entries.push(ListEntry::Prefix(name));
             return Ok(());
         }
-        let mut meta = ObjectMeta::new(name, item.content_length.unwrap_or(0));
-        meta.etag = item.etag;
-        meta.last_modified = item
-            .last_modified
-            .as_deref()
-            .and_then(|t| httpdate::parse_http_date(t).ok());
-        meta.content_type = item.content_type;
-        meta.checksum = item.content_md5.as_deref().and_then(md5_from_base64);
-        meta.metadata = item.metadata;
-        self.listed.entries.push(ListEntry::Object(meta));
+        self.listed.entries.push(ListEntry::Object(blob_meta(
+            name,
+            item.content_length,
+            item.etag,
+            item.last_modified.as_deref(),
+            item.content_type,
+            item.content_md5.as_deref(),
+            item.metadata,
+        )));
         Ok(())
     }
+}
+
+/// A listed blob's metadata from its properties.
+fn blob_meta(
+    name: String,
+    length: Option<u64>,
+    etag: Option<String>,
+    last_modified: Option<&str>,
+    content_type: Option<String>,
+    content_md5: Option<&str>,
+    metadata: BTreeMap<String, String>,
+) -> ObjectMeta {
+    let mut meta = ObjectMeta::new(name, length.unwrap_or(0));
+    meta.etag = etag;
+    meta.last_modified = last_modified.and_then(|t| httpdate::parse_http_date(t).ok());
+    meta.content_type = content_type;
+    meta.checksum = content_md5.and_then(md5_from_base64);
+    meta.metadata = metadata;
+    meta
 }
 
 /// Sets `slot` once; a second value is an error.
@@ -198,7 +216,7 @@ impl<'a> Sink<'a> for PageReader<'a> {
     fn start(&mut self, name: &[u8]) -> Result<()> {
         let frame = self.frame(name);
         self.frames.push(frame);
-        self.text = None;
+        self.text.clear();
         Ok(())
     }
 
@@ -215,17 +233,14 @@ impl<'a> Sink<'a> for PageReader<'a> {
     }
 
     fn text(&mut self, piece: Cow<'a, str>) -> Result<()> {
-        match &mut self.text {
-            None => self.text = Some(piece),
-            Some(text) => text.to_mut().push_str(&piece),
-        }
+        self.text.push(piece);
         Ok(())
     }
 
     fn end(&mut self) -> Result<()> {
         match self.frames.pop() {
             Some(Frame::Field(field)) => {
-                let text = self.text.take().unwrap_or_default();
+                let text = self.text.take();
                 self.store(field, text)
             }
             Some(Frame::Blob | Frame::Prefix) => self.finish(),
@@ -245,21 +260,20 @@ pub(crate) fn by_serde(xml: &str) -> Result<Listed> {
         .items
         .into_iter()
         .map(|item| match item {
-            BlobItem::Blob(blob) => {
+            BlobItem::Blob(mut blob) => {
                 let props = blob.properties;
-                let mut meta = ObjectMeta::new(blob.name, props.content_length.unwrap_or(0));
-                meta.etag = props.etag;
-                meta.last_modified = props
-                    .last_modified
-                    .as_deref()
-                    .and_then(|t| httpdate::parse_http_date(t).ok());
-                meta.content_type = props.content_type;
-                meta.checksum = props.content_md5.as_deref().and_then(md5_from_base64);
-                meta.metadata = blob.metadata;
                 // Serde reads stray text among the elements of a map as a `$text` entry; no metadata
                 // name can be that (names are C# identifiers).
-                meta.metadata.remove("$text");
-                ListEntry::Object(meta)
+                blob.metadata.remove("$text");
+                ListEntry::Object(blob_meta(
+                    blob.name,
+                    props.content_length,
+                    props.etag,
+                    props.last_modified.as_deref(),
+                    props.content_type,
+                    props.content_md5.as_deref(),
+                    blob.metadata,
+                ))
             }
             BlobItem::BlobPrefix(prefix) => ListEntry::Prefix(prefix.name),
         })

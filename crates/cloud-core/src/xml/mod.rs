@@ -27,7 +27,7 @@
 mod plain;
 pub(crate) mod read;
 
-pub use read::{read, Sink};
+pub use read::{read, Sink, Text};
 
 use quick_xml::events::Event;
 use quick_xml::Reader;

@@ -33,6 +33,31 @@ pub trait Sink<'a> {
     fn end(&mut self) -> Result<()>;
 }
 
+/// An element's text as its pieces arrive: borrowed from the document while it comes in one piece
+/// (the usual case), joined into a string of its own only when it does not.
+#[derive(Debug, Default)]
+pub struct Text<'a>(Option<Cow<'a, str>>);
+
+impl<'a> Text<'a> {
+    /// Adds a piece.
+    pub fn push(&mut self, piece: Cow<'a, str>) {
+        match &mut self.0 {
+            None => self.0 = Some(piece),
+            Some(text) => text.to_mut().push_str(&piece),
+        }
+    }
+
+    /// The text so far (empty when none came), leaving none.
+    pub fn take(&mut self) -> Cow<'a, str> {
+        self.0.take().unwrap_or_default()
+    }
+
+    /// Forgets the text so far.
+    pub fn clear(&mut self) {
+        self.0 = None;
+    }
+}
+
 /// Reads `xml`, whose root element must be `root`, into a sink made by `new`.
 ///
 /// `service` and `root` name the document in errors: "S3 sent a <ListBucketResult> document that could
