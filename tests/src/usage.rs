@@ -40,6 +40,12 @@ pub fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// The median of `values` (the lower one of an even count).
+pub fn median(mut values: Vec<f64>) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len().saturating_sub(1) / 2).copied()
+}
+
 /// CPU seconds and peak RSS (KiB) of this process so far.
 pub fn usage() -> (f64, u64) {
     (cpu_time().as_secs_f64(), peak_rss_kib())

@@ -101,12 +101,6 @@ fn median_run(runs: &[Measure]) -> Option<Measure> {
     sorted.get(sorted.len().saturating_sub(1) / 2).copied()
 }
 
-/// The median of `values` (the lower one of an even count).
-fn median_of(mut values: Vec<f64>) -> Option<f64> {
-    values.sort_by(f64::total_cmp);
-    values.get(values.len().saturating_sub(1) / 2).copied()
-}
-
 fn clients(exe: &std::path::Path) -> Vec<Client> {
     let mut clients: Vec<Client> = CLIENTS
         .iter()
@@ -223,7 +217,7 @@ fn orchestrate(repeat: usize) {
                 .zip(&raw_runs)
                 .map(|(r, raw)| r.cpu_per_op / raw.cpu_per_op)
                 .collect();
-            let ratio = median_of(ratios).unwrap_or(f64::NAN);
+            let ratio = cloud_tests::usage::median(ratios).unwrap_or(f64::NAN);
             results.insert(
                 (workload.to_string(), client.name.clone()),
                 Measured { run: m, ratio },

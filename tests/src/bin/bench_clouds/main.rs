@@ -7,8 +7,10 @@
 //! sends: for a Swift PUT, the HEAD that asks whether a large object's segments are being replaced,
 //! then the PUT.
 //!
-//! Usage: `bench-clouds [azure] [gcs] [swift]` (all three by default), with `CLOUD_TEST_AZURITE`,
-//! `CLOUD_TEST_GCS` and `CLOUD_TEST_SWIFT` naming the servers (xtask starts them).
+//! Usage: `bench-clouds [--repeat N] [azure] [gcs] [swift]` (all three by default, one round), with
+//! `CLOUD_TEST_AZURITE`, `CLOUD_TEST_GCS` and `CLOUD_TEST_SWIFT` naming the servers (xtask starts
+//! them). With `--repeat N` the two clients run in N interleaved rounds: each row is the client's
+//! median run, and its ratio the median of the rounds' ratios.
 
 mod ours;
 mod raw;
@@ -19,7 +21,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use cloud_storage::{StorageDriver, StorageExt};
-use cloud_tests::usage::{drive, usage};
+use cloud_tests::usage::{drive, median, usage};
 
 pub(crate) const SMALL: usize = 1024;
 /// Objects per listing page, and in the listed prefix.
@@ -42,17 +44,29 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("run") => run_one(&args[1], &args[2], &args[3]),
         _ => {
-            let chosen: Vec<&str> = if args.is_empty() {
-                PROVIDERS.to_vec()
-            } else {
-                args.iter().map(String::as_str).collect()
-            };
+            let mut rounds = 1;
+            let mut chosen: Vec<&str> = Vec::new();
+            let mut rest = args.iter().map(String::as_str);
+            while let Some(arg) = rest.next() {
+                if arg == "--repeat" {
+                    rounds = rest
+                        .next()
+                        .and_then(|n| n.parse().ok())
+                        .filter(|n| *n > 0)
+                        .expect("--repeat takes a number of rounds");
+                } else {
+                    chosen.push(arg);
+                }
+            }
+            if chosen.is_empty() {
+                chosen = PROVIDERS.to_vec();
+            }
             for provider in chosen {
                 assert!(
                     PROVIDERS.contains(&provider),
                     "unknown provider {provider}; one of {PROVIDERS:?}"
                 );
-                orchestrate(provider);
+                orchestrate(provider, rounds);
             }
         }
     }
@@ -96,30 +110,53 @@ fn measure(client: &str, provider: &str, workload: &str) -> Result<Measure, Stri
     })
 }
 
-fn orchestrate(provider: &str) {
+fn orchestrate(provider: &str, rounds: usize) {
     runtime().block_on(prepare(provider));
-    println!("\n{provider}: raw hyper and this project's driver against the emulator; one process per run");
+    println!(
+        "\n{provider}: raw hyper and this project's driver against the emulator; one process per run, \
+         the median of {rounds}"
+    );
     println!(
         "{:<10} {:<6} {:>12} {:>10} {:>9} {:>7} {:>11}",
         "workload", "client", "CPU/op", "ops/s", "vs raw", "errors", "peak RSS"
     );
     for (workload, _) in WORKLOADS {
-        let mut raw_cpu = None;
-        for client in CLIENTS {
-            match measure(client, provider, workload) {
-                Ok(m) => {
-                    let raw = *raw_cpu.get_or_insert(m.cpu_per_op);
-                    println!(
-                        "{workload:<10} {client:<6} {:>9.1} µs {:>10.0} {:>8.2}× {:>7} {:>7.1} MiB",
-                        m.cpu_per_op * 1e6,
-                        m.ops_per_s,
-                        m.cpu_per_op / raw,
-                        m.errors,
-                        m.rss_kib / 1024.0
-                    );
+        // The clients take turns, round by round, so a slow stretch of the machine falls on both.
+        let mut runs: Vec<Vec<Measure>> = vec![Vec::new(); CLIENTS.len()];
+        let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); CLIENTS.len()];
+        let mut failed: Vec<Option<String>> = vec![None; CLIENTS.len()];
+        for _ in 0..rounds {
+            let mut raw_cpu = None;
+            for (i, client) in CLIENTS.iter().enumerate() {
+                match measure(client, provider, workload) {
+                    Ok(m) => {
+                        let raw = *raw_cpu.get_or_insert(m.cpu_per_op);
+                        ratios[i].push(m.cpu_per_op / raw);
+                        runs[i].push(m);
+                    }
+                    Err(e) => failed[i] = Some(e),
                 }
-                Err(e) => println!("{workload:<10} {client:<6} failed: {e}"),
             }
+        }
+        for (i, client) in CLIENTS.iter().enumerate() {
+            if let Some(e) = &failed[i] {
+                println!("{workload:<10} {client:<6} failed: {e}");
+                continue;
+            }
+            let mut sorted = runs[i].clone();
+            sorted.sort_by(|a, b| a.cpu_per_op.total_cmp(&b.cpu_per_op));
+            let Some(m) = sorted.get(sorted.len().saturating_sub(1) / 2) else {
+                continue;
+            };
+            let ratio = median(ratios[i].clone()).unwrap_or(f64::NAN);
+            println!(
+                "{workload:<10} {client:<6} {:>9.1} µs {:>10.0} {:>8.2}× {:>7} {:>7.1} MiB",
+                m.cpu_per_op * 1e6,
+                m.ops_per_s,
+                ratio,
+                m.errors,
+                m.rss_kib / 1024.0
+            );
         }
     }
 }
