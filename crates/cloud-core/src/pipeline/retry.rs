@@ -12,6 +12,9 @@
 //!   (POST and PATCH are not) unless its provider marks it otherwise, as for calls carrying an
 //!   idempotency token.
 //!
+//! A refusal of credentials that are fetched and renewable (a token revoked before its time) gets one
+//! more attempt at once, with renewed ones, even where retries are off: the server did nothing.
+//!
 //! Only requests whose body can be replayed are retried. Delays follow the [`Backoff`], except that a
 //! server's `Retry-After` is obeyed as given; the loop stops after `max_attempts` or when the next wait
 //! would pass `max_elapsed`. Every attempt first takes a token from the service's adaptive

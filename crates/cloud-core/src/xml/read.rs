@@ -60,8 +60,8 @@ impl<'a> Text<'a> {
 
 /// Reads `xml`, whose root element must be `root`, into a sink made by `new`.
 ///
-/// `service` and `root` name the document in errors: "S3 sent a <ListBucketResult> document that could
-/// not be read: …". A document that ends before its elements close is an error.
+/// `service` and `root` name the document in errors (`S3 sent a <ListBucketResult> document that could
+/// not be read: …`). A document that ends before its elements close is an error.
 pub fn read<'a, S: Sink<'a>>(
     service: &str,
     root: &str,
