@@ -56,6 +56,7 @@ pub mod pipeline;
 pub mod poll;
 pub mod redact;
 pub mod request;
+mod resource;
 pub mod secret;
 pub mod token;
 #[cfg(feature = "xml")]
@@ -73,6 +74,7 @@ pub use pipeline::{
     Operation, Request, Response, RetryConfig,
 };
 pub use poll::{poll_until, CancellationToken, PollOptions};
+pub use resource::Resource;
 pub use secret::Secret;
 pub use token::{Provide, TemporaryToken, TokenCache};
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use cloud_core::{paginate, Body, Error, ErrorKind, HttpService, Page, Response, Result};
+use cloud_core::{paginate, Body, Error, ErrorKind, HttpService, Page, Resource, Response, Result};
 use cloud_storage::multipart::{upload_if_large, ByLength, MultipartConfig, MultipartUpload};
 use cloud_storage::{
     Capabilities, Checksum, Container, GetOptions, GetResult, ListEntry, ListOptions, ObjectMeta,
@@ -58,51 +58,6 @@ pub(crate) fn not_text(operation: &str) -> Error {
     Error::unexpected(format!("{operation} answered with text that is not UTF-8"))
 }
 
-/// What a request is about, for its errors: a bucket, or an object in it. Written out only when an
-/// error names it.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Resource<'a> {
-    pub(crate) bucket: &'a str,
-    key: Option<&'a str>,
-}
-
-impl<'a> Resource<'a> {
-    pub(crate) fn object(bucket: &'a str, key: &'a str) -> Resource<'a> {
-        Resource {
-            bucket,
-            key: Some(key),
-        }
-    }
-}
-
-/// `bucket` or `bucket/key` (a bucket's name holds no `/`).
-impl<'a> From<&'a str> for Resource<'a> {
-    fn from(resource: &'a str) -> Resource<'a> {
-        match resource.split_once('/') {
-            Some((bucket, key)) => Resource::object(bucket, key),
-            None => Resource {
-                bucket: resource,
-                key: None,
-            },
-        }
-    }
-}
-
-impl<'a> From<&'a String> for Resource<'a> {
-    fn from(resource: &'a String) -> Resource<'a> {
-        Resource::from(resource.as_str())
-    }
-}
-
-impl std::fmt::Display for Resource<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.key {
-            Some(key) => write!(f, "{}/{key}", self.bucket),
-            None => f.write_str(self.bucket),
-        }
-    }
-}
-
 impl S3Inner {
     /// Sends a request whose body is read whole within each attempt (small responses).
     pub(crate) fn call<'a>(
@@ -136,7 +91,7 @@ impl S3Inner {
         mut request: cloud_core::Request,
         buffered: bool,
     ) -> impl Future<Output = Result<Response>> + Send + 'a {
-        let bucket = resource.bucket;
+        let bucket = resource.container();
         let route = self.regions.route(bucket, &mut request);
         let http = route.http.unwrap_or_else(|| self.http.clone());
         let spare = route.spare.map(Box::new);

@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use cloud_core::headers::{content_length, http_date, text};
-use cloud_core::{paginate, Body, Error, ErrorKind, HttpService, Page, Response, Result};
+use cloud_core::{paginate, Body, Error, ErrorKind, HttpService, Page, Resource, Response, Result};
 use cloud_storage::multipart::{upload_in_parts, MultipartConfig};
 use cloud_storage::{
     ByteRange, Capabilities, Checksum, Container, GetOptions, GetResult, ListEntry, ListOptions,
@@ -56,32 +56,32 @@ impl BlobInner {
     pub(crate) async fn call(
         &self,
         operation: &'static str,
-        resource: &str,
+        resource: impl Into<Resource<'_>>,
         request: cloud_core::Request,
     ) -> Result<Response> {
         self.http
             .send_buffered(operation, request)
             .await
-            .map_err(|e| e.with_resource(resource))
+            .map_err(|e| e.with_resource(resource.into().to_string()))
     }
 
     /// Sends a request and returns the answer with its body still streaming (blob reads).
     pub(crate) async fn stream(
         &self,
         operation: &'static str,
-        resource: &str,
+        resource: impl Into<Resource<'_>>,
         request: cloud_core::Request,
     ) -> Result<Response> {
         self.http
             .send(operation, request)
             .await
-            .map_err(|e| e.with_resource(resource))
+            .map_err(|e| e.with_resource(resource.into().to_string()))
     }
 
     pub(crate) async fn call_xml(
         &self,
         operation: &'static str,
-        resource: &str,
+        resource: impl Into<Resource<'_>>,
         request: cloud_core::Request,
     ) -> Result<String> {
         let body = self
@@ -102,7 +102,7 @@ impl BlobInner {
             Body::empty(),
         )?;
         let response = self
-            .call("GetBlobProperties", &format!("{container}/{blob}"), req)
+            .call("GetBlobProperties", Resource::object(container, blob), req)
             .await?;
         let size = content_length(response.headers())?;
         Ok(object_meta(blob, response.headers(), size, true))
@@ -274,7 +274,7 @@ impl StorageDriver for AzureBlob {
         key: &str,
         options: &GetOptions,
     ) -> Result<GetResult> {
-        let resource = format!("{container}/{key}");
+        let resource = Resource::object(container, key);
         let mut options = options.clone();
         // The Blob service has no suffix ranges (`bytes=-N`): the size is asked first, and the range
         // read held to the version measured.
@@ -282,7 +282,7 @@ impl StorageDriver for AzureBlob {
             let meta = self.inner.head(container, key).await?;
             let bytes = range
                 .resolve(meta.size)
-                .map_err(|e| e.with_resource(&resource))?;
+                .map_err(|e| e.with_resource(resource.to_string()))?;
             options.range = Some(ByteRange::new(bytes));
             if options.if_match.is_none() {
                 options.if_match = meta.etag;
@@ -295,11 +295,11 @@ impl StorageDriver for AzureBlob {
         )?;
         let headers = req.headers_mut();
         cloud_storage::resume::read_headers(&options, headers)?;
-        let response = self.inner.stream("GetBlob", &resource, req).await?;
+        let response = self.inner.stream("GetBlob", resource, req).await?;
         let partial = response.status() == StatusCode::PARTIAL_CONTENT;
         let (range, size) =
             cloud_storage::resume::read_extent(options.range, partial, response.headers())
-                .map_err(|e| e.with_resource(&resource))?;
+                .map_err(|e| e.with_resource(resource.to_string()))?;
         let whole = range == (0..size);
         let meta = object_meta(key, response.headers(), size, !partial);
         let body = resumable_get(
@@ -369,7 +369,7 @@ impl StorageDriver for AzureBlob {
         headers.insert("content-md5", header("Content-MD5", &md5)?);
         let response = self
             .inner
-            .call("PutBlob", &format!("{container}/{key}"), req)
+            .call("PutBlob", Resource::object(container, key), req)
             .await?;
         let sent = Checksum::Md5(hex::encode(digest));
         if let Some(stored) =
@@ -404,7 +404,7 @@ impl StorageDriver for AzureBlob {
         )?;
         match self
             .inner
-            .call("DeleteBlob", &format!("{container}/{key}"), req)
+            .call("DeleteBlob", Resource::object(container, key), req)
             .await
         {
             // As the trait promises: a missing blob is deleted already; a missing container is not.

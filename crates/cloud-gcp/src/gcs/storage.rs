@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::BytesMut;
 use cloud_core::{
-    paginate, Body, Error, ErrorKind, HttpService, Operation, Page, Response, Result,
+    paginate, Body, Error, ErrorKind, HttpService, Operation, Page, Resource, Response, Result,
 };
 use cloud_storage::{
     Capabilities, Checksum, Container, GetOptions, GetResult, Hasher, ListEntry, ListOptions,
@@ -62,44 +62,45 @@ impl GcsInner {
     pub(crate) async fn call(
         &self,
         operation: impl Into<Operation>,
-        resource: &str,
+        resource: impl Into<Resource<'_>>,
         request: cloud_core::Request,
     ) -> Result<Response> {
         self.http
             .send_buffered(operation, request)
             .await
-            .map_err(|e| e.with_resource(resource))
+            .map_err(|e| e.with_resource(resource.into().to_string()))
     }
 
     /// Sends a request and returns the answer with its body still streaming (object reads).
     pub(crate) async fn stream(
         &self,
         operation: &'static str,
-        resource: &str,
+        resource: impl Into<Resource<'_>>,
         request: cloud_core::Request,
     ) -> Result<Response> {
         self.http
             .send(operation, request)
             .await
-            .map_err(|e| e.with_resource(resource))
+            .map_err(|e| e.with_resource(resource.into().to_string()))
     }
 
     /// Sends a request and parses its JSON answer.
     async fn json<T: serde::de::DeserializeOwned>(
         &self,
         operation: impl Into<Operation>,
-        resource: &str,
+        resource: impl Into<Resource<'_>>,
         request: cloud_core::Request,
     ) -> Result<T> {
         let operation = operation.into();
         let name = operation.name().to_owned();
+        let resource: Resource<'_> = resource.into();
         let body = self
             .call(operation, resource, request)
             .await?
             .into_body()
             .bytes()
             .await?;
-        model::parse(&name, &body).map_err(|e| e.with_resource(resource))
+        model::parse(&name, &body).map_err(|e| e.with_resource(resource.to_string()))
     }
 
     /// An object's metadata.
@@ -110,7 +111,7 @@ impl GcsInner {
             Body::empty(),
         )?;
         let object: Object = self
-            .json("GetObject", &format!("{bucket}/{key}"), req)
+            .json("GetObject", Resource::object(bucket, key), req)
             .await?;
         object_meta(object)
     }
@@ -215,7 +216,7 @@ impl GcsInner {
         );
         // The whole object in one request: sending it again writes the same bytes.
         let op = Operation::new("InsertObject").idempotent(true);
-        let object: Object = self.json(op, &format!("{bucket}/{key}"), req).await?;
+        let object: Object = self.json(op, Resource::object(bucket, key), req).await?;
         let meta = object_meta(object)?;
         self.hold_to(bucket, &meta, &crc, &md5).await?;
         Ok(meta)
@@ -451,7 +452,7 @@ impl StorageDriver for Gcs {
         )?;
         match self
             .inner
-            .call("DeleteObject", &format!("{container}/{key}"), req)
+            .call("DeleteObject", Resource::object(container, key), req)
             .await
         {
             // As the trait promises: a missing object is deleted already; a missing bucket is not

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use cloud_core::headers::{content_length, http_date, text};
 use cloud_core::{
-    paginate, Body, Error, ErrorKind, HttpService, Operation, Page, Response, Result,
+    paginate, Body, Error, ErrorKind, HttpService, Operation, Page, Resource, Response, Result,
 };
 use cloud_storage::multipart::{upload_if_large, ByLength, MultipartConfig, MultipartUpload};
 use cloud_storage::{
@@ -58,26 +58,26 @@ impl SwiftInner {
     pub(crate) async fn call(
         &self,
         operation: impl Into<Operation>,
-        resource: &str,
+        resource: impl Into<Resource<'_>>,
         request: cloud_core::Request,
     ) -> Result<Response> {
         self.http
             .send_buffered(operation, request)
             .await
-            .map_err(|e| e.with_resource(resource))
+            .map_err(|e| e.with_resource(resource.into().to_string()))
     }
 
     /// Sends a request and returns the answer with its body still streaming (object reads).
     pub(crate) async fn stream(
         &self,
         operation: &'static str,
-        resource: &str,
+        resource: impl Into<Resource<'_>>,
         request: cloud_core::Request,
     ) -> Result<Response> {
         self.http
             .send(operation, request)
             .await
-            .map_err(|e| e.with_resource(resource))
+            .map_err(|e| e.with_resource(resource.into().to_string()))
     }
 
     pub(crate) async fn head(&self, container: &str, key: &str) -> Result<ObjectMeta> {
@@ -88,7 +88,7 @@ impl SwiftInner {
             Body::empty(),
         )?;
         let response = self
-            .call("HeadObject", &format!("{container}/{key}"), req)
+            .call("HeadObject", Resource::object(container, key), req)
             .await?;
         let size = content_length(response.headers())?;
         Ok(object_meta(key, response.headers(), size))
@@ -138,7 +138,7 @@ impl SwiftInner {
             Body::empty(),
         )?;
         match self
-            .call("DeleteObject", &format!("{container}/{key}"), req)
+            .call("DeleteObject", Resource::object(container, key), req)
             .await
         {
             Err(err) if err.kind() == ErrorKind::NotFound => Ok(()),
@@ -248,7 +248,7 @@ impl Swift {
         req.headers_mut().insert("etag", header("ETag", &md5)?);
         let response = self
             .inner
-            .call("PutObject", &format!("{container}/{key}"), req)
+            .call("PutObject", Resource::object(container, key), req)
             .await?;
         let stored = text(response.headers(), "etag").map(|e| e.trim_matches('"').to_owned());
         if stored
@@ -411,7 +411,7 @@ impl StorageDriver for Swift {
         key: &str,
         options: &GetOptions,
     ) -> Result<GetResult> {
-        let resource = format!("{container}/{key}");
+        let resource = Resource::object(container, key);
         let base = self.inner.base().await?;
         let mut req = request(
             Method::GET,
@@ -419,11 +419,11 @@ impl StorageDriver for Swift {
             Body::empty(),
         )?;
         cloud_storage::resume::read_headers(options, req.headers_mut())?;
-        let response = self.inner.stream("GetObject", &resource, req).await?;
+        let response = self.inner.stream("GetObject", resource, req).await?;
         let partial = response.status() == StatusCode::PARTIAL_CONTENT;
         let (range, size) =
             cloud_storage::resume::read_extent(options.range, partial, response.headers())
-                .map_err(|e| e.with_resource(&resource))?;
+                .map_err(|e| e.with_resource(resource.to_string()))?;
         let whole = range == (0..size);
         let meta = object_meta(key, response.headers(), size);
         let body = resumable_get(
