@@ -163,7 +163,8 @@ pub fn targets() -> Vec<Target> {
             ],
             run: |input| {
                 let xml = String::from_utf8_lossy(input);
-                crate::xml::read::plain_agrees(&xml);
+                // Documents the scanner leaves to quick-xml have nothing to compare.
+                let _ = crate::xml::read::plain_agrees(&xml);
             },
         },
         Target {

@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use http::header::AsHeaderName;
 use http::header::CONTENT_LENGTH;
-use http::HeaderMap;
+use http::{HeaderMap, HeaderValue};
 
 use crate::{Error, Result};
 
@@ -18,6 +18,12 @@ pub fn text<K: AsHeaderName>(headers: &HeaderMap, name: K) -> Option<String> {
 /// [`HeaderName`](http::HeaderName) constant is found without parsing it.
 pub fn borrowed<K: AsHeaderName>(headers: &HeaderMap, name: K) -> Option<&str> {
     headers.get(name)?.to_str().ok()
+}
+
+/// A header value found earlier (while walking a header map) as text; `None` when absent or not
+/// visible ASCII.
+pub fn value_text(value: Option<&HeaderValue>) -> Option<&str> {
+    value?.to_str().ok()
 }
 
 /// The body's size from `Content-Length`; an answer without a readable one is

@@ -3,8 +3,8 @@
 //! guess), and the headers of writes.
 
 use base64::Engine;
-use cloud_core::headers::borrowed;
 pub(crate) use cloud_core::headers::text;
+use cloud_core::headers::{borrowed, value_text};
 use cloud_core::{Error, Result};
 use cloud_storage::{object_meta_from_headers, Checksum, ObjectMeta, PutOptions};
 use http::header::CONTENT_TYPE;
@@ -58,42 +58,29 @@ fn etag_md5(etag: Option<&str>, encryption: Option<&str>, customer_key: bool) ->
     Some(Checksum::Md5(hex.to_ascii_lowercase()))
 }
 
-/// The S3 headers object metadata is made of, besides the standard ones, each as it first appears.
-#[derive(Default)]
-struct Found<'h> {
-    crc32c: Option<&'h HeaderValue>,
-    checksum_type: Option<&'h HeaderValue>,
-    encryption: Option<&'h HeaderValue>,
-    customer_key: Option<&'h HeaderValue>,
-    version_id: Option<&'h HeaderValue>,
-    storage_class: Option<&'h HeaderValue>,
-}
-
-fn visible(value: Option<&HeaderValue>) -> Option<&str> {
-    value?.to_str().ok()
-}
-
 /// Object metadata from the headers of a HEAD or GET.
 pub(crate) fn object_meta(key: &str, headers: &HeaderMap, size: u64) -> ObjectMeta {
-    let mut found = Found::default();
-    let mut meta = object_meta_from_headers(key, size, headers, "x-amz-meta-", |name, value| {
-        let slot = match name {
-            "x-amz-checksum-crc32c" => &mut found.crc32c,
-            "x-amz-checksum-type" => &mut found.checksum_type,
-            "x-amz-server-side-encryption" => &mut found.encryption,
-            "x-amz-server-side-encryption-customer-algorithm" => &mut found.customer_key,
-            "x-amz-version-id" => &mut found.version_id,
-            "x-amz-storage-class" => &mut found.storage_class,
-            _ => return,
-        };
-        slot.get_or_insert(value);
-    });
-    let crc32c = visible(found.crc32c);
-    meta.checksum = whole_crc32c(crc32c, found.checksum_type).or_else(|| {
+    let (mut meta, [crc32c, checksum_type, encryption, customer_key, version_id, storage_class]) =
+        object_meta_from_headers(
+            key,
+            size,
+            headers,
+            "x-amz-meta-",
+            [
+                "x-amz-checksum-crc32c",
+                "x-amz-checksum-type",
+                "x-amz-server-side-encryption",
+                "x-amz-server-side-encryption-customer-algorithm",
+                "x-amz-version-id",
+                "x-amz-storage-class",
+            ],
+        );
+    let crc32c = value_text(crc32c);
+    meta.checksum = whole_crc32c(crc32c, checksum_type).or_else(|| {
         etag_md5(
             meta.etag.as_deref(),
-            visible(found.encryption),
-            found.customer_key.is_some(),
+            value_text(encryption),
+            customer_key.is_some(),
         )
     });
     // A multipart object's checksum covers its parts' checksums (`…-N`), not its bytes.
@@ -101,11 +88,8 @@ pub(crate) fn object_meta(key: &str, headers: &HeaderMap, size: u64) -> ObjectMe
         meta.extra
             .insert("checksum_crc32c_composite".to_owned(), composite.to_owned());
     }
-    for (value, field) in [
-        (found.version_id, "version_id"),
-        (found.storage_class, "storage_class"),
-    ] {
-        if let Some(value) = visible(value) {
+    for (value, field) in [(version_id, "version_id"), (storage_class, "storage_class")] {
+        if let Some(value) = value_text(value) {
             meta.extra.insert(field.to_owned(), value.to_owned());
         }
     }

@@ -1,9 +1,10 @@
 //! What the Blob service says in headers (metadata, checksums) and the headers of writes.
 
 use base64::Engine;
+use cloud_core::headers::value_text;
 use cloud_core::{Error, Result};
 use cloud_storage::{object_meta_from_headers, Checksum, ObjectMeta, PutOptions};
-use http::{HeaderMap, HeaderValue};
+use http::HeaderMap;
 
 use super::requests::header;
 
@@ -15,48 +16,34 @@ pub(crate) fn md5_from_base64(value: &str) -> Option<Checksum> {
     (bytes.len() == 16).then(|| Checksum::Md5(hex::encode(bytes)))
 }
 
-/// The Blob headers blob metadata is made of, besides the standard ones, each as it first appears.
-#[derive(Default)]
-struct Found<'h> {
-    content_md5: Option<&'h HeaderValue>,
-    blob_md5: Option<&'h HeaderValue>,
-    blob_type: Option<&'h HeaderValue>,
-    access_tier: Option<&'h HeaderValue>,
-    version_id: Option<&'h HeaderValue>,
-    copy_status: Option<&'h HeaderValue>,
-}
-
-fn visible(value: Option<&HeaderValue>) -> Option<&str> {
-    value?.to_str().ok()
-}
-
 /// Object metadata from the headers of a HEAD or GET. `whole` says whether the answer carries the
 /// whole blob: then `Content-MD5` is the blob's; for a range it is the range's, and the blob's is in
 /// `x-ms-blob-content-md5`.
 pub(crate) fn object_meta(key: &str, headers: &HeaderMap, size: u64, whole: bool) -> ObjectMeta {
-    let mut found = Found::default();
-    let mut meta = object_meta_from_headers(key, size, headers, "x-ms-meta-", |name, value| {
-        let slot = match name {
-            "content-md5" => &mut found.content_md5,
-            "x-ms-blob-content-md5" => &mut found.blob_md5,
-            "x-ms-blob-type" => &mut found.blob_type,
-            "x-ms-access-tier" => &mut found.access_tier,
-            "x-ms-version-id" => &mut found.version_id,
-            "x-ms-copy-status" => &mut found.copy_status,
-            _ => return,
-        };
-        slot.get_or_insert(value);
-    });
-    let md5 =
-        visible(found.blob_md5).or_else(|| whole.then(|| visible(found.content_md5)).flatten());
+    let (mut meta, [content_md5, blob_md5, blob_type, access_tier, version_id, copy_status]) =
+        object_meta_from_headers(
+            key,
+            size,
+            headers,
+            "x-ms-meta-",
+            [
+                "content-md5",
+                "x-ms-blob-content-md5",
+                "x-ms-blob-type",
+                "x-ms-access-tier",
+                "x-ms-version-id",
+                "x-ms-copy-status",
+            ],
+        );
+    let md5 = value_text(blob_md5).or_else(|| whole.then(|| value_text(content_md5)).flatten());
     meta.checksum = md5.and_then(md5_from_base64);
     for (value, field) in [
-        (found.blob_type, "blob_type"),
-        (found.access_tier, "access_tier"),
-        (found.version_id, "version_id"),
-        (found.copy_status, "copy_status"),
+        (blob_type, "blob_type"),
+        (access_tier, "access_tier"),
+        (version_id, "version_id"),
+        (copy_status, "copy_status"),
     ] {
-        if let Some(value) = visible(value) {
+        if let Some(value) = value_text(value) {
             meta.extra.insert(field.to_owned(), value.to_owned());
         }
     }

@@ -156,12 +156,12 @@ impl Sent {
 
 pin_project! {
     /// The future of [`AuthorizeService`]: the attempt itself when credentials were at hand, else a
-    /// boxed one that awaits them (and may send once more with renewed ones).
+    /// boxed one that awaits them.
     #[project = AuthorizeProj]
     pub(crate) enum AuthorizeFuture<S: Service<Call>> {
         Direct { #[pin] attempt: Oneshot<S, Call> },
         /// Fetched credentials at hand: a refusal forgets them and asks the retry layer, which keeps
-        /// the unsigned request, for one more attempt.
+        /// the unsigned request, for one more attempt (see `answered`).
         Renewable {
             #[pin] attempt: Oneshot<S, Call>,
             authorizer: Arc<dyn Authorize>,
@@ -173,9 +173,26 @@ pin_project! {
     }
 }
 
-/// Whether `err` is the server refusing the credentials a request carried.
-fn refused(err: &Error) -> bool {
-    err.kind() == ErrorKind::Unauthenticated && err.status().is_some()
+/// An attempt's error, after a refusal of renewable credentials has made the authorizer forget them:
+/// marked for the retry layer, which keeps the unsigned request, to send once more (unless this
+/// attempt was that once more).
+fn answered(
+    result: Result<Reply>,
+    authorizer: &dyn Authorize,
+    sent: &Sent,
+    renewed: bool,
+) -> Result<Reply> {
+    match result {
+        Err(err) if err.kind() == ErrorKind::Unauthenticated && err.status().is_some() => {
+            authorizer.refused(&sent.headers());
+            Err(if renewed {
+                err
+            } else {
+                err.renew_credentials()
+            })
+        }
+        other => other,
+    }
 }
 
 impl<S> Future for AuthorizeFuture<S>
@@ -192,17 +209,12 @@ where
                 authorizer,
                 sent,
                 renewed,
-            } => match ready!(attempt.poll(cx)) {
-                Err(err) if refused(&err) => {
-                    authorizer.refused(&sent.headers());
-                    Poll::Ready(Err(if *renewed {
-                        err
-                    } else {
-                        err.renew_credentials()
-                    }))
-                }
-                other => Poll::Ready(other),
-            },
+            } => Poll::Ready(answered(
+                ready!(attempt.poll(cx)),
+                authorizer.as_ref(),
+                sent,
+                *renewed,
+            )),
             AuthorizeProj::Failed { err } => {
                 Poll::Ready(Err(err.take().expect("polled after completion")))
             }
@@ -251,32 +263,16 @@ where
                     authorizer.authorize(&mut call.request).await?;
                     return inner.oneshot(call).await;
                 }
-                // Credentials are being fetched: a refusal is answered here, with a copy kept for it
-                // (unless this attempt already follows one).
-                let spare = if call.context.renewed {
-                    None
-                } else {
-                    call.try_clone()
-                };
+                // Credentials are being fetched; a refusal of them is answered as on the direct path.
+                let renewed = call.context.renewed;
                 authorizer.authorize(&mut call.request).await?;
                 let sent = Sent::of(&call.request);
-                match inner.clone().oneshot(call).await {
-                    Err(err) if refused(&err) => {
-                        authorizer.refused(&sent.headers());
-                        let Some(mut again) = spare else {
-                            return Err(err);
-                        };
-                        tracing::debug!(
-                            target: crate::debug_log::TARGET,
-                            error = %err,
-                            "credentials refused; renewing them and sending once more"
-                        );
-                        again.context.renewed = true;
-                        authorizer.authorize(&mut again.request).await?;
-                        inner.oneshot(again).await
-                    }
-                    other => other,
-                }
+                answered(
+                    inner.oneshot(call).await,
+                    authorizer.as_ref(),
+                    &sent,
+                    renewed,
+                )
             }),
         }
     }

@@ -168,8 +168,13 @@ where
             let mut pending = Some(call);
             let mut delay: Option<Duration> = None;
             let mut attempt = 0;
+            // The attempt with renewed credentials after a refusal is not counted (the server did
+            // nothing).
+            let mut renewing = false;
             loop {
-                attempt += 1;
+                if !std::mem::take(&mut renewing) {
+                    attempt += 1;
+                }
                 let Some(original) = pending.take() else {
                     unreachable!("the loop continues only while a spare request is kept");
                 };
@@ -205,7 +210,7 @@ where
                 };
                 if err.renews_credentials() {
                     // Refused credentials were forgotten by the authorize layer: renewed ones get one
-                    // more attempt at once, which is not counted (the server did nothing).
+                    // more attempt at once.
                     let Some(spare) = &mut pending else {
                         return Err(err);
                     };
@@ -215,7 +220,7 @@ where
                         error = %err,
                         "credentials refused; renewing them and sending once more"
                     );
-                    attempt -= 1;
+                    renewing = true;
                     continue;
                 }
                 if pending.is_none() || !is_retryable(&err, idempotent) {

@@ -32,9 +32,10 @@ fn scanned(xml: &str) -> Scanned {
 }
 
 #[test]
-fn both_readers_agree_on_every_document() {
-    for xml in DOCUMENTS {
-        plain_agrees(xml);
+fn both_readers_agree_on_the_plain_documents() {
+    // The others are left to the general reader alone (see the next tests).
+    for xml in &DOCUMENTS[..3] {
+        assert!(plain_agrees(xml), "not scanned as plain: {xml}");
     }
 }
 

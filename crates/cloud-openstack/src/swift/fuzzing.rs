@@ -41,7 +41,6 @@ pub(crate) fn targets() -> Vec<Target> {
             run: |input| {
                 let headers = headers(input);
                 let _ = super::headers::object_meta("k", &headers, 5);
-                let _ = super::headers::is_large(&headers);
                 error_parser(&super::error::SwiftErrors, input);
             },
         },

@@ -2,43 +2,25 @@
 //! MD5 of its content, except for large objects (Static or Dynamic), whose ETag is computed from their
 //! segments: those get no checksum.
 
-use cloud_core::headers::text;
+use cloud_core::headers::value_text;
 use cloud_core::{Error, Result};
 use cloud_storage::{object_meta_from_headers, Checksum, ObjectMeta, PutOptions};
 use http::HeaderMap;
 
 use super::requests::header;
 
-/// Whether the headers are those of a large object (a manifest of segments).
-pub(crate) fn is_large(headers: &HeaderMap) -> bool {
-    text(headers, "x-static-large-object").is_some_and(|v| v.eq_ignore_ascii_case("true"))
-        || headers.contains_key("x-object-manifest")
-}
-
 /// Object metadata from the headers of a HEAD or GET, for an object of `size` bytes.
 pub(crate) fn object_meta(key: &str, headers: &HeaderMap, size: u64) -> ObjectMeta {
-    let (mut static_large, mut manifest, mut timestamp) = (None, false, None);
-    let mut meta =
-        object_meta_from_headers(
-            key,
-            size,
-            headers,
-            "x-object-meta-",
-            |name, value| match name {
-                "x-static-large-object" => {
-                    static_large.get_or_insert(value);
-                }
-                "x-object-manifest" => manifest = true,
-                "x-timestamp" => {
-                    timestamp.get_or_insert(value);
-                }
-                _ => {}
-            },
-        );
-    let large = manifest
-        || static_large
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let (mut meta, [static_large, manifest, timestamp]) = object_meta_from_headers(
+        key,
+        size,
+        headers,
+        "x-object-meta-",
+        ["x-static-large-object", "x-object-manifest", "x-timestamp"],
+    );
+    // A large object (Static or Dynamic) is a manifest of segments.
+    let large = manifest.is_some()
+        || value_text(static_large).is_some_and(|v| v.eq_ignore_ascii_case("true"));
     if large {
         meta.extra
             .insert("large_object".to_owned(), "true".to_owned());
@@ -50,7 +32,7 @@ pub(crate) fn object_meta(key: &str, headers: &HeaderMap, size: u64) -> ObjectMe
             .filter(|e| e.len() == 32 && e.bytes().all(|b| b.is_ascii_hexdigit()))
             .map(|e| Checksum::Md5(e.to_ascii_lowercase()));
     }
-    if let Some(stamp) = timestamp.and_then(|v| v.to_str().ok()) {
+    if let Some(stamp) = value_text(timestamp) {
         meta.extra.insert("timestamp".to_owned(), stamp.to_owned());
     }
     meta
