@@ -30,6 +30,20 @@ pub(crate) fn run(cmd: &mut Command) -> Result<(), String> {
     }
 }
 
+/// Runs a package install (pip, npm) from its registry, once more after a pause if it fails: a
+/// registry answers a fresh machine's burst of downloads with an occasional reset. A second failure
+/// is reported with the usual causes, which the installer's own message does not always name.
+pub(crate) fn install(cmd: &mut Command) -> Result<(), String> {
+    if let Err(first) = run(cmd) {
+        eprintln!("{first}; trying once more in 5 s");
+        std::thread::sleep(std::time::Duration::from_secs(5));
+        run(cmd).map_err(|e| {
+            format!("{e} twice (is the disk full, or the package registry out of reach?)")
+        })?;
+    }
+    Ok(())
+}
+
 /// Whether `cmd` runs and succeeds, quietly (to probe for installed tools).
 pub(crate) fn succeeds(cmd: &mut Command) -> bool {
     cmd.stdout(std::process::Stdio::null())

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::cmd::{run, workspace_root};
+use crate::cmd::{install, run, workspace_root};
 
 /// A server process, killed when dropped.
 pub(crate) struct Server {
@@ -108,9 +108,11 @@ pub(crate) fn python_tool_in(
         run(Command::new("python3").arg("-m").arg("venv").arg(&venv))
             .map_err(|e| format!("{e}: the tests need Python 3 with venv to install {binary}"))?;
     }
-    run(Command::new(venv.join("bin/pip"))
-        .args(["install", "--quiet"])
-        .args(packages))?;
+    install(
+        Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet"])
+            .args(packages),
+    )?;
     if tool.exists() {
         Ok(tool)
     } else {
@@ -138,7 +140,7 @@ pub(crate) fn python_with(module: &str, package: &str) -> Result<PathBuf, String
             .is_ok_and(|s| s.success())
     };
     if !importable(&python) {
-        run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", package]))?;
+        install(Command::new(venv.join("bin/pip")).args(["install", "--quiet", package]))?;
     }
     Ok(python)
 }
@@ -177,10 +179,12 @@ fn npm_tool(dir: &str, binary: &str, package: &str) -> Result<PathBuf, String> {
         return Ok(tool);
     }
     std::fs::create_dir_all(&prefix).map_err(|e| format!("creating {}: {e}", prefix.display()))?;
-    run(Command::new("npm")
-        .args(["install", "--silent", "--no-audit", "--no-fund", "--prefix"])
-        .arg(&prefix)
-        .arg(package))
+    install(
+        Command::new("npm")
+            .args(["install", "--silent", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&prefix)
+            .arg(package),
+    )
     .map_err(|e| format!("{e}: the tests need Node.js and npm to install {package}"))?;
     if tool.exists() {
         Ok(tool)
