@@ -2,7 +2,7 @@
 //! polling. It knows no provider and no service.
 //!
 //! - [`HttpClient`]: one pooled HTTP client (hyper + rustls) per process, cheap to clone and shared by any
-//!   number of tasks. Each provider gets an [`HttpService`] from it: the request pipeline of tower layers
+//!   number of tasks. Each provider gets an [`HttpService`] from it: the request pipeline
 //!   (trace → concurrency limit → retry → authorize → transport, which bounds each attempt), where the provider's
 //!   [`Authorize`] signs **every attempt** afresh.
 //! - [`Error`] with an [`ErrorKind`] and context; [`Secret`] for credentials; [`TokenCache`] for tokens that

@@ -93,7 +93,6 @@ impl S3Inner {
     ) -> impl Future<Output = Result<Response>> + Send + 'a {
         let bucket = resource.container();
         let route = self.regions.route(bucket, &mut request);
-        let http = route.http.unwrap_or_else(|| self.http.clone());
         let spare = route.spare.map(Box::new);
         let confirmed = route.confirmed;
         let send = move |http: &HttpService, request| {
@@ -103,7 +102,7 @@ impl S3Inner {
                 Either::Right(http.send(operation, request))
             }
         };
-        let first = send(&http, request);
+        let first = send(route.http.as_ref().unwrap_or(&self.http), request);
         async move {
             match first.await {
                 Ok(response) => {

@@ -34,7 +34,6 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::pki_types::CertificateDer;
 use tokio::sync::Semaphore;
-use tower::ServiceExt;
 
 pub use connector::ProxyConfig;
 
@@ -43,8 +42,8 @@ use crate::debug_log::DebugLog;
 use crate::error::{Error, ErrorKind, Result};
 use crate::pipeline::transport::TransportShared;
 use crate::pipeline::{
-    Authorize, AuthorizeService, Call, CallContext, ErrorParser, GenericErrors, Limit, NoAuth,
-    Operation, Request, Response, Retry, RetryConfig, Throttle, Trace, Transport,
+    Authorize, Call, CallContext, ErrorParser, GenericErrors, NoAuth, Operation, Pipeline, Request,
+    Response, RetryConfig, Throttle, Transport,
 };
 
 /// The default `User-Agent`.
@@ -90,23 +89,20 @@ impl HttpClient {
             .retry
             .map(Arc::new)
             .unwrap_or_else(|| shared.retry.clone());
-        let transport = Transport::new(shared.transport.clone(), config.errors);
-        let authorized = AuthorizeService::new(transport, config.authorizer.clone());
         let throttle = shared
             .adaptive_throttling
             .then(|| Arc::new(Throttle::new(config.rate_limit_headers)));
-        let retried = Retry::new(
-            authorized,
-            retry,
-            shared.transport.clock.clone(),
-            throttle,
-            config.authorizer,
-        );
-        let limited = Limit::new(retried, shared.limit.clone());
         HttpService {
-            stack: Trace::new(limited),
-            provider: config.provider,
-            timeout: shared.timeout,
+            pipeline: Arc::new(Pipeline {
+                provider: config.provider,
+                timeout: shared.timeout,
+                limit: shared.limit.clone(),
+                retry,
+                clock: shared.transport.clock.clone(),
+                throttle,
+                authorizer: config.authorizer,
+                transport: Transport::new(shared.transport.clone(), config.errors),
+            }),
         }
     }
 
@@ -461,14 +457,10 @@ impl fmt::Debug for ServiceConfig {
     }
 }
 
-type Stack = Trace<Limit<Retry<AuthorizeService<Transport>>>>;
-
 /// One provider's request pipeline. Cheap to clone; share it across tasks.
 #[derive(Clone)]
 pub struct HttpService {
-    stack: Stack,
-    provider: &'static str,
-    timeout: Option<Duration>,
+    pipeline: Arc<Pipeline>,
 }
 
 impl HttpService {
@@ -497,7 +489,7 @@ impl HttpService {
 
     /// The provider this service speaks for.
     pub fn provider(&self) -> &'static str {
-        self.provider
+        self.pipeline.provider
     }
 
     fn call(
@@ -506,36 +498,24 @@ impl HttpService {
         request: Request,
         buffered: bool,
     ) -> impl Future<Output = Result<Response>> + Send + 'static {
-        let context = CallContext::new(self.provider, operation, request.method(), buffered);
-        let name = context.operation.clone();
+        let context = CallContext::new(
+            self.pipeline.provider,
+            operation,
+            request.method(),
+            buffered,
+        );
         // Boxed before any future holds it, so that moving the futures moves a pointer.
-        let call = self.stack.clone().oneshot(Call {
+        self.pipeline.call(Call {
             request: Box::new(request),
             context,
-        });
-        let (provider, timeout) = (self.provider, self.timeout);
-        async move {
-            let result = match timeout {
-                None => call.await,
-                Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
-                    Err(Error::new(
-                        ErrorKind::Timeout,
-                        format!("no response within the call timeout of {limit:?}"),
-                    ))
-                }),
-            };
-            match result {
-                Ok(response) => Ok(*response),
-                Err(err) => Err(err.with_provider(provider).with_operation(name)),
-            }
-        }
+        })
     }
 }
 
 impl fmt::Debug for HttpService {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpService")
-            .field("provider", &self.provider)
+            .field("provider", &self.pipeline.provider)
             .finish_non_exhaustive()
     }
 }

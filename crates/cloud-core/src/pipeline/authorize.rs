@@ -1,16 +1,9 @@
 //! The authorize layer: the provider's signer or token source, run on every attempt.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{ready, Context, Poll};
-
 use async_trait::async_trait;
 use http::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
-use pin_project_lite::pin_project;
-use tower::util::Oneshot;
-use tower::{Service, ServiceExt};
 
+use super::transport::Transport;
 use super::{Call, Reply, Request};
 use crate::error::{Error, ErrorKind, Result};
 use crate::secret::Secret;
@@ -119,19 +112,6 @@ impl Authorize for BearerToken {
     }
 }
 
-/// Runs an [`Authorize`] before each attempt.
-#[derive(Clone)]
-pub(crate) struct AuthorizeService<S> {
-    inner: S,
-    authorizer: Arc<dyn Authorize>,
-}
-
-impl<S> AuthorizeService<S> {
-    pub(crate) fn new(inner: S, authorizer: Arc<dyn Authorize>) -> AuthorizeService<S> {
-        AuthorizeService { inner, authorizer }
-    }
-}
-
 /// The credentials an attempt carried (the sensitive headers its authorizer added, which come last),
 /// kept to name them to [`Authorize::refused`] if the server refuses them.
 #[derive(Default)]
@@ -151,25 +131,6 @@ impl Sent {
 
     fn headers(&self) -> HeaderMap {
         self.0.iter().flatten().cloned().collect()
-    }
-}
-
-pin_project! {
-    /// The future of [`AuthorizeService`]: the attempt itself when credentials were at hand, else a
-    /// boxed one that awaits them.
-    #[project = AuthorizeProj]
-    pub(crate) enum AuthorizeFuture<S: Service<Call>> {
-        Direct { #[pin] attempt: Oneshot<S, Call> },
-        /// Fetched credentials at hand: a refusal forgets them and asks the retry layer, which keeps
-        /// the unsigned request, for one more attempt (see `answered`).
-        Renewable {
-            #[pin] attempt: Oneshot<S, Call>,
-            authorizer: Arc<dyn Authorize>,
-            sent: Sent,
-            renewed: bool,
-        },
-        Failed { err: Option<Error> },
-        Awaiting { attempt: Pin<Box<dyn Future<Output = Result<Reply>> + Send>> },
     }
 }
 
@@ -195,85 +156,21 @@ fn answered(
     }
 }
 
-impl<S> Future for AuthorizeFuture<S>
-where
-    S: Service<Call, Response = Reply, Error = Error>,
-{
-    type Output = Result<Reply>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project() {
-            AuthorizeProj::Direct { attempt } => attempt.poll(cx),
-            AuthorizeProj::Renewable {
-                attempt,
-                authorizer,
-                sent,
-                renewed,
-            } => Poll::Ready(answered(
-                ready!(attempt.poll(cx)),
-                authorizer.as_ref(),
-                sent,
-                *renewed,
-            )),
-            AuthorizeProj::Failed { err } => {
-                Poll::Ready(Err(err.take().expect("polled after completion")))
-            }
-            AuthorizeProj::Awaiting { attempt } => attempt.as_mut().poll(cx),
-        }
+/// One attempt with its credentials: added at once when they are at hand, else awaited (the only
+/// path that boxes a future). A refusal of renewable credentials is [`answered`].
+pub(crate) async fn authorized(
+    authorizer: &dyn Authorize,
+    transport: &Transport,
+    mut call: Call,
+) -> Result<Reply> {
+    match authorizer.authorize_now(&mut call.request) {
+        Some(result) => result?,
+        None => authorizer.authorize(&mut call.request).await?,
     }
-}
-
-impl<S> Service<Call> for AuthorizeService<S>
-where
-    S: Service<Call, Response = Reply, Error = Error> + Clone + Send + 'static,
-    S::Future: Send,
-{
-    type Response = Reply;
-    type Error = Error;
-    type Future = AuthorizeFuture<S>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<()>> {
-        Poll::Ready(Ok(()))
+    if !authorizer.renewable() {
+        return transport.send(call).await;
     }
-
-    fn call(&mut self, mut call: Call) -> Self::Future {
-        let inner = self.inner.clone();
-        let renewable = self.authorizer.renewable();
-        match self.authorizer.authorize_now(&mut call.request) {
-            Some(Ok(())) if !renewable => {
-                return AuthorizeFuture::Direct {
-                    attempt: Oneshot::new(inner, call),
-                }
-            }
-            Some(Ok(())) => {
-                return AuthorizeFuture::Renewable {
-                    sent: Sent::of(&call.request),
-                    renewed: call.context.renewed,
-                    authorizer: self.authorizer.clone(),
-                    attempt: Oneshot::new(inner, call),
-                }
-            }
-            Some(Err(err)) => return AuthorizeFuture::Failed { err: Some(err) },
-            None => {}
-        }
-        let authorizer = self.authorizer.clone();
-        AuthorizeFuture::Awaiting {
-            attempt: Box::pin(async move {
-                if !renewable {
-                    authorizer.authorize(&mut call.request).await?;
-                    return inner.oneshot(call).await;
-                }
-                // Credentials are being fetched; a refusal of them is answered as on the direct path.
-                let renewed = call.context.renewed;
-                authorizer.authorize(&mut call.request).await?;
-                let sent = Sent::of(&call.request);
-                answered(
-                    inner.oneshot(call).await,
-                    authorizer.as_ref(),
-                    &sent,
-                    renewed,
-                )
-            }),
-        }
-    }
+    let renewed = call.context.renewed;
+    let sent = Sent::of(&call.request);
+    answered(transport.send(call).await, authorizer, &sent, renewed)
 }

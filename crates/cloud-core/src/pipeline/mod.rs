@@ -1,21 +1,30 @@
-//! The request pipeline, as tower layers, outermost first:
+//! The request pipeline, each call through these steps, outermost first:
 //!
-//! 1. [`Trace`]: a `tracing` span per call; adds provider and operation to errors.
-//! 2. [`Limit`]: at most N requests in flight per client (the permit is held until the body is read).
-//! 3. [`Retry`]: backoff, `Retry-After`, attempt and time budgets; replays only replayable bodies;
+//! 1. [trace]: a `tracing` span per call; adds provider and operation to errors.
+//! 2. [limit]: at most N requests in flight per client (the permit is held until the body is read).
+//! 3. [retry]: backoff, `Retry-After`, attempt and time budgets; replays only replayable bodies;
 //!    paces attempts through the service's adaptive [`throttle`] once the server pushes back.
-//! 4. [`Authorize`]: the provider signs or adds a token, **on every attempt**.
-//! 5. [`Transport`]: sends over the pooled hyper client within the attempt's [timeouts](timeout)
+//! 4. [authorize](Authorize): the provider signs or adds a token, **on every attempt**.
+//! 5. [transport]: sends over the pooled hyper client within the attempt's [timeouts](timeout)
 //!    (first byte, whole attempt), logs the exchange, turns error statuses into
 //!    [`Error`](crate::Error)s through the provider's [`ErrorParser`](crate::ErrorParser).
 //!
-//! Each layer is a small concrete type, so the whole stack is one concrete type. Trace, limit and
-//! authorize return named futures that allocate nothing (authorize boxes only when credentials must be
-//! awaited); retry and transport box theirs.
+//! The steps are plain async functions over one shared [`Pipeline`], so a call costs one boxed future
+//! and one reference-count bump, not a stack of services cloned and polled layer by layer (tower's
+//! way, which cost every request a dozen atomic counts and three nested futures). Only credentials
+//! that must be fetched box a second future.
 
 use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
 
 use crate::body::{Body, ResponseBody};
+use crate::clock::Clock;
+use crate::error::{Error, ErrorKind, Result};
 
 pub(crate) mod authorize;
 pub(crate) mod limit;
@@ -29,11 +38,7 @@ pub use authorize::{Authorize, BearerToken, NoAuth};
 pub use retry::RetryConfig;
 pub use transport::{body_summary, default_error, ErrorParser, GenericErrors};
 
-pub(crate) use authorize::AuthorizeService;
-pub(crate) use limit::Limit;
-pub(crate) use retry::Retry;
 pub(crate) use throttle::Throttle;
-pub(crate) use trace::Trace;
 pub(crate) use transport::Transport;
 
 /// A request through the pipeline.
@@ -44,6 +49,61 @@ pub type Response = http::Response<ResponseBody>;
 /// A response as it passes up through the layers: boxed, since moving it by value through each
 /// layer's future copied its 224 bytes a dozen times a call.
 pub(crate) type Reply = Box<Response>;
+
+/// What every call of one service goes through (see the [module docs](self)).
+pub(crate) struct Pipeline {
+    pub(crate) provider: &'static str,
+    /// The whole call's bound, waits for the limit and between attempts included.
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) limit: Option<Arc<Semaphore>>,
+    pub(crate) retry: Arc<RetryConfig>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) throttle: Option<Arc<Throttle>>,
+    /// While its credentials are fetched and can be renewed, the retry step keeps a copy of each
+    /// request for the one more attempt a refusal of them earns, even where retries are off.
+    pub(crate) authorizer: Arc<dyn Authorize>,
+    pub(crate) transport: Transport,
+}
+
+/// A call's future, boxed once: callers hold and move it, and it holds a whole attempt.
+pub(crate) type CallFuture = Pin<Box<dyn Future<Output = Result<Response>> + Send>>;
+
+impl Pipeline {
+    /// `call` through every step.
+    pub(crate) fn call(self: &Arc<Pipeline>, call: Call) -> CallFuture {
+        let span = trace::span(&call);
+        let name = call.context.operation.clone();
+        let pipeline = self.clone();
+        Box::pin(async move {
+            let steps = trace::Traced::new(pipeline.limited(call), span);
+            let result = match pipeline.timeout {
+                None => steps.await,
+                Some(limit) => tokio::time::timeout(limit, steps)
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(Error::new(
+                            ErrorKind::Timeout,
+                            format!("no response within the call timeout of {limit:?}"),
+                        ))
+                    }),
+            };
+            match result {
+                Ok(response) => Ok(*response),
+                Err(err) => Err(err.with_provider(pipeline.provider).with_operation(name)),
+            }
+        })
+    }
+
+    /// The retried call within the client's concurrency limit, whose permit the response body keeps.
+    async fn limited(&self, call: Call) -> Result<Reply> {
+        let permit = limit::permit(self.limit.as_ref()).await?;
+        let mut reply = self.retried(call).await?;
+        if let Some(permit) = permit {
+            reply.body_mut().set_permit(permit);
+        }
+        Ok(reply)
+    }
+}
 
 /// The name of an operation (`GetObject`, `RunInstances`, …) and how it may be retried.
 ///

@@ -20,19 +20,11 @@
 //! would pass `max_elapsed`. Every attempt first takes a token from the service's adaptive
 //! [throttle](super::throttle), which hears how each attempt went.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tower::{Service, ServiceExt};
-
-use super::authorize::Authorize;
-use super::throttle::Throttle;
-use super::{Call, Reply};
+use super::authorize::authorized;
+use super::{Call, Pipeline, Reply};
 use crate::backoff::Backoff;
-use crate::clock::Clock;
 use crate::error::{Error, ErrorKind, Origin, Result};
 
 /// How persistently to retry.
@@ -113,141 +105,102 @@ pub(crate) fn is_retryable(err: &Error, idempotent: bool) -> bool {
     }
 }
 
-/// Retries failed attempts per [`RetryConfig`].
-#[derive(Clone)]
-pub(crate) struct Retry<S> {
-    inner: S,
-    config: Arc<RetryConfig>,
-    clock: Arc<dyn Clock>,
-    throttle: Option<Arc<Throttle>>,
-    /// The service's authorizer: while its credentials are fetched and can be renewed, a copy is kept
-    /// for the one more attempt a refusal of them earns, even where retries are off.
-    authorizer: Arc<dyn Authorize>,
-}
-
-impl<S> Retry<S> {
-    pub(crate) fn new(
-        inner: S,
-        config: Arc<RetryConfig>,
-        clock: Arc<dyn Clock>,
-        throttle: Option<Arc<Throttle>>,
-        authorizer: Arc<dyn Authorize>,
-    ) -> Retry<S> {
-        Retry {
-            inner,
-            config,
+impl Pipeline {
+    /// The call, its failed attempts retried per its [`RetryConfig`].
+    pub(crate) async fn retried(&self, call: Call) -> Result<Reply> {
+        let Pipeline {
+            retry: config,
             clock,
             throttle,
             authorizer,
-        }
-    }
-}
-
-impl<S> Service<Call> for Retry<S>
-where
-    S: Service<Call, Response = Reply, Error = Error> + Clone + Send + 'static,
-    S::Future: Send,
-{
-    type Response = Reply;
-    type Error = Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Reply>> + Send>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, call: Call) -> Self::Future {
-        let inner = self.inner.clone();
-        let config = self.config.clone();
-        let clock = self.clock.clone();
-        let throttle = self.throttle.clone();
-        let renewable = self.authorizer.renewable();
-        Box::pin(async move {
-            let idempotent = call.context.idempotent;
-            let start = clock.now();
-            let mut pending = Some(call);
-            let mut delay: Option<Duration> = None;
-            let mut attempt = 0;
-            // The attempt with renewed credentials after a refusal is not counted (the server did
-            // nothing).
-            let mut renewing = false;
-            loop {
-                if !std::mem::take(&mut renewing) {
-                    attempt += 1;
-                }
-                let Some(original) = pending.take() else {
-                    unreachable!("the loop continues only while a spare request is kept");
-                };
-                // Send a copy and keep the unsigned original while another attempt may follow.
-                let may_renew = renewable && !original.context.renewed;
-                let current = if attempt < config.max_attempts || may_renew {
-                    match original.try_clone() {
-                        Some(copy) => {
-                            pending = Some(original);
-                            copy
-                        }
-                        None => original,
+            transport,
+            ..
+        } = self;
+        let renewable = authorizer.renewable();
+        let idempotent = call.context.idempotent;
+        let start = clock.now();
+        let mut pending = Some(call);
+        let mut delay: Option<Duration> = None;
+        let mut attempt = 0;
+        // The attempt with renewed credentials after a refusal is not counted (the server did
+        // nothing).
+        let mut renewing = false;
+        loop {
+            if !std::mem::take(&mut renewing) {
+                attempt += 1;
+            }
+            let Some(original) = pending.take() else {
+                unreachable!("the loop continues only while a spare request is kept");
+            };
+            // Send a copy and keep the unsigned original while another attempt may follow.
+            let may_renew = renewable && !original.context.renewed;
+            let current = if attempt < config.max_attempts || may_renew {
+                match original.try_clone() {
+                    Some(copy) => {
+                        pending = Some(original);
+                        copy
                     }
-                } else {
-                    original
-                };
-                if let Some(throttle) = &throttle {
-                    throttle.acquire().await;
+                    None => original,
                 }
-                let err = match inner.clone().oneshot(current).await {
-                    Ok(response) => {
-                        if let Some(throttle) = &throttle {
-                            throttle.record_success(response.headers());
-                        }
-                        return Ok(response);
+            } else {
+                original
+            };
+            if let Some(throttle) = &throttle {
+                throttle.acquire().await;
+            }
+            let err = match authorized(authorizer.as_ref(), transport, current).await {
+                Ok(response) => {
+                    if let Some(throttle) = &throttle {
+                        throttle.record_success(response.headers());
                     }
-                    Err(err) => {
-                        if let Some(throttle) = &throttle {
-                            throttle.record_error(&err);
-                        }
-                        err.with_attempts(attempt)
-                    }
-                };
-                if err.renews_credentials() {
-                    // Refused credentials were forgotten by the authorize layer: renewed ones get one
-                    // more attempt at once.
-                    let Some(spare) = &mut pending else {
-                        return Err(err);
-                    };
-                    spare.context.renewed = true;
-                    tracing::debug!(
-                        target: crate::debug_log::TARGET,
-                        error = %err,
-                        "credentials refused; renewing them and sending once more"
-                    );
-                    renewing = true;
-                    continue;
+                    return Ok(response);
                 }
-                if pending.is_none() || !is_retryable(&err, idempotent) {
+                Err(err) => {
+                    if let Some(throttle) = &throttle {
+                        throttle.record_error(&err);
+                    }
+                    err.with_attempts(attempt)
+                }
+            };
+            if err.renews_credentials() {
+                // Refused credentials were forgotten by the authorize layer: renewed ones get one
+                // more attempt at once.
+                let Some(spare) = &mut pending else {
                     return Err(err);
-                }
-                // Jittered from the first retry on, so clients that failed together do not return
-                // together.
-                let backoff = config.backoff.next(delay.unwrap_or(config.backoff.base()));
-                delay = Some(backoff);
-                let wait = err.retry_after().unwrap_or(backoff);
-                let elapsed = clock.now().saturating_duration_since(start);
-                if elapsed.saturating_add(wait) > config.max_elapsed {
-                    return Err(match err.retry_after() {
-                        Some(asked) => beyond_budget(err, asked, config.max_elapsed),
-                        None => err,
-                    });
-                }
+                };
+                spare.context.renewed = true;
                 tracing::debug!(
                     target: crate::debug_log::TARGET,
-                    attempt,
-                    wait_ms = wait.as_millis() as u64,
                     error = %err,
-                    "retrying"
+                    "credentials refused; renewing them and sending once more"
                 );
-                clock.sleep(wait).await;
+                renewing = true;
+                continue;
             }
-        })
+            if pending.is_none() || !is_retryable(&err, idempotent) {
+                return Err(err);
+            }
+            // Jittered from the first retry on, so clients that failed together do not return
+            // together.
+            let backoff = config.backoff.next(delay.unwrap_or(config.backoff.base()));
+            delay = Some(backoff);
+            let wait = err.retry_after().unwrap_or(backoff);
+            let elapsed = clock.now().saturating_duration_since(start);
+            if elapsed.saturating_add(wait) > config.max_elapsed {
+                return Err(match err.retry_after() {
+                    Some(asked) => beyond_budget(err, asked, config.max_elapsed),
+                    None => err,
+                });
+            }
+            tracing::debug!(
+                target: crate::debug_log::TARGET,
+                attempt,
+                wait_ms = wait.as_millis() as u64,
+                error = %err,
+                "retrying"
+            );
+            clock.sleep(wait).await;
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-//! The outermost layer: a `tracing` span per call, and an event when it ends.
+//! The outermost step: a `tracing` span per call, and an event when it ends.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -6,56 +6,27 @@ use std::task::{ready, Context, Poll};
 use std::time::Instant;
 
 use pin_project_lite::pin_project;
-use tower::Service;
 use tracing::Span;
 
 use super::{Call, Reply};
 use crate::debug_log::TARGET;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
-/// Wraps each call in a `cloud_request` span of the target `cloud::http`.
-#[derive(Clone)]
-pub(crate) struct Trace<S> {
-    inner: S,
-}
-
-impl<S> Trace<S> {
-    pub(crate) fn new(inner: S) -> Trace<S> {
-        Trace { inner }
-    }
-}
-
-impl<S> Service<Call> for Trace<S>
-where
-    S: Service<Call, Response = Reply, Error = Error>,
-{
-    type Response = Reply;
-    type Error = Error;
-    type Future = TraceFuture<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, call: Call) -> Self::Future {
-        let span = tracing::debug_span!(
-            target: TARGET,
-            "cloud_request",
-            provider = call.context.provider,
-            operation = %call.context.operation,
-            method = %call.request.method(),
-            host = call.request.uri().host().unwrap_or_default(),
-        );
-        // Time the call only when someone listens.
-        let start = (!span.is_disabled()).then(Instant::now);
-        let inner = span.in_scope(|| self.inner.call(call));
-        TraceFuture { inner, span, start }
-    }
+/// The `cloud_request` span (target `cloud::http`) of `call`.
+pub(crate) fn span(call: &Call) -> Span {
+    tracing::debug_span!(
+        target: TARGET,
+        "cloud_request",
+        provider = call.context.provider,
+        operation = %call.context.operation,
+        method = %call.request.method(),
+        host = call.request.uri().host().unwrap_or_default(),
+    )
 }
 
 pin_project! {
-    /// The future of [`Trace`]: the inner call, polled inside its span.
-    pub(crate) struct TraceFuture<F> {
+    /// A call's future, polled inside its span; when someone listens, an event says how it ended.
+    pub(crate) struct Traced<F> {
         #[pin]
         inner: F,
         span: Span,
@@ -63,7 +34,15 @@ pin_project! {
     }
 }
 
-impl<F> Future for TraceFuture<F>
+impl<F> Traced<F> {
+    pub(crate) fn new(inner: F, span: Span) -> Traced<F> {
+        // Time the call only when someone listens.
+        let start = (!span.is_disabled()).then(Instant::now);
+        Traced { inner, span, start }
+    }
+}
+
+impl<F> Future for Traced<F>
 where
     F: Future<Output = Result<Reply>>,
 {

@@ -1,9 +1,6 @@
 //! The innermost layer: one attempt over the pooled hyper client.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -11,7 +8,6 @@ use http::header::{CONTENT_LENGTH, PROXY_AUTHORIZATION, RETRY_AFTER, USER_AGENT}
 use http::{HeaderMap, HeaderValue, StatusCode};
 use http_body_util::BodyExt;
 use hyper_util::client::legacy::Client;
-use tower::Service;
 
 use super::timeout::{within, Bound};
 use super::{Call, Reply};
@@ -164,135 +160,123 @@ impl Transport {
     pub(crate) fn new(shared: Arc<TransportShared>, errors: Arc<dyn ErrorParser>) -> Transport {
         Transport { shared, errors }
     }
-}
 
-impl Service<Call> for Transport {
-    type Response = Reply;
-    type Error = Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Reply>> + Send>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, call: Call) -> Self::Future {
-        let shared = self.shared.clone();
-        let errors = self.errors.clone();
+    /// Sends one attempt.
+    pub(crate) async fn send(&self, call: Call) -> Result<Reply> {
+        let Transport { shared, errors } = self;
         let Call {
             mut request,
             context,
         } = call;
-        Box::pin(async move {
-            let buffered = context.buffered;
-            let headers = request.headers_mut();
-            if !headers.contains_key(USER_AGENT) {
-                headers.insert(USER_AGENT, shared.user_agent.clone());
-            }
-            // hyper sends no length for an empty body; servers such as Swift refuse a PUT or POST
-            // without one (411).
-            let writes = matches!(
-                *request.method(),
-                http::Method::PUT | http::Method::POST | http::Method::PATCH
-            );
-            if writes && request.body().content_length() == Some(0) {
-                request
-                    .headers_mut()
-                    .entry(CONTENT_LENGTH)
-                    .or_insert(http::HeaderValue::from_static("0"));
-            }
-            if let Some(mut auth) = shared.proxies.http_proxy_auth(request.uri()) {
-                auth.set_sensitive(true);
-                request.headers_mut().insert(PROXY_AUTHORIZATION, auth);
-            }
-            let debug = shared.debug.enabled();
-            if debug {
-                shared.debug.emit(&debug_log::curl_command(&request));
-            }
-            let head = request.method() == http::Method::HEAD;
-            let start = debug.then(Instant::now);
-            let small = request
-                .body()
-                .content_length()
-                .is_some_and(|len| len <= FIRST_BYTE_BODY_LIMIT);
-            let now = tokio::time::Instant::now();
-            let attempt_end = shared.attempt_timeout.map(|l| Bound::attempt(now, l));
-            let first_byte = shared
-                .first_byte_timeout
-                .filter(|_| small)
-                .map(|l| Bound::first_byte(now, l));
-            let headers_bound = Bound::earlier(first_byte, attempt_end);
-            let mut timer = std::pin::pin!(headers_bound.map(|b| tokio::time::sleep_until(b.at)));
-            let sent = shared.client.request(*request);
-            let response = match within(sent, timer.as_mut().as_pin_mut()).await {
-                Some(response) => response.map_err(send_error)?,
-                None => return Err(headers_bound.expect("only a set timer fires").error()),
-            };
-            // What remains of the attempt (an error's explanation, a buffered body) is bounded by its
-            // own end alone.
-            match (attempt_end, timer.as_mut().as_pin_mut()) {
-                (Some(end), Some(timer)) => timer.reset(end.at),
-                _ => timer.set(None),
-            }
-            if let Some(start) = start {
-                shared
-                    .debug
-                    .emit(&debug_log::response_summary(&response, start.elapsed()));
-            }
-            let (parts, incoming) = response.into_parts();
-            let len = parts
-                .headers
-                .get(CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse().ok());
-            let status = parts.status;
+        let buffered = context.buffered;
+        let headers = request.headers_mut();
+        if !headers.contains_key(USER_AGENT) {
+            headers.insert(USER_AGENT, shared.user_agent.clone());
+        }
+        // hyper sends no length for an empty body; servers such as Swift refuse a PUT or POST
+        // without one (411).
+        let writes = matches!(
+            *request.method(),
+            http::Method::PUT | http::Method::POST | http::Method::PATCH
+        );
+        if writes && request.body().content_length() == Some(0) {
+            request
+                .headers_mut()
+                .entry(CONTENT_LENGTH)
+                .or_insert(http::HeaderValue::from_static("0"));
+        }
+        if let Some(mut auth) = shared.proxies.http_proxy_auth(request.uri()) {
+            auth.set_sensitive(true);
+            request.headers_mut().insert(PROXY_AUTHORIZATION, auth);
+        }
+        let debug = shared.debug.enabled();
+        if debug {
+            shared.debug.emit(&debug_log::curl_command(&request));
+        }
+        let head = request.method() == http::Method::HEAD;
+        let start = debug.then(Instant::now);
+        let small = request
+            .body()
+            .content_length()
+            .is_some_and(|len| len <= FIRST_BYTE_BODY_LIMIT);
+        let now = tokio::time::Instant::now();
+        let attempt_end = shared.attempt_timeout.map(|l| Bound::attempt(now, l));
+        let first_byte = shared
+            .first_byte_timeout
+            .filter(|_| small)
+            .map(|l| Bound::first_byte(now, l));
+        let headers_bound = Bound::earlier(first_byte, attempt_end);
+        let mut timer = std::pin::pin!(headers_bound.map(|b| tokio::time::sleep_until(b.at)));
+        let sent = shared.client.request(*request);
+        let response = match within(sent, timer.as_mut().as_pin_mut()).await {
+            Some(response) => response.map_err(send_error)?,
+            None => return Err(headers_bound.expect("only a set timer fires").error()),
+        };
+        // What remains of the attempt (an error's explanation, a buffered body) is bounded by its
+        // own end alone.
+        match (attempt_end, timer.as_mut().as_pin_mut()) {
+            (Some(end), Some(timer)) => timer.reset(end.at),
+            _ => timer.set(None),
+        }
+        if let Some(start) = start {
+            shared
+                .debug
+                .emit(&debug_log::response_summary(&response, start.elapsed()));
+        }
+        let (parts, incoming) = response.into_parts();
+        let len = parts
+            .headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        let status = parts.status;
 
-            if !status.is_success() {
-                // Whatever part of the body arrives is enough to explain the error.
-                // An explanation that does not come in time is done without: the status says enough.
-                let body = within(
-                    read_limited(incoming, ERROR_BODY_LIMIT),
-                    timer.as_mut().as_pin_mut(),
-                )
+        if !status.is_success() {
+            // Whatever part of the body arrives is enough to explain the error.
+            // An explanation that does not come in time is done without: the status says enough.
+            let body = within(
+                read_limited(incoming, ERROR_BODY_LIMIT),
+                timer.as_mut().as_pin_mut(),
+            )
+            .await
+            .and_then(|read| read.ok())
+            .unwrap_or_default();
+            if debug && !body.is_empty() {
+                shared.debug.emit(&debug_log::body_for_log(&body));
+            }
+            let mut err = errors.parse_error(status, &parts.headers, &body);
+            if err.retry_after().is_none() {
+                if let Some(wait) = retry_after(&parts.headers, shared.clock.system_time()) {
+                    err = err.with_retry_after(wait);
+                }
+            }
+            if err.request_id().is_none() {
+                if let Some(id) = request_id(&parts.headers) {
+                    err = err.with_request_id(id);
+                }
+            }
+            return Err(err.answered_with(status));
+        }
+
+        // The answer to a HEAD (and a 204 or 304) has no body, whatever its Content-Length says
+        // about the object: a 200 MiB object's HEAD is not a 200 MiB answer.
+        let bodiless = head
+            || status == http::StatusCode::NO_CONTENT
+            || status == http::StatusCode::NOT_MODIFIED;
+        let len = if bodiless { Some(0) } else { len };
+        let streamed = ResponseBody::incoming(incoming, len, shared.read_idle_timeout);
+        let body = if buffered {
+            let bytes = within(read_buffered(streamed), timer.as_mut().as_pin_mut())
                 .await
-                .and_then(|read| read.ok())
-                .unwrap_or_default();
-                if debug && !body.is_empty() {
-                    shared.debug.emit(&debug_log::body_for_log(&body));
-                }
-                let mut err = errors.parse_error(status, &parts.headers, &body);
-                if err.retry_after().is_none() {
-                    if let Some(wait) = retry_after(&parts.headers, shared.clock.system_time()) {
-                        err = err.with_retry_after(wait);
-                    }
-                }
-                if err.request_id().is_none() {
-                    if let Some(id) = request_id(&parts.headers) {
-                        err = err.with_request_id(id);
-                    }
-                }
+                .ok_or_else(|| attempt_end.expect("only a set timer fires").error())??;
+            if let Some(err) = errors.error_in_success(status, &parts.headers, &bytes) {
                 return Err(err.answered_with(status));
             }
-
-            // The answer to a HEAD (and a 204 or 304) has no body, whatever its Content-Length says
-            // about the object: a 200 MiB object's HEAD is not a 200 MiB answer.
-            let bodiless = head
-                || status == http::StatusCode::NO_CONTENT
-                || status == http::StatusCode::NOT_MODIFIED;
-            let len = if bodiless { Some(0) } else { len };
-            let streamed = ResponseBody::incoming(incoming, len, shared.read_idle_timeout);
-            let body = if buffered {
-                let bytes = within(read_buffered(streamed), timer.as_mut().as_pin_mut())
-                    .await
-                    .ok_or_else(|| attempt_end.expect("only a set timer fires").error())??;
-                if let Some(err) = errors.error_in_success(status, &parts.headers, &bytes) {
-                    return Err(err.answered_with(status));
-                }
-                ResponseBody::from_bytes(bytes)
-            } else {
-                streamed
-            };
-            Ok(Box::new(http::Response::from_parts(parts, body)))
-        })
+            ResponseBody::from_bytes(bytes)
+        } else {
+            streamed
+        };
+        Ok(Box::new(http::Response::from_parts(parts, body)))
     }
 }
 
