@@ -20,6 +20,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use smallvec::SmallVec;
 use tokio::sync::Semaphore;
 
 use crate::body::{Body, ResponseBody};
@@ -158,12 +159,58 @@ pub(crate) struct Call {
 }
 
 impl Call {
-    /// A copy for another attempt, when the body can be replayed.
-    pub(crate) fn try_clone(&self) -> Option<Call> {
-        Some(Call {
-            request: Box::new(crate::request::try_clone(&self.request)?),
+    /// What it takes to send this call again, when its body can be replayed.
+    pub(crate) fn replay(&self) -> Option<Replay> {
+        let request = &self.request;
+        Some(Replay {
+            body: request.body().try_clone()?,
+            method: request.method().clone(),
+            uri: request.uri().clone(),
+            version: request.version(),
+            headers: request
+                .headers()
+                .iter()
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect(),
+            extensions: request.extensions().clone(),
             context: self.context.clone(),
         })
+    }
+}
+
+/// A call's request as it was before it was signed, kept for another attempt. The headers are kept
+/// as a list on the stack: a copied `HeaderMap` costs three allocations, and two more as the copy,
+/// sized to fit, grows by the headers signing adds.
+pub(crate) struct Replay {
+    method: http::Method,
+    uri: http::Uri,
+    version: http::Version,
+    headers: SmallVec<[(http::HeaderName, http::HeaderValue); 6]>,
+    extensions: http::Extensions,
+    body: Body,
+    pub(crate) context: CallContext,
+}
+
+/// The headers signing and sending add to a request, room for which a rebuilt one is given.
+const ADDED_HEADERS: usize = 6;
+
+impl Replay {
+    /// The call to send again.
+    pub(crate) fn into_call(self) -> Call {
+        let mut request = http::Request::new(self.body);
+        *request.method_mut() = self.method;
+        *request.uri_mut() = self.uri;
+        *request.version_mut() = self.version;
+        *request.extensions_mut() = self.extensions;
+        let headers = request.headers_mut();
+        headers.reserve(self.headers.len() + ADDED_HEADERS);
+        for (name, value) in self.headers {
+            headers.append(name, value);
+        }
+        Call {
+            request: Box::new(request),
+            context: self.context,
+        }
     }
 }
 

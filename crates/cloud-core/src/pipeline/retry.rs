@@ -23,7 +23,7 @@
 use std::time::Duration;
 
 use super::authorize::authorized;
-use super::{Call, Pipeline, Reply};
+use super::{Call, Pipeline, Replay, Reply};
 use crate::backoff::Backoff;
 use crate::error::{Error, ErrorKind, Origin, Result};
 
@@ -119,7 +119,9 @@ impl Pipeline {
         let renewable = authorizer.renewable();
         let idempotent = call.context.idempotent;
         let start = clock.now();
-        let mut pending = Some(call);
+        let mut first = Some(call);
+        // The unsigned request, kept while another attempt may follow.
+        let mut spare: Option<Replay> = None;
         let mut delay: Option<Duration> = None;
         let mut attempt = 0;
         // The attempt with renewed credentials after a refusal is not counted (the server did
@@ -129,22 +131,15 @@ impl Pipeline {
             if !std::mem::take(&mut renewing) {
                 attempt += 1;
             }
-            let Some(original) = pending.take() else {
-                unreachable!("the loop continues only while a spare request is kept");
+            let current = match (first.take(), spare.take()) {
+                (Some(call), _) => call,
+                (None, Some(replay)) => replay.into_call(),
+                (None, None) => unreachable!("the loop continues only while a spare is kept"),
             };
-            // Send a copy and keep the unsigned original while another attempt may follow.
-            let may_renew = renewable && !original.context.renewed;
-            let current = if attempt < config.max_attempts || may_renew {
-                match original.try_clone() {
-                    Some(copy) => {
-                        pending = Some(original);
-                        copy
-                    }
-                    None => original,
-                }
-            } else {
-                original
-            };
+            let may_renew = renewable && !current.context.renewed;
+            if attempt < config.max_attempts || may_renew {
+                spare = current.replay();
+            }
             if let Some(throttle) = &throttle {
                 throttle.acquire().await;
             }
@@ -165,7 +160,7 @@ impl Pipeline {
             if err.renews_credentials() {
                 // Refused credentials were forgotten by the authorize layer: renewed ones get one
                 // more attempt at once.
-                let Some(spare) = &mut pending else {
+                let Some(spare) = &mut spare else {
                     return Err(err);
                 };
                 spare.context.renewed = true;
@@ -177,7 +172,7 @@ impl Pipeline {
                 renewing = true;
                 continue;
             }
-            if pending.is_none() || !is_retryable(&err, idempotent) {
+            if spare.is_none() || !is_retryable(&err, idempotent) {
                 return Err(err);
             }
             // Jittered from the first retry on, so clients that failed together do not return
