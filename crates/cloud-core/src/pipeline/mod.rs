@@ -185,7 +185,7 @@ pub(crate) struct Replay {
     method: http::Method,
     uri: http::Uri,
     version: http::Version,
-    headers: SmallVec<[(http::HeaderName, http::HeaderValue); 6]>,
+    headers: SmallVec<[(http::HeaderName, http::HeaderValue); 4]>,
     extensions: http::Extensions,
     body: Body,
     pub(crate) context: CallContext,

@@ -234,8 +234,9 @@ impl Transport {
         if !status.is_success() {
             // Whatever part of the body arrives is enough to explain the error.
             // An explanation that does not come in time is done without: the status says enough.
+            // (Boxed, as a buffered read is, to keep the success path's future small.)
             let body = within(
-                read_limited(incoming, ERROR_BODY_LIMIT),
+                Box::pin(read_limited(incoming, ERROR_BODY_LIMIT)),
                 timer.as_mut().as_pin_mut(),
             )
             .await
@@ -266,9 +267,18 @@ impl Transport {
         let len = if bodiless { Some(0) } else { len };
         let streamed = ResponseBody::incoming(incoming, len, shared.read_idle_timeout);
         let body = if buffered {
-            let bytes = within(read_buffered(streamed), timer.as_mut().as_pin_mut())
+            let bytes = if bodiless {
+                Bytes::new()
+            } else {
+                // Boxed: inline, the read would be the largest state of every call's future, which
+                // is moved whole at each step of the pipeline.
+                within(
+                    Box::pin(read_buffered(streamed)),
+                    timer.as_mut().as_pin_mut(),
+                )
                 .await
-                .ok_or_else(|| attempt_end.expect("only a set timer fires").error())??;
+                .ok_or_else(|| attempt_end.expect("only a set timer fires").error())??
+            };
             if let Some(err) = errors.error_in_success(status, &parts.headers, &bytes) {
                 return Err(err.answered_with(status));
             }
