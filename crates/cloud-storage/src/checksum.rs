@@ -100,17 +100,51 @@ impl Hasher {
 }
 
 /// `body` checked as it streams: after its last chunk, one more item fails with
-/// [`ErrorKind::ChecksumMismatch`] if the bytes that came do not match `checksum`, so a reader never takes corrupt bytes for the object. Lengths are the caller's to check.
+/// [`ErrorKind::ChecksumMismatch`] if the bytes that came do not match `checksum`, so a reader never
+/// takes corrupt bytes for the object. Lengths are the caller's to check.
 pub fn verified(key: &str, body: ByteStream, checksum: &Checksum) -> ByteStream {
-    let Some(hasher) = Hasher::like(checksum) else {
+    let Some(check) = Check::new(checksum) else {
         return body;
     };
     Box::pin(Verified {
         body,
-        hasher: Some(hasher),
+        check: Some(check),
         key: key.to_owned(),
-        expected: checksum.clone(),
     })
+}
+
+/// A checksum being checked: the bytes so far, and what they must come to.
+pub(crate) struct Check {
+    hasher: Hasher,
+    expected: Checksum,
+}
+
+impl Check {
+    /// A check against `expected`, if this crate can compute it.
+    pub(crate) fn new(expected: &Checksum) -> Option<Check> {
+        Some(Check {
+            hasher: Hasher::like(expected)?,
+            expected: expected.clone(),
+        })
+    }
+
+    pub(crate) fn update(&mut self, data: &[u8]) {
+        self.hasher.update(data);
+    }
+
+    /// The error, if everything that came does not match.
+    pub(crate) fn finish(self, key: &str) -> Option<Error> {
+        let got = self.hasher.finish();
+        (got != self.expected).then(|| {
+            Error::new(
+                ErrorKind::ChecksumMismatch,
+                format!(
+                    "{key}: received content with {got}, the provider has {}",
+                    self.expected
+                ),
+            )
+        })
+    }
 }
 
 /// The stream [`verified`] returns, written by hand (rather than an `unfold` of an async block) since
@@ -118,9 +152,8 @@ pub fn verified(key: &str, body: ByteStream, checksum: &Checksum) -> ByteStream 
 struct Verified {
     body: ByteStream,
     /// `None` once the stream has ended, with its last answer given.
-    hasher: Option<Hasher>,
+    check: Option<Check>,
     key: String,
-    expected: Checksum,
 }
 
 impl Stream for Verified {
@@ -128,32 +161,22 @@ impl Stream for Verified {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes>>> {
         let this = &mut *self;
-        let Some(hasher) = &mut this.hasher else {
+        let Some(check) = &mut this.check else {
             return Poll::Ready(None);
         };
         match ready!(this.body.poll_next_unpin(cx)) {
             Some(Ok(data)) => {
-                hasher.update(&data);
+                check.update(&data);
                 Poll::Ready(Some(Ok(data)))
             }
             // The stream's own error ends it; there is nothing to compare.
             Some(Err(err)) => {
-                this.hasher = None;
+                this.check = None;
                 Poll::Ready(Some(Err(err)))
             }
             None => {
-                let got = hasher.finish();
-                this.hasher = None;
-                if got == this.expected {
-                    return Poll::Ready(None);
-                }
-                Poll::Ready(Some(Err(Error::new(
-                    ErrorKind::ChecksumMismatch,
-                    format!(
-                        "{}: received content with {got}, the provider has {}",
-                        this.key, this.expected
-                    ),
-                ))))
+                let mismatch = this.check.take().and_then(|check| check.finish(&this.key));
+                Poll::Ready(mismatch.map(Err))
             }
         }
     }

@@ -8,10 +8,11 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
-use cloud_core::{Error, ErrorKind, Result};
+use cloud_core::{Error, ErrorKind, ResponseBody, Result};
 use futures_util::future::{BoxFuture, FutureExt};
 use futures_util::stream::{Stream, StreamExt};
 
+use crate::checksum::{Check, Checksum};
 use crate::driver::ByteStream;
 use crate::types::ByteRange;
 
@@ -23,10 +24,13 @@ pub const MAX_RESUMES: u32 = 5;
 pub type Refetch = Arc<dyn Fn(Range<u64>) -> BoxFuture<'static, Result<ByteStream>> + Send + Sync>;
 
 /// A read in progress: a stream written by hand (rather than an `unfold` of an async block) since
-/// every chunk of every download passes through it.
+/// every chunk of every download passes through it. It checks the checksum too, rather than leaving
+/// that to a [`verified`](crate::verified) stream around it: one boxed stream a read instead of two.
 struct Resumable {
     key: String,
-    body: ByteStream,
+    body: Source,
+    /// The whole object's checksum, checked at the end.
+    check: Option<Check>,
     next: u64,
     end: u64,
     refetch: Option<Refetch>,
@@ -34,6 +38,21 @@ struct Resumable {
     /// The request for the rest, while it is on its way.
     resuming: Option<BoxFuture<'static, Result<ByteStream>>>,
     done: bool,
+}
+
+/// Where the bytes come from: the first answer, or the answer that resumed it.
+enum Source {
+    First(ResponseBody),
+    Rest(ByteStream),
+}
+
+impl Source {
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes>>> {
+        match self {
+            Source::First(body) => body.poll_next_unpin(cx),
+            Source::Rest(body) => body.poll_next_unpin(cx),
+        }
+    }
 }
 
 impl Resumable {
@@ -72,20 +91,26 @@ impl Stream for Resumable {
             if let Some(resuming) = &mut this.resuming {
                 match ready!(resuming.poll_unpin(cx)) {
                     Ok(body) => {
-                        this.body = body;
+                        this.body = Source::Rest(body);
                         this.resuming = None;
                     }
                     Err(err) => return this.fail(err),
                 }
             }
-            let failure = match ready!(this.body.poll_next_unpin(cx)) {
+            let failure = match ready!(this.body.poll_next(cx)) {
                 Some(Ok(chunk)) => {
                     this.next += chunk.len() as u64;
+                    if let Some(check) = &mut this.check {
+                        check.update(&chunk);
+                    }
                     return Poll::Ready(Some(Ok(chunk)));
                 }
                 None if this.next >= this.end => {
                     this.done = true;
-                    return Poll::Ready(None);
+                    return match this.check.take().and_then(|check| check.finish(&this.key)) {
+                        Some(mismatch) => Poll::Ready(Some(Err(mismatch))),
+                        None => Poll::Ready(None),
+                    };
                 }
                 None => Error::new(
                     ErrorKind::Transport,
@@ -109,15 +134,21 @@ impl Stream for Resumable {
 /// `body`, the bytes `range` of `key`, resumed through `refetch` where it breaks (a transport error or
 /// timeout, or an end before `range.end`), as often as [`MAX_RESUMES`]. With no `refetch` (the object
 /// had no ETag) a break is the reader's error.
+///
+/// With a `checksum` (of the whole object, for a whole read), the read is held to it as
+/// [`verified`](crate::verified) holds a stream: after the last chunk, one more item fails with
+/// [`ErrorKind::ChecksumMismatch`] if the bytes that came do not match.
 pub fn resumable(
-    key: &str,
-    body: ByteStream,
+    key: String,
+    body: ResponseBody,
     range: Range<u64>,
     refetch: Option<Refetch>,
+    checksum: Option<&Checksum>,
 ) -> ByteStream {
     Box::pin(Resumable {
-        key: key.to_owned(),
-        body,
+        key,
+        body: Source::First(body),
+        check: checksum.and_then(Check::new),
         next: range.start,
         end: range.end,
         refetch,
@@ -197,4 +228,66 @@ pub fn read_headers(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checksum::crc32c;
+
+    /// The first answer stops after `cut` bytes; the rest comes from a refetch of `rest`.
+    fn read(
+        whole: &'static [u8],
+        cut: usize,
+        rest: &'static [u8],
+        checksum: &Checksum,
+    ) -> ByteStream {
+        let refetch: Refetch = Arc::new(move |range: Range<u64>| {
+            assert_eq!(
+                range.start, cut as u64,
+                "the rest is asked for from where the read broke"
+            );
+            let body: ByteStream =
+                Box::pin(futures_util::stream::iter([Ok(Bytes::from_static(rest))]));
+            async move { Ok(body) }.boxed()
+        });
+        resumable(
+            "k".into(),
+            ResponseBody::from_bytes(&whole[..cut]),
+            0..whole.len() as u64,
+            Some(refetch),
+            Some(checksum),
+        )
+    }
+
+    async fn collect(body: ByteStream) -> (Vec<u8>, Option<Error>) {
+        let mut bytes = Vec::new();
+        let items: Vec<Result<Bytes>> = body.collect().await;
+        for item in items {
+            match item {
+                Ok(chunk) => bytes.extend_from_slice(&chunk),
+                Err(err) => return (bytes, Some(err)),
+            }
+        }
+        (bytes, None)
+    }
+
+    #[tokio::test]
+    async fn a_resumed_read_is_held_to_the_whole_objects_checksum() {
+        let whole = b"hello world";
+        let right = Checksum::Crc32c(crc32c(whole));
+        let (bytes, err) = collect(read(whole, 6, b"world", &right)).await;
+        assert_eq!(bytes, whole);
+        assert!(err.is_none(), "{err:?}");
+
+        // The rest came from another version: every byte arrives, then the mismatch.
+        let (bytes, err) = collect(read(whole, 6, b"WORLD", &right)).await;
+        assert_eq!(bytes, b"hello WORLD");
+        let err = err.expect("a mismatch is an error");
+        assert_eq!(err.kind(), ErrorKind::ChecksumMismatch);
+        assert!(
+            err.to_string().contains("k: received content with crc32c:"),
+            "{err}"
+        );
+    }
 }

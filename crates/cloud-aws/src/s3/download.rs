@@ -7,13 +7,14 @@ use std::sync::Arc;
 use cloud_core::request::{header_value, request};
 use cloud_core::{Body, ResponseBody};
 use cloud_storage::resume::{resumable, Refetch};
-use cloud_storage::ByteStream;
+use cloud_storage::{ByteStream, Checksum};
 use futures_util::{FutureExt, StreamExt};
 use http::Method;
 
 use super::storage::S3Inner;
 
-/// The body of a GET of `range`, resumed where it breaks off (only when the object has an ETag).
+/// The body of a GET of `range`, resumed where it breaks off (only when the object has an ETag),
+/// and held to `checksum` (the whole object\'s, for a whole read).
 pub(crate) fn resumable_get(
     inner: Arc<S3Inner>,
     bucket: String,
@@ -21,6 +22,7 @@ pub(crate) fn resumable_get(
     etag: Option<String>,
     range: Range<u64>,
     body: ResponseBody,
+    checksum: Option<&Checksum>,
 ) -> ByteStream {
     let name = key.clone();
     let refetch = etag.map(|etag| -> Refetch {
@@ -44,5 +46,5 @@ pub(crate) fn resumable_get(
             .boxed()
         })
     });
-    resumable(&name, body.boxed(), range, refetch)
+    resumable(name, body, range, refetch, checksum)
 }

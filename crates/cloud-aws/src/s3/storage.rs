@@ -368,6 +368,7 @@ impl StorageDriver for S3 {
             meta.checksum = None;
         }
         let whole = options.range.is_none();
+        // A whole read is held to the object's checksum; a range has none of its own.
         let body = resumable_get(
             self.inner.clone(),
             container.to_owned(),
@@ -375,12 +376,8 @@ impl StorageDriver for S3 {
             meta.etag.clone(),
             range.clone(),
             response.into_body(),
+            meta.checksum.as_ref().filter(|_| whole),
         );
-        // A whole read is held to the object's checksum; a range has none of its own.
-        let body = match (&meta.checksum, whole) {
-            (Some(checksum), true) => cloud_storage::verified(key, body, checksum),
-            _ => body,
-        };
         Ok(GetResult { meta, range, body })
     }
 

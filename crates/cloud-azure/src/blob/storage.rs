@@ -302,6 +302,7 @@ impl StorageDriver for AzureBlob {
                 .map_err(|e| e.with_resource(resource.to_string()))?;
         let whole = range == (0..size);
         let meta = object_meta(key, response.headers(), size, !partial);
+        // A whole read is held to the blob's MD5; a range has none of its own.
         let body = resumable_get(
             self.inner.clone(),
             container.to_owned(),
@@ -309,12 +310,8 @@ impl StorageDriver for AzureBlob {
             meta.etag.clone(),
             range.clone(),
             response.into_body(),
+            meta.checksum.as_ref().filter(|_| whole),
         );
-        // A whole read is held to the blob's MD5; a range has none of its own.
-        let body = match (&meta.checksum, whole) {
-            (Some(checksum), true) => cloud_storage::verified(key, body, checksum),
-            _ => body,
-        };
         Ok(GetResult { meta, range, body })
     }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use cloud_core::{Body, Error, ErrorKind, ResponseBody, Result};
 use cloud_storage::resume::{resumable, Refetch};
-use cloud_storage::{ByteRange, ByteStream, GetOptions, GetResult, ObjectMeta};
+use cloud_storage::{ByteRange, ByteStream, Checksum, GetOptions, GetResult, ObjectMeta};
 use futures_util::{FutureExt, StreamExt};
 use http::Method;
 
@@ -15,19 +15,19 @@ use super::requests::{header, query, request};
 use super::storage::GcsInner;
 
 /// The body of a read of `range`, resumed where it breaks off: of the same generation when it is
-/// known, or, when it is not (a server whose media answers do not say it), only for a read that is
-/// `verified` against the whole object's hash, which a splice of two generations would fail.
+/// known, or, when it is not (a server whose media answers do not say it), only for a read held to
+/// the whole object's `checksum`, which a splice of two generations would fail.
 pub(crate) fn resumable_get(
     inner: Arc<GcsInner>,
     bucket: String,
     key: String,
     generation: Option<String>,
-    verified: bool,
     range: Range<u64>,
     body: ResponseBody,
+    checksum: Option<&Checksum>,
 ) -> ByteStream {
     let name = key.clone();
-    let resumable_at_all = generation.is_some() || verified;
+    let resumable_at_all = generation.is_some() || checksum.is_some();
     let refetch = resumable_at_all.then(|| -> Refetch {
         Arc::new(move |rest: Range<u64>| {
             let (inner, bucket, key, generation) = (
@@ -75,7 +75,7 @@ pub(crate) fn resumable_get(
             .boxed()
         })
     });
-    resumable(&name, body.boxed(), range, refetch)
+    resumable(name, body, range, refetch, checksum)
 }
 
 /// Whether `meta` passes the conditions of `options` (GCS has no `If-Match` of its own in the JSON
@@ -209,20 +209,16 @@ pub(crate) async fn get(
         meta.size = size;
     }
     let whole = got == (0..size);
+    // A whole read is held to the object's hash; a range has none of its own.
     let body = resumable_get(
         inner.clone(),
         bucket.to_owned(),
         key.to_owned(),
         meta.etag.clone(),
-        whole && meta.checksum.is_some(),
         got.clone(),
         response.into_body(),
+        meta.checksum.as_ref().filter(|_| whole),
     );
-    // A whole read is held to the object's hash; a range has none of its own.
-    let body = match (&meta.checksum, whole) {
-        (Some(checksum), true) => cloud_storage::verified(key, body, checksum),
-        _ => body,
-    };
     Ok(GetResult {
         meta,
         range: got,

@@ -426,6 +426,7 @@ impl StorageDriver for Swift {
                 .map_err(|e| e.with_resource(resource.to_string()))?;
         let whole = range == (0..size);
         let meta = object_meta(key, response.headers(), size);
+        // A whole read of an ordinary object is held to its MD5.
         let body = resumable_get(
             self.inner.clone(),
             container.to_owned(),
@@ -433,12 +434,8 @@ impl StorageDriver for Swift {
             meta.etag.clone(),
             range.clone(),
             response.into_body(),
+            meta.checksum.as_ref().filter(|_| whole),
         );
-        // A whole read of an ordinary object is held to its MD5.
-        let body = match (&meta.checksum, whole) {
-            (Some(checksum), true) => cloud_storage::verified(key, body, checksum),
-            _ => body,
-        };
         Ok(GetResult { meta, range, body })
     }
 
