@@ -40,6 +40,10 @@ pub fn query(pairs: &[(&str, &str)]) -> String {
     query
 }
 
+/// The headers a request is made with room for: a PUT's content headers and checksum, the
+/// signature's three, `User-Agent` and `Host`.
+const REQUEST_HEADERS: usize = 12;
+
 /// A request with `method` to `url` and `body`; a URL that does not parse is
 /// [`InvalidInput`](crate::ErrorKind::InvalidInput).
 ///
@@ -57,6 +61,9 @@ pub fn request(method: Method, url: impl Into<String>, body: Body) -> Result<Req
     let mut request = http::Request::new(body);
     *request.method_mut() = method;
     *request.uri_mut() = uri;
+    // Room for what a provider, its signer and the transport add, so that the map is made once rather
+    // than grown (a grown map is allocated again and every entry moved) past its default six.
+    *request.headers_mut() = http::HeaderMap::with_capacity(REQUEST_HEADERS);
     Ok(request)
 }
 

@@ -296,8 +296,15 @@ where
     if declared.is_some_and(|len| len <= threshold) {
         return Ok(ByLength::Small(payload));
     }
-    let upload = begin().await?;
-    let meta = upload_in_parts(upload, payload.into_stream(), &config.for_length(declared)).await?;
+    // Boxed, so that every put's future (moved whole as it is handed around) holds a pointer
+    // rather than the state of a multipart upload.
+    let upload = Box::pin(begin()).await?;
+    let meta = Box::pin(upload_in_parts(
+        upload,
+        payload.into_stream(),
+        &config.for_length(declared),
+    ))
+    .await?;
     crate::driver::check_length(meta.size, declared)?;
     Ok(ByLength::InParts(meta))
 }
