@@ -286,10 +286,13 @@ pub struct ResponseBody {
     permit: Option<OwnedSemaphorePermit>,
 }
 
-/// The read-idle timer: armed while a read waits, measured from the last data.
+/// The read-idle timer: armed while a read waits, measured from when the body was last found to have
+/// nothing more. The time is read only when a read must wait: a body that arrives with its headers,
+/// as most small ones do, costs no clock reads.
 struct Idle {
     limit: Duration,
-    last_data: Instant,
+    /// When the current wait began; `None` while data keeps coming.
+    waiting_since: Option<Instant>,
     /// Made on the first wait: a body that arrives with its headers never needs one.
     timer: Option<Pin<Box<tokio::time::Sleep>>>,
 }
@@ -298,15 +301,21 @@ impl Idle {
     fn new(limit: Duration) -> Idle {
         Idle {
             limit,
-            last_data: Instant::now(),
+            waiting_since: None,
             timer: None,
         }
+    }
+
+    /// Data came: the next wait is a new one.
+    fn data(&mut self) {
+        self.waiting_since = None;
     }
 
     /// Whether the body has been silent for the whole limit; re-arms the timer when data came since
     /// it was set (cheaper than resetting it for every frame).
     fn expired_now(&mut self, cx: &mut Context<'_>) -> bool {
-        let deadline = self.last_data + self.limit;
+        let since = *self.waiting_since.get_or_insert_with(Instant::now);
+        let deadline = since + self.limit;
         let timer = self
             .timer
             .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline.into())));
@@ -314,7 +323,6 @@ impl Idle {
             if timer.as_mut().poll(cx).is_pending() {
                 return false;
             }
-            let deadline = self.last_data + self.limit;
             if Instant::now() >= deadline {
                 return true;
             }
@@ -442,7 +450,7 @@ impl Stream for ResponseBody {
                     Poll::Ready(None) => break Poll::Ready(None),
                     Poll::Ready(Some(Ok(frame))) => {
                         if let Some(idle) = &mut this.idle {
-                            idle.last_data = Instant::now();
+                            idle.data();
                         }
                         // Trailers are not data; skip them.
                         if let Ok(data) = frame.into_data() {
