@@ -47,6 +47,7 @@ pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod headers;
+pub mod hex;
 #[cfg(feature = "json")]
 pub mod json;
 #[cfg(feature = "oauth")]

@@ -94,7 +94,9 @@ impl Hasher {
     pub fn finish(&self) -> Checksum {
         match &self.kind {
             HasherKind::Crc32c(crc) => Checksum::Crc32c(*crc),
-            HasherKind::Md5(md5) => Checksum::Md5(hex::encode(md5::Digest::finalize(md5.clone()))),
+            HasherKind::Md5(md5) => {
+                Checksum::Md5(cloud_core::hex::encode(&md5::Digest::finalize(md5.clone())))
+            }
         }
     }
 }

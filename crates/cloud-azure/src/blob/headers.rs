@@ -13,7 +13,7 @@ pub(crate) fn md5_from_base64(value: &str) -> Option<Checksum> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(value.trim())
         .ok()?;
-    (bytes.len() == 16).then(|| Checksum::Md5(hex::encode(bytes)))
+    (bytes.len() == 16).then(|| Checksum::Md5(cloud_core::hex::encode(&bytes)))
 }
 
 /// Object metadata from the headers of a HEAD or GET. `whole` says whether the answer carries the

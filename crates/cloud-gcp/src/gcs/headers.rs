@@ -26,7 +26,7 @@ pub(crate) fn crc32c_to_base64(crc: u32) -> String {
 /// An MD5 from base64 to hex.
 pub(crate) fn md5_from_base64(value: &str) -> Option<String> {
     let bytes = STANDARD.decode(value.trim()).ok()?;
-    (bytes.len() == 16).then(|| hex::encode(bytes))
+    (bytes.len() == 16).then(|| cloud_core::hex::encode(&bytes))
 }
 
 /// An MD5 from hex to base64.
