@@ -95,7 +95,7 @@ impl Hasher {
         match &self.kind {
             HasherKind::Crc32c(crc) => Checksum::Crc32c(*crc),
             HasherKind::Md5(md5) => {
-                Checksum::Md5(cloud_core::hex::encode(&md5::Digest::finalize(md5.clone())))
+                Checksum::Md5(cloud_core::hex::encode(md5::Digest::finalize(md5.clone())))
             }
         }
     }

@@ -90,7 +90,7 @@ struct RoleCredentialsAnswer {
 
 fn cache_file(key: &str) -> PathBuf {
     let digest = Sha1::digest(key.as_bytes());
-    let name = cloud_core::hex::encode(&digest);
+    let name = cloud_core::hex::encode(digest);
     home().join(".aws/sso/cache").join(format!("{name}.json"))
 }
 

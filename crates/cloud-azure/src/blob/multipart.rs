@@ -118,7 +118,7 @@ impl MultipartUpload for BlockUpload {
             .call("PutBlockList", &self.resource(), req)
             .await?;
         let meta = self.inner.head(&self.container, &self.blob).await?;
-        let sent = Checksum::Md5(cloud_core::hex::encode(&whole));
+        let sent = Checksum::Md5(cloud_core::hex::encode(whole));
         if meta.checksum.as_ref().is_some_and(|c| *c != sent) {
             return Err(Error::new(
                 ErrorKind::ChecksumMismatch,

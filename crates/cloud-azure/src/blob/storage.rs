@@ -368,7 +368,7 @@ impl StorageDriver for AzureBlob {
             .inner
             .call("PutBlob", Resource::object(container, key), req)
             .await?;
-        let sent = Checksum::Md5(cloud_core::hex::encode(&digest));
+        let sent = Checksum::Md5(cloud_core::hex::encode(digest));
         if let Some(stored) =
             text(response.headers(), "content-md5").and_then(|v| md5_from_base64(&v))
         {

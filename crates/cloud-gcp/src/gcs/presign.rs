@@ -62,7 +62,7 @@ pub(crate) fn sign(
     let canonical = format!("{method}\n{path}\n{query}\nhost:{host}\n\nhost\nUNSIGNED-PAYLOAD");
     let to_sign = format!(
         "GOOG4-RSA-SHA256\n{datetime}\n{scope}\n{}",
-        cloud_core::hex::encode(&digest(&SHA256, canonical.as_bytes()))
+        cloud_core::hex::encode(digest(&SHA256, canonical.as_bytes()))
     );
     let signature = cloud_core::hex::encode(&signer.sign(to_sign.as_bytes())?);
     Ok(format!(
@@ -132,7 +132,7 @@ mod tests {
         let canonical = "GET\n/box/a%20b/c.txt\nX-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Credential=tests%40cloud-tests.iam.gserviceaccount.com%2F20260528%2Fauto%2Fstorage%2Fgoog4_request&X-Goog-Date=20260528T202640Z&X-Goog-Expires=600&X-Goog-SignedHeaders=host\nhost:storage.googleapis.com\n\nhost\nUNSIGNED-PAYLOAD";
         let to_sign = format!(
             "GOOG4-RSA-SHA256\n20260528T202640Z\n20260528/auto/storage/goog4_request\n{}",
-            cloud_core::hex::encode(&digest(&SHA256, canonical.as_bytes()))
+            cloud_core::hex::encode(digest(&SHA256, canonical.as_bytes()))
         );
         let public = include_bytes!("../../tests/data/public-key.pkcs1.der");
         UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, public)

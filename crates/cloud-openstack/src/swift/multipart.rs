@@ -72,7 +72,7 @@ impl MultipartUpload for SloUpload {
         let name = self.segment(number);
         let mut hasher = Md5::new();
         data.chunks().iter().for_each(|chunk| hasher.update(chunk));
-        let md5 = cloud_core::hex::encode(&hasher.finalize());
+        let md5 = cloud_core::hex::encode(hasher.finalize());
         let base = self.inner.base().await?;
         let url = object(&base, &segments_container(&self.container), &name, "");
         let mut req = request(
@@ -119,7 +119,7 @@ impl MultipartUpload for SloUpload {
         for part in &parts {
             joined.update(part.etag.as_bytes());
         }
-        let expected = cloud_core::hex::encode(&joined.finalize());
+        let expected = cloud_core::hex::encode(joined.finalize());
         if let Some(etag) = cloud_core::headers::text(response.headers(), "etag") {
             if etag.trim_matches('"') != expected {
                 return Err(Error::new(

@@ -18,7 +18,7 @@ pub(crate) fn signature(key: &str, method: &str, expires: u64, path: &str) -> Re
     let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes())
         .map_err(|_| Error::invalid_input("the TempURL key cannot be an HMAC key"))?;
     mac.update(format!("{method}\n{expires}\n{path}").as_bytes());
-    Ok(cloud_core::hex::encode(&mac.finalize().into_bytes()))
+    Ok(cloud_core::hex::encode(mac.finalize().into_bytes()))
 }
 
 /// The path part of a URL, decoded.

@@ -236,7 +236,7 @@ impl Swift {
         // One PUT whose body every retry can resend, with its MD5 as ETag: Swift refuses (422) a
         // body that does not match.
         let data = payload.into_bytes().await?;
-        let md5 = cloud_core::hex::encode(&Md5::digest(&data));
+        let md5 = cloud_core::hex::encode(Md5::digest(&data));
         let size = data.len() as u64;
         let base = self.inner.base().await?;
         let mut req = request(
