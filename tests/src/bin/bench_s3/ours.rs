@@ -1,0 +1,75 @@
+//! This project's S3 driver, with default settings, as a user gets it.
+
+use super::*;
+
+pub(super) async fn run(workload: &str, endpoint: &str, ops: usize) -> usize {
+    // Default settings, as a user gets them (the concurrency limit included).
+    let client = HttpClient::builder()
+        .proxies(ProxyConfig::none())
+        .build()
+        .unwrap();
+    let s3 = Arc::new(
+        S3Builder::new()
+            .endpoint(endpoint)
+            .credentials(Credentials::new("AKIABENCH", "bench-secret"))
+            .http_client(client)
+            .build()
+            .unwrap(),
+    );
+    let small = Bytes::from(vec![1u8; SMALL]);
+    match workload {
+        "put-1k" => {
+            drive(ops, IN_FLIGHT, |i| {
+                let (s3, small) = (s3.clone(), small.clone());
+                async move { s3.put_bytes("bench", &format!("k{i}"), small).await.is_ok() }
+            })
+            .await
+        }
+        "get-1k" | "get-10k-concurrent" => {
+            drive(ops, concurrency(workload), |i| {
+                let s3 = s3.clone();
+                async move { s3.get_bytes("bench", &format!("k{i}")).await.is_ok() }
+            })
+            .await
+        }
+        "head" => {
+            drive(ops, IN_FLIGHT, |i| {
+                let s3 = s3.clone();
+                async move { s3.head_object("bench", &format!("k{i}")).await.is_ok() }
+            })
+            .await
+        }
+        "list" => {
+            drive(ops, IN_FLIGHT, |_| {
+                let s3 = s3.clone();
+                async move {
+                    let listed = s3.list_objects("bench", &ListOptions::new()).count().await;
+                    listed == LIST_KEYS
+                }
+            })
+            .await
+        }
+        "put-1g" => {
+            let payload = Payload::from_stream(big_chunks(), Some(BIG));
+            usize::from(
+                s3.put_object("bench", "big", payload, &PutOptions::new())
+                    .await
+                    .is_err(),
+            )
+        }
+        "get-1g" => {
+            let result = s3.get_object("bench", "big", &Default::default()).await;
+            let Ok(result) = result else { return 1 };
+            let mut body = result.body;
+            let mut received = 0u64;
+            while let Some(chunk) = body.next().await {
+                match chunk {
+                    Ok(chunk) => received += chunk.len() as u64,
+                    Err(_) => return 1,
+                }
+            }
+            usize::from(received != BIG)
+        }
+        other => panic!("unknown workload {other}"),
+    }
+}
