@@ -1,7 +1,9 @@
 //! Page-token APIs as lazy streams.
 //!
 //! [`paginate`] turns a function that fetches one page into a stream of items. Nothing is fetched until
-//! the stream is polled, and the next page only when the consumer has taken every item of the current one.
+//! the stream is polled; from then on the next page is asked for as soon as its token is known, while
+//! the consumer takes the current page's items, so that a listing of many pages waits on the server
+//! once rather than once a page. It runs at most one page ahead.
 //!
 //! ```
 //! use futures_util::TryStreamExt;
@@ -26,7 +28,7 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::hash::{BuildHasher, Hash};
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 
 use futures_util::stream::Stream;
 use pin_project_lite::pin_project;
@@ -54,11 +56,14 @@ enum Cursor<K> {
     Next(K),
     /// Yield this error once the items already fetched are out.
     Fail(Error),
+    /// The next page is being fetched, or there is none.
     Done,
 }
 
 /// A lazy stream of every item of every page. `fetch` gets `None` for the first page and then each
-/// page's `next` token. An error ends the stream after it is yielded.
+/// page's `next` token, as soon as that page has arrived: the next page is fetched while the consumer
+/// takes the items of this one (the fetch makes progress whenever the stream is polled). An error
+/// ends the stream after it is yielded, after the items fetched before it.
 pub fn paginate<T, K, F, Fut>(fetch: F) -> impl Stream<Item = Result<T>>
 where
     K: Hash,
@@ -68,6 +73,7 @@ where
     Paginate {
         fetch,
         pending: None,
+        fetched: None,
         items: Vec::new().into_iter(),
         cursor: Cursor::Start,
         seen: (RandomState::new(), HashSet::new()),
@@ -80,6 +86,8 @@ pin_project! {
         fetch: F,
         #[pin]
         pending: Option<Fut>,
+        // The next page, arrived while the consumer was still taking this one's items.
+        fetched: Option<Result<Page<T, K>>>,
         items: std::vec::IntoIter<T>,
         cursor: Cursor<K>,
         // Tokens already followed, by hash: a server that hands one out again would loop forever.
@@ -98,40 +106,52 @@ where
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<T>>> {
         let mut this = self.project();
         loop {
+            // Ask for the next page as soon as its token is known.
+            if this.pending.is_none() && this.fetched.is_none() {
+                match std::mem::replace(this.cursor, Cursor::Done) {
+                    Cursor::Start => this.pending.set(Some((this.fetch)(None))),
+                    Cursor::Next(token) => this.pending.set(Some((this.fetch)(Some(token)))),
+                    other => *this.cursor = other,
+                }
+            }
+            // Keep it moving while the consumer takes this page's items.
+            if let Some(fetching) = this.pending.as_mut().as_pin_mut() {
+                if let Poll::Ready(result) = fetching.poll(cx) {
+                    this.pending.set(None);
+                    *this.fetched = Some(result);
+                }
+            }
             if let Some(item) = this.items.next() {
                 return Poll::Ready(Some(Ok(item)));
             }
-            if let Some(fetching) = this.pending.as_mut().as_pin_mut() {
-                let fetched = ready!(fetching.poll(cx));
-                this.pending.set(None);
-                match fetched {
-                    Ok(page) => {
-                        *this.items = page.items.into_iter();
-                        *this.cursor = match page.next {
-                            Some(next) if !this.seen.1.insert(this.seen.0.hash_one(&next)) => {
-                                Cursor::Fail(Error::unexpected(
-                                    "the server sent a continuation token it had sent before: \
-                                     following it would repeat the listing forever",
-                                ))
-                            }
-                            Some(next) => Cursor::Next(next),
-                            None => Cursor::Done,
-                        };
-                    }
-                    Err(err) => {
-                        *this.cursor = Cursor::Done;
-                        return Poll::Ready(Some(Err(err)));
-                    }
+            match this.fetched.take() {
+                Some(Ok(page)) => {
+                    *this.items = page.items.into_iter();
+                    *this.cursor = match page.next {
+                        Some(next) if !this.seen.1.insert(this.seen.0.hash_one(&next)) => {
+                            Cursor::Fail(Error::unexpected(
+                                "the server sent a continuation token it had sent before: \
+                                 following it would repeat the listing forever",
+                            ))
+                        }
+                        Some(next) => Cursor::Next(next),
+                        None => Cursor::Done,
+                    };
+                    continue;
                 }
-                continue;
+                Some(Err(err)) => {
+                    *this.cursor = Cursor::Done;
+                    return Poll::Ready(Some(Err(err)));
+                }
+                None => {}
             }
-            let token = match std::mem::replace(this.cursor, Cursor::Done) {
-                Cursor::Done => return Poll::Ready(None),
-                Cursor::Fail(err) => return Poll::Ready(Some(Err(err))),
-                Cursor::Start => None,
-                Cursor::Next(token) => Some(token),
+            if this.pending.is_some() {
+                return Poll::Pending;
+            }
+            return match std::mem::replace(this.cursor, Cursor::Done) {
+                Cursor::Fail(err) => Poll::Ready(Some(Err(err))),
+                _ => Poll::Ready(None),
             };
-            this.pending.set(Some((this.fetch)(token)));
         }
     }
 }
@@ -144,22 +164,49 @@ mod tests {
     use std::cell::Cell;
 
     #[tokio::test]
-    async fn fetches_the_next_page_only_when_needed() {
+    async fn fetches_one_page_ahead_and_no_more() {
         let calls = Cell::new(0);
         let stream = paginate(|token: Option<u32>| {
             calls.set(calls.get() + 1);
             async move {
-                Ok(Page::new(
-                    vec![token.unwrap_or(0)],
-                    Some(token.unwrap_or(0) + 1),
-                ))
+                let page = token.unwrap_or(0);
+                Ok(Page::new(vec![page * 2, page * 2 + 1], Some(page + 1)))
             }
         });
         futures_util::pin_mut!(stream);
         assert_eq!(calls.get(), 0, "nothing fetched before the first poll");
         assert_eq!(stream.next().await.unwrap().unwrap(), 0);
+        assert_eq!(calls.get(), 2, "page 1 is asked for while page 0 is read");
         assert_eq!(stream.next().await.unwrap().unwrap(), 1);
-        assert_eq!(calls.get(), 2);
+        assert_eq!(calls.get(), 2, "not two pages ahead");
+        assert_eq!(stream.next().await.unwrap().unwrap(), 2);
+        assert_eq!(calls.get(), 3);
+    }
+
+    /// The next page's request is under way while the consumer holds this page's items: a consumer
+    /// that takes its time waits on the server once, not once a page.
+    #[tokio::test(start_paused = true)]
+    async fn the_next_page_arrives_while_this_one_is_read() {
+        let stream = paginate(|token: Option<u32>| async move {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            let page = token.unwrap_or(0);
+            Ok(Page::new(vec![page], (page < 3).then_some(page + 1)))
+        });
+        futures_util::pin_mut!(stream);
+        let start = tokio::time::Instant::now();
+        let mut items = Vec::new();
+        while let Some(item) = stream.next().await {
+            items.push(item.unwrap());
+            // The consumer's own work on each item, as long as a page takes to come.
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+        assert_eq!(items, [0, 1, 2, 3]);
+        // Waits of 1 s for the first page, then each page's fetch overlaps the work on the one before.
+        assert!(
+            start.elapsed() < std::time::Duration::from_millis(5500),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[tokio::test]
