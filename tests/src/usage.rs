@@ -51,6 +51,63 @@ pub fn usage() -> (f64, u64) {
     (cpu_time().as_secs_f64(), peak_rss_kib())
 }
 
+/// One measured run, as [`print_run`] wrote it: CPU seconds per operation, operations per second,
+/// errors, peak RSS in KiB.
+#[derive(Clone, Copy, Debug)]
+pub struct Measure {
+    /// CPU seconds per operation.
+    pub cpu_per_op: f64,
+    /// Operations per second of wall time.
+    pub ops_per_s: f64,
+    /// Operations that failed.
+    pub errors: f64,
+    /// Peak resident set, in KiB.
+    pub rss_kib: f64,
+}
+
+impl Measure {
+    /// The run `line` reports, or an error quoting a line that is not one.
+    pub fn parse(line: &str) -> Result<Measure, String> {
+        let fields: Vec<f64> = line
+            .split_whitespace()
+            .map(|v| v.parse().unwrap_or(f64::NAN))
+            .collect();
+        let [cpu, wall, ops, errors, rss_kib] = fields[..] else {
+            return Err(format!("not a measured run: {line:?}"));
+        };
+        Ok(Measure {
+            cpu_per_op: cpu / ops,
+            ops_per_s: ops / wall,
+            errors,
+            rss_kib,
+        })
+    }
+}
+
+/// Runs one measured run as its own process: the last line it printed, or the last line of its error
+/// output when it failed.
+pub fn run_measured(command: &mut std::process::Command) -> Result<String, String> {
+    let out = command.output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .last()
+            .unwrap_or("failed")
+            .to_owned());
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    Ok(text.lines().last().unwrap_or_default().to_owned())
+}
+
+/// Prints one measured run the way the bench orchestrators read it,
+/// `cpu_seconds wall_seconds ops errors peak_rss_kib`, timed from `cpu0` (as [`usage`] gave it) and
+/// `start`.
+pub fn print_run(cpu0: f64, start: std::time::Instant, ops: usize, errors: usize) {
+    let wall = start.elapsed().as_secs_f64();
+    let (cpu1, rss) = usage();
+    println!("{} {wall} {ops} {errors} {rss}", cpu1 - cpu0);
+}
+
 /// Runs one contender of a bench as its own process and prints its row; on failure, says so with the
 /// whole error output of `ours`, or the last line of a peer's (a Python traceback's verdict).
 pub fn print_row(who: &str, command: &mut std::process::Command) {

@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use cloud_storage::{StorageDriver, StorageExt};
-use cloud_tests::usage::{drive, median, usage};
+use cloud_tests::usage::{drive, median, run_measured, usage, Measure};
 
 pub(crate) const SMALL: usize = 1024;
 /// Objects per listing page, and in the listed prefix.
@@ -72,42 +72,11 @@ fn main() {
     }
 }
 
-/// One measured run: CPU seconds per operation, operations per second, errors, peak RSS in KiB.
-#[derive(Clone, Copy)]
-struct Measure {
-    cpu_per_op: f64,
-    ops_per_s: f64,
-    errors: f64,
-    rss_kib: f64,
-}
-
 fn measure(client: &str, provider: &str, workload: &str) -> Result<Measure, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let out = Command::new(exe)
-        .args(["run", client, provider, workload])
-        .output()
-        .map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr)
-            .lines()
-            .last()
-            .unwrap_or("failed")
-            .to_owned());
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let f: Vec<f64> = text
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .split_whitespace()
-        .map(|v| v.parse().unwrap_or(f64::NAN))
-        .collect();
-    Ok(Measure {
-        cpu_per_op: f[0] / f[2],
-        ops_per_s: f[2] / f[1],
-        errors: f[3],
-        rss_kib: f[4],
-    })
+    Measure::parse(&run_measured(
+        Command::new(exe).args(["run", client, provider, workload]),
+    )?)
 }
 
 fn orchestrate(provider: &str, rounds: usize) {
@@ -226,14 +195,12 @@ fn run_one(client: &str, provider: &str, workload: &str) {
 }
 
 fn report(cpu0: f64, start: Instant, errors: usize, workload: &str, ops: usize) {
-    let wall = start.elapsed().as_secs_f64();
-    let (cpu1, rss) = usage();
     let ops = if workload == "list" {
         ops * LIST_KEYS
     } else {
         ops
     };
-    println!("{} {wall} {ops} {errors} {rss}", cpu1 - cpu0);
+    cloud_tests::usage::print_run(cpu0, start, ops, errors);
 }
 
 /// The driver as an `Arc`, for tasks.

@@ -6,7 +6,7 @@
 //! S3, signed, verified). Workloads: 1 KiB PUT, GET and HEAD; LIST pages of 1,000 keys; 1 GiB PUT and
 //! GET; 10,000 concurrent GETs.
 
-use cloud_tests::usage::{drive, usage};
+use cloud_tests::usage::{drive, run_measured, usage, Measure};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -65,15 +65,6 @@ struct Client {
     command: Vec<String>,
 }
 
-/// One measured run: CPU seconds per operation, operations per second, errors, peak RSS in KiB.
-#[derive(Clone, Copy)]
-struct Measure {
-    cpu_per_op: f64,
-    ops_per_s: f64,
-    errors: f64,
-    rss_kib: f64,
-}
-
 /// A client's median run, and the median of its ratios to raw hyper's run of the same round.
 #[derive(Clone, Copy)]
 struct Measured {
@@ -129,33 +120,15 @@ fn clients(exe: &std::path::Path) -> Vec<Client> {
 }
 
 fn measure(client: &Client, workload: &str, endpoint: &str) -> Result<Option<Measure>, String> {
-    let out = Command::new(&client.command[0])
-        .args(&client.command[1..])
-        .args([workload, endpoint])
-        .output()
-        .map_err(|e| e.to_string())?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let line = text.lines().last().unwrap_or_default();
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr)
-            .lines()
-            .last()
-            .unwrap_or("failed")
-            .to_owned());
-    }
+    let line = run_measured(
+        Command::new(&client.command[0])
+            .args(&client.command[1..])
+            .args([workload, endpoint]),
+    )?;
     if line == "skip" {
         return Ok(None);
     }
-    let f: Vec<f64> = line
-        .split_whitespace()
-        .map(|v| v.parse().unwrap_or(f64::NAN))
-        .collect();
-    Ok(Some(Measure {
-        cpu_per_op: f[0] / f[2],
-        ops_per_s: f[2] / f[1],
-        errors: f[3],
-        rss_kib: f[4],
-    }))
+    Measure::parse(&line).map(Some)
 }
 
 /// Runs every (workload, client) pair `repeat` times, in rounds that take each client in turn, and
@@ -255,18 +228,7 @@ fn end_to_end() {
         .unwrap();
     runtime.block_on(async {
         let server = S3sServer::start().await;
-        let client = HttpClient::builder()
-            .proxies(ProxyConfig::none())
-            .build()
-            .unwrap();
-        let s3 = Arc::new(
-            S3Builder::new()
-                .endpoint(server.endpoint())
-                .credentials(Credentials::new(ACCESS_KEY, SECRET_KEY))
-                .http_client(client)
-                .build()
-                .unwrap(),
-        );
+        let s3 = s3_client(&server.endpoint(), ACCESS_KEY, SECRET_KEY);
         s3.create_container("bench").await.unwrap();
         println!("\nend to end on s3s-fs (in this process, SigV4 verified, objects on disk)");
         let small = Bytes::from(vec![1u8; SMALL]);
@@ -418,14 +380,12 @@ fn run_one(client: &str, workload: &str, endpoint: &str) {
             other => panic!("unknown client {other}"),
         }
     });
-    let wall = start.elapsed().as_secs_f64();
-    let (cpu1, rss) = usage();
     let ops = if workload == "list" {
         ops * LIST_KEYS
     } else {
         ops
     };
-    println!("{} {wall} {ops} {errors} {rss}", cpu1 - cpu0);
+    cloud_tests::usage::print_run(cpu0, start, ops, errors);
 }
 
 fn concurrency(workload: &str) -> usize {
@@ -440,4 +400,21 @@ fn concurrency(workload: &str) -> usize {
 fn big_chunks() -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send {
     let chunk = Bytes::from(vec![7u8; 1 << 20]);
     futures_util::stream::iter((0..BIG >> 20).map(move |_| Ok(chunk.clone())))
+}
+
+/// The S3 driver with default settings, as a user gets it (the concurrency limit included), without
+/// the proxies of the environment.
+fn s3_client(endpoint: &str, access_key: &str, secret_key: &str) -> Arc<cloud_aws::S3> {
+    let client = HttpClient::builder()
+        .proxies(ProxyConfig::none())
+        .build()
+        .unwrap();
+    Arc::new(
+        S3Builder::new()
+            .endpoint(endpoint)
+            .credentials(Credentials::new(access_key, secret_key))
+            .http_client(client)
+            .build()
+            .unwrap(),
+    )
 }

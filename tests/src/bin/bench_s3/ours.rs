@@ -3,19 +3,7 @@
 use super::*;
 
 pub(super) async fn run(workload: &str, endpoint: &str, ops: usize) -> usize {
-    // Default settings, as a user gets them (the concurrency limit included).
-    let client = HttpClient::builder()
-        .proxies(ProxyConfig::none())
-        .build()
-        .unwrap();
-    let s3 = Arc::new(
-        S3Builder::new()
-            .endpoint(endpoint)
-            .credentials(Credentials::new("AKIABENCH", "bench-secret"))
-            .http_client(client)
-            .build()
-            .unwrap(),
-    );
+    let s3 = s3_client(endpoint, "AKIABENCH", "bench-secret");
     let small = Bytes::from(vec![1u8; SMALL]);
     match workload {
         "put-1k" => {

@@ -75,6 +75,15 @@ pub(super) fn serve() {
     });
 }
 
+/// A `200 OK` carrying `body`.
+async fn ok_with(stream: &mut tokio::net::TcpStream, body: &str) -> std::io::Result<()> {
+    let answer = format!(
+        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(answer.as_bytes()).await
+}
+
 async fn respond(
     stream: &mut tokio::net::TcpStream,
     method: &str,
@@ -97,28 +106,10 @@ async fn respond(
                 .await
         }
         "POST" if target.contains("uploads") => {
-            let body = "<InitiateMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Bucket>bench</Bucket><Key>k</Key><UploadId>bench-upload</UploadId></InitiateMultipartUploadResult>";
-            stream
-                .write_all(
-                    format!(
-                        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}",
-                        body.len()
-                    )
-                    .as_bytes(),
-                )
-                .await
+            ok_with(stream, "<InitiateMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Bucket>bench</Bucket><Key>k</Key><UploadId>bench-upload</UploadId></InitiateMultipartUploadResult>").await
         }
         "POST" => {
-            let body = "<CompleteMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Bucket>bench</Bucket><Key>k</Key><ETag>\"done-1\"</ETag></CompleteMultipartUploadResult>";
-            stream
-                .write_all(
-                    format!(
-                        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}",
-                        body.len()
-                    )
-                    .as_bytes(),
-                )
-                .await
+            ok_with(stream, "<CompleteMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Bucket>bench</Bucket><Key>k</Key><ETag>\"done-1\"</ETag></CompleteMultipartUploadResult>").await
         }
         "HEAD" => {
             let (len, sums) = if big {
