@@ -1,4 +1,4 @@
-//! The authorize layer: the provider's signer or token source, run on every attempt.
+//! The authorize step: the provider's signer or token source, run on every attempt.
 
 use async_trait::async_trait;
 use http::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
@@ -135,7 +135,7 @@ impl Sent {
 }
 
 /// An attempt's error, after a refusal of renewable credentials has made the authorizer forget them:
-/// marked for the retry layer, which keeps the unsigned request, to send once more (unless this
+/// marked for the retry step, which keeps the unsigned request, to send once more (unless this
 /// attempt was that once more).
 fn answered(
     result: Result<Reply>,

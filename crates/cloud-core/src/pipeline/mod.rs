@@ -47,8 +47,8 @@ pub type Request = http::Request<Body>;
 /// A response from the pipeline: always a success (2xx) status; other statuses are errors.
 pub type Response = http::Response<ResponseBody>;
 
-/// A response as it passes up through the layers: boxed, since moving it by value through each
-/// layer's future copied its 224 bytes a dozen times a call.
+/// A response as it passes up through the steps: boxed, since each step's future moves it, and its
+/// 224 bytes copied at every move cost more than the box.
 pub(crate) type Reply = Box<Response>;
 
 /// What every call of one service goes through (see the [module docs](self)).
@@ -149,11 +149,11 @@ impl From<&'static str> for Operation {
     }
 }
 
-/// A request on its way through the pipeline, with what the layers need to know about it. (Carried
+/// A request on its way through the pipeline, with what the steps need to know about it. (Carried
 /// beside the request rather than in its extensions, which would cost allocations on every attempt.)
 #[derive(Debug)]
 pub(crate) struct Call {
-    /// Boxed: the call passes through every layer, and a request is 264 bytes to copy at each move.
+    /// Boxed: the call passes through every step, and a request is 264 bytes to copy at each move.
     pub(crate) request: Box<Request>,
     pub(crate) context: CallContext,
 }
@@ -214,7 +214,7 @@ impl Replay {
     }
 }
 
-/// What every layer may need to know about a call.
+/// What every step may need to know about a call.
 #[derive(Clone, Debug)]
 pub(crate) struct CallContext {
     pub(crate) provider: &'static str,

@@ -1,4 +1,4 @@
-//! The retry layer and its policy.
+//! The retry step and its policy.
 //!
 //! What is retried:
 //! - a failure to connect (nothing reached the server);
@@ -158,7 +158,7 @@ impl Pipeline {
                 }
             };
             if err.renews_credentials() {
-                // Refused credentials were forgotten by the authorize layer: renewed ones get one
+                // Refused credentials were forgotten by the authorize step: renewed ones get one
                 // more attempt at once.
                 let Some(spare) = &mut spare else {
                     return Err(err);

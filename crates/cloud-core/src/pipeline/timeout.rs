@@ -1,7 +1,7 @@
 //! The timers of one attempt. A single `Sleep` serves the whole attempt: it is set first for the
 //! response's headers (the earlier of the first-byte and attempt timeouts), then moved to the
 //! attempt's end while a buffered call reads its body. One timer instead of two nested ones per
-//! request, and none of a layer of its own.
+//! request, and no step of its own.
 
 use std::future::Future;
 use std::pin::Pin;

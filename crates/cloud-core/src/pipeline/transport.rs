@@ -1,4 +1,4 @@
-//! The innermost layer: one attempt over the pooled hyper client.
+//! The innermost step: one attempt over the pooled hyper client.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
