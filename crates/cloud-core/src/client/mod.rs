@@ -192,9 +192,9 @@ impl HttpClientBuilder {
         self
     }
 
-    /// How long a response body may go without sending a byte (default 30 s; `None` for no limit).
-    /// The read then fails with [`ErrorKind::Timeout`](crate::ErrorKind::Timeout); downloads that can
-    /// resume do so.
+    /// How long a read of a response body may wait for its next byte (default 30 s; `None` for no
+    /// limit); the reader's own time between reads does not count. The read then fails with
+    /// [`ErrorKind::Timeout`](crate::ErrorKind::Timeout); downloads that can resume do so.
     pub fn read_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.read_idle_timeout = timeout;
         self
