@@ -82,6 +82,45 @@ async fn a_body_that_stops_sending_times_out_while_reading() {
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
 }
 
+/// The read-idle timeout bounds the server's silence while a read waits, not the reader's own pauses:
+/// a reader that takes longer than the limit between reads, and then waits a little for the next
+/// bytes, gets them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_reader_is_not_taken_for_a_silent_server() {
+    let server = TestServer::start(|_| async {
+        let first = futures_util::stream::iter([Ok::<_, Fault>(Frame::data(
+            bytes::Bytes::from_static(b"first"),
+        ))]);
+        // The rest comes 4/3 of a limit after the first bytes, a sixth of a limit after the reader
+        // asks for it.
+        let rest = futures_util::stream::once(async {
+            tokio::time::sleep(SHORT + SHORT / 3).await;
+            Ok::<_, Fault>(Frame::data(bytes::Bytes::from_static(b" rest")))
+        });
+        Ok(http::Response::builder()
+            .header(http::header::CONTENT_LENGTH, 10)
+            .body(BodyExt::boxed(StreamBody::new(first.chain(rest))))
+            .unwrap())
+    })
+    .await;
+    let svc = builder()
+        .build()
+        .unwrap()
+        .service(ServiceConfig::new("test"));
+    let response = svc.send("Get", get(&server.url("/"))).await.unwrap();
+    let mut body = response.into_body();
+    assert_eq!(body.next().await.unwrap().unwrap(), "first");
+    // The reader's own work, longer than the limit.
+    tokio::time::sleep(SHORT + SHORT / 6).await;
+    let rest = body.next().await.unwrap();
+    assert_eq!(
+        rest.unwrap(),
+        " rest",
+        "the server was silent for less than the limit"
+    );
+    assert!(body.next().await.is_none());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_download_whose_body_stalls_resumes_and_is_whole() {
     let server = S3sServer::start().await;
