@@ -2,7 +2,7 @@
 
 use crate::cmd::{cargo, run, succeeds};
 
-/// Formatting, clippy and cargo-deny.
+/// Formatting, clippy, rustdoc's lints and cargo-deny.
 pub(crate) fn lint() -> Result<(), String> {
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     run(cargo().args([
@@ -14,6 +14,10 @@ pub(crate) fn lint() -> Result<(), String> {
         "-D",
         "warnings",
     ]))?;
+    // The public docs' links resolve and point at public items.
+    run(cargo()
+        .args(["doc", "--no-deps", "--workspace", "--all-features"])
+        .env("RUSTDOCFLAGS", "-D warnings"))?;
     crate::deps::check_provider_isolation()?;
     ensure_installed("deny", "cargo-deny")?;
     run(cargo().args([

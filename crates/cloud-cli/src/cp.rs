@@ -1,6 +1,7 @@
 //! `cloud cp`: copying between local files and providers in any direction, one object or a whole tree.
 //!
-//! - local → remote: [`upload_file`], verified; remote → local: [`download_file`], atomic and verified;
+//! - local → remote: [`upload_file`](cloud::storage::upload_file), verified; remote → local:
+//!   [`download_file`](cloud::storage::download_file), atomic and verified;
 //!   remote → remote: server-side copy within one provider, otherwise streamed from one to the other
 //!   without touching the local disk.
 //! - `--recursive SRC DST` puts the contents of SRC under DST (as `aws s3 cp --recursive` does), copying

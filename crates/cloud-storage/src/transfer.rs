@@ -168,7 +168,7 @@ fn file_stream(
     })
 }
 
-/// Downloads `key` to `path`, atomically: see the [module docs](self). Returns the object's metadata.
+/// Downloads `key` to `path`, atomically: see the `transfer` module's docs. Returns the object's metadata.
 pub async fn download_file(
     driver: &dyn StorageDriver,
     container: &str,

@@ -1,5 +1,5 @@
 //! The compute conformance suite: what every [`ComputeDriver`] must do, written once against
-//! `dyn ComputeDriver`; see [`compute_conformance!`].
+//! `dyn ComputeDriver`; see [`compute_conformance!`](crate::compute_conformance!).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

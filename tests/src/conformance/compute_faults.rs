@@ -1,5 +1,5 @@
 //! The fault scenario suite for compute drivers, written once against `dyn ComputeDriver` and run
-//! through the [`FaultProxy`] in front of each provider's server (see [`compute_faults!`]): listings cut
+//! through the [`FaultProxy`] in front of each provider's server (see [`compute_faults!`](crate::compute_faults!)): listings cut
 //! short or replaced by garbage, bursts of 429, 500 and 503, and a create whose answer is lost after
 //! the server acted on it.
 

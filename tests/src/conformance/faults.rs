@@ -1,6 +1,6 @@
 //! The fault scenario suite: what every storage driver does when the network and the server misbehave,
 //! written once against `dyn StorageDriver` and run for each provider through the in-process
-//! [`FaultProxy`] in front of its real server (see [`storage_faults!`]).
+//! [`FaultProxy`] in front of its real server (see [`storage_faults!`](crate::storage_faults!)).
 //!
 //! Each scenario arms faults for the requests it names (resets mid-request and mid-body, stalls, bursts
 //! of 429, 500 and 503, listings cut short or replaced by garbage, bodies changed in flight) and then

@@ -1,5 +1,5 @@
 //! The storage conformance suite: what every [`StorageDriver`] must do, written once against
-//! `dyn StorageDriver`. A provider joins the project by passing it; see [`storage_conformance!`].
+//! `dyn StorageDriver`. A provider joins the project by passing it; see [`storage_conformance!`](crate::storage_conformance!).
 //!
 //! Behaviours that depend on an optional capability check [`Capabilities`](cloud_storage::Capabilities)
 //! and assert the typed [`ErrorKind::Unsupported`] where the provider says it lacks it.

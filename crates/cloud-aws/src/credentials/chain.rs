@@ -66,7 +66,7 @@ enum Found {
     Nothing(String),
 }
 
-/// The AWS SDKs' default credential chain (see the [module](super) docs), as a [`Provide`]r: drivers
+/// The AWS SDKs' default credential chain (see the `credentials` module's docs), as a [`Provide`]r: drivers
 /// built without credentials use it, behind a cache that refreshes ahead of expiry.
 ///
 /// Once a link has given credentials, refreshes ask that link alone: credentials do not silently

@@ -194,7 +194,7 @@ impl HttpClientBuilder {
 
     /// How long a read of a response body may wait for its next byte (default 30 s; `None` for no
     /// limit); the reader's own time between reads does not count. The read then fails with
-    /// [`ErrorKind::Timeout`](crate::ErrorKind::Timeout); downloads that can resume do so.
+    /// [`ErrorKind::Timeout`]; downloads that can resume do so.
     pub fn read_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.read_idle_timeout = timeout;
         self

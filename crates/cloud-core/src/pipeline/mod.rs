@@ -1,15 +1,15 @@
 //! The request pipeline, each call through these steps, outermost first:
 //!
-//! 1. [trace]: a `tracing` span per call; adds provider and operation to errors.
-//! 2. [limit]: at most N requests in flight per client (the permit is held until the body is read).
-//! 3. [retry]: backoff, `Retry-After`, attempt and time budgets; replays only replayable bodies;
+//! 1. trace: a `tracing` span per call; adds provider and operation to errors.
+//! 2. limit: at most N requests in flight per client (the permit is held until the body is read).
+//! 3. retry: backoff, `Retry-After`, attempt and time budgets; replays only replayable bodies;
 //!    paces attempts through the service's adaptive [`throttle`] once the server pushes back.
 //! 4. [authorize](Authorize): the provider signs or adds a token, **on every attempt**.
-//! 5. [transport]: sends over the pooled hyper client within the attempt's [timeouts](timeout)
+//! 5. transport: sends over the pooled hyper client within the attempt's timeouts
 //!    (first byte, whole attempt), logs the exchange, turns error statuses into
-//!    [`Error`](crate::Error)s through the provider's [`ErrorParser`](crate::ErrorParser).
+//!    [`Error`]s through the provider's [`ErrorParser`].
 //!
-//! The steps are plain async functions over one shared [`Pipeline`], so a call costs one boxed future
+//! The steps are plain async functions over one shared `Pipeline`, so a call costs one boxed future
 //! and one reference-count bump, not a stack of services cloned and polled layer by layer (tower's
 //! way, which cost every request a dozen atomic counts and three nested futures). Only credentials
 //! that must be fetched box a second future.

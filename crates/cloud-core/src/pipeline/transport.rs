@@ -66,7 +66,7 @@ pub fn default_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Er
 const SUMMARY_CHARS: usize = 200;
 
 /// An error body as one short line: an HTML page by its title, other text with its whitespace
-/// collapsed, credentials it echoes removed, and cut to [`SUMMARY_CHARS`].
+/// collapsed, credentials it echoes removed, and cut to 200 characters.
 pub fn body_summary(body: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
