@@ -87,14 +87,15 @@ async fn a_body_that_stops_sending_times_out_while_reading() {
 /// bytes, gets them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_reader_is_not_taken_for_a_silent_server() {
+    // A limit of its own, long enough that a busy machine's late timers do not decide the test.
+    const LIMIT: Duration = Duration::from_secs(1);
     let server = TestServer::start(|_| async {
         let first = futures_util::stream::iter([Ok::<_, Fault>(Frame::data(
             bytes::Bytes::from_static(b"first"),
         ))]);
-        // The rest comes 4/3 of a limit after the first bytes, a sixth of a limit after the reader
-        // asks for it.
+        // The rest comes 1.3 limits after the first bytes, a tenth of a limit after the reader asks.
         let rest = futures_util::stream::once(async {
-            tokio::time::sleep(SHORT + SHORT / 3).await;
+            tokio::time::sleep(LIMIT * 13 / 10).await;
             Ok::<_, Fault>(Frame::data(bytes::Bytes::from_static(b" rest")))
         });
         Ok(http::Response::builder()
@@ -104,6 +105,7 @@ async fn a_slow_reader_is_not_taken_for_a_silent_server() {
     })
     .await;
     let svc = builder()
+        .read_idle_timeout(Some(LIMIT))
         .build()
         .unwrap()
         .service(ServiceConfig::new("test"));
@@ -111,7 +113,7 @@ async fn a_slow_reader_is_not_taken_for_a_silent_server() {
     let mut body = response.into_body();
     assert_eq!(body.next().await.unwrap().unwrap(), "first");
     // The reader's own work, longer than the limit.
-    tokio::time::sleep(SHORT + SHORT / 6).await;
+    tokio::time::sleep(LIMIT * 12 / 10).await;
     let rest = body.next().await.unwrap();
     assert_eq!(
         rest.unwrap(),
