@@ -40,9 +40,18 @@ pub fn query(pairs: &[(&str, &str)]) -> String {
     query
 }
 
-/// The headers a request is made with room for: a PUT's content headers and checksum, the
-/// signature's three, `User-Agent` and `Host`.
-const REQUEST_HEADERS: usize = 12;
+/// The headers a provider usually sets itself: a PUT's content headers and checksum.
+const PROVIDER_HEADERS: usize = 6;
+
+/// The headers signing and sending add: the signature's three, `User-Agent`, `Host` and
+/// `Content-Length`.
+const ADDED_HEADERS: usize = 6;
+
+/// An empty header map with room for `provider_headers` and what signing and sending add, so that it
+/// is made once rather than grown (a grown map is allocated again and every entry moved).
+pub(crate) fn header_map_for(provider_headers: usize) -> http::HeaderMap {
+    http::HeaderMap::with_capacity(provider_headers + ADDED_HEADERS)
+}
 
 /// A request with `method` to `url` and `body`; a URL that does not parse is
 /// [`InvalidInput`](crate::ErrorKind::InvalidInput).
@@ -61,9 +70,7 @@ pub fn request(method: Method, url: impl Into<String>, body: Body) -> Result<Req
     let mut request = http::Request::new(body);
     *request.method_mut() = method;
     *request.uri_mut() = uri;
-    // Room for what a provider, its signer and the transport add, so that the map is made once rather
-    // than grown (a grown map is allocated again and every entry moved) past its default six.
-    *request.headers_mut() = http::HeaderMap::with_capacity(REQUEST_HEADERS);
+    *request.headers_mut() = header_map_for(PROVIDER_HEADERS);
     Ok(request)
 }
 

@@ -98,7 +98,6 @@ impl HttpClient {
                 timeout: shared.timeout,
                 limit: shared.limit.clone(),
                 retry,
-                clock: shared.transport.clock.clone(),
                 throttle,
                 authorizer: config.authorizer,
                 transport: Transport::new(shared.transport.clone(), config.errors),

@@ -24,7 +24,6 @@ use smallvec::SmallVec;
 use tokio::sync::Semaphore;
 
 use crate::body::{Body, ResponseBody};
-use crate::clock::Clock;
 use crate::error::{Error, ErrorKind, Result};
 
 pub(crate) mod authorize;
@@ -58,7 +57,6 @@ pub(crate) struct Pipeline {
     pub(crate) timeout: Option<Duration>,
     pub(crate) limit: Option<Arc<Semaphore>>,
     pub(crate) retry: Arc<RetryConfig>,
-    pub(crate) clock: Arc<dyn Clock>,
     pub(crate) throttle: Option<Arc<Throttle>>,
     /// While its credentials are fetched and can be renewed, the retry step keeps a copy of each
     /// request for the one more attempt a refusal of them earns, even where retries are off.
@@ -191,9 +189,6 @@ pub(crate) struct Replay {
     pub(crate) context: CallContext,
 }
 
-/// The headers signing and sending add to a request, room for which a rebuilt one is given.
-const ADDED_HEADERS: usize = 6;
-
 impl Replay {
     /// The call to send again.
     pub(crate) fn into_call(self) -> Call {
@@ -203,7 +198,7 @@ impl Replay {
         *request.version_mut() = self.version;
         *request.extensions_mut() = self.extensions;
         let headers = request.headers_mut();
-        headers.reserve(self.headers.len() + ADDED_HEADERS);
+        *headers = crate::request::header_map_for(self.headers.len());
         for (name, value) in self.headers {
             headers.append(name, value);
         }

@@ -110,12 +110,12 @@ impl Pipeline {
     pub(crate) async fn retried(&self, call: Call) -> Result<Reply> {
         let Pipeline {
             retry: config,
-            clock,
             throttle,
             authorizer,
             transport,
             ..
         } = self;
+        let clock = transport.clock();
         let renewable = authorizer.renewable();
         let idempotent = call.context.idempotent;
         let start = clock.now();
@@ -131,10 +131,8 @@ impl Pipeline {
             if !std::mem::take(&mut renewing) {
                 attempt += 1;
             }
-            let current = match (first.take(), spare.take()) {
-                (Some(call), _) => call,
-                (None, Some(replay)) => replay.into_call(),
-                (None, None) => unreachable!("the loop continues only while a spare is kept"),
+            let Some(current) = first.take().or_else(|| spare.take().map(Replay::into_call)) else {
+                unreachable!("the loop continues only while a spare is kept");
             };
             let may_renew = renewable && !current.context.renewed;
             if attempt < config.max_attempts || may_renew {

@@ -161,6 +161,11 @@ impl Transport {
         Transport { shared, errors }
     }
 
+    /// The clock of the client this transport belongs to, which its retries and timers use.
+    pub(crate) fn clock(&self) -> &Arc<dyn Clock> {
+        &self.shared.clock
+    }
+
     /// Sends one attempt.
     pub(crate) async fn send(&self, call: Call) -> Result<Reply> {
         let Transport { shared, errors } = self;
