@@ -2,8 +2,6 @@
 //! the same version of the object, so a reader never gets a shorter body or two versions spliced.
 
 use std::ops::Range;
-use std::sync::Arc;
-
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
@@ -19,21 +17,107 @@ use crate::types::ByteRange;
 /// How many times one read may resume.
 pub const MAX_RESUMES: u32 = 5;
 
-/// Asks a provider for bytes `from..to` of the version first read (by `If-Match` on its ETag, or the
-/// provider's equivalent), checking the answer starts at `from` and is of that version.
-pub type Refetch = Arc<dyn Fn(Range<u64>) -> BoxFuture<'static, Result<ByteStream>> + Send + Sync>;
+/// The object a read is of: its container, key and version (ETag, generation), the version
+/// first read, kept in one allocation for as long as the read may resume.
+#[derive(Clone, Debug)]
+pub struct ReadOf {
+    text: String,
+    container_end: usize,
+    key_end: usize,
+    versioned: bool,
+}
+
+impl ReadOf {
+    /// The read of `key` in `container`, of `version` when there is one.
+    pub fn new(container: &str, key: &str, version: Option<&str>) -> ReadOf {
+        let version_len = version.map_or(0, str::len);
+        let mut text = String::with_capacity(container.len() + key.len() + version_len);
+        text.push_str(container);
+        text.push_str(key);
+        text.push_str(version.unwrap_or_default());
+        ReadOf {
+            text,
+            container_end: container.len(),
+            key_end: container.len() + key.len(),
+            versioned: version.is_some(),
+        }
+    }
+
+    /// The container (bucket) read from.
+    pub fn container(&self) -> &str {
+        &self.text[..self.container_end]
+    }
+
+    /// The object's key.
+    pub fn key(&self) -> &str {
+        &self.text[self.container_end..self.key_end]
+    }
+
+    /// The version first read, if the provider named one.
+    pub fn version(&self) -> Option<&str> {
+        self.versioned.then(|| &self.text[self.key_end..])
+    }
+
+    /// `container/key`, as errors name the object.
+    pub fn resource(&self) -> String {
+        format!("{}/{}", self.container(), self.key())
+    }
+}
+
+/// Asks a provider for bytes `rest` of the version first read (by `If-Match` on its ETag, or the
+/// provider's equivalent), checking the answer starts at `rest.start` and is of that version.
+pub trait Refetch: Send + Sync + Unpin + 'static {
+    /// The request for the rest of `read`.
+    fn refetch(&self, read: &ReadOf, rest: Range<u64>) -> BoxFuture<'static, Result<ByteStream>>;
+}
+
+/// The GET of `url` for bytes `rest`, of the version `if_match` names (an ETag) when there is one.
+pub fn rest_request(
+    url: String,
+    rest: &Range<u64>,
+    if_match: Option<&str>,
+) -> Result<cloud_core::Request> {
+    use cloud_core::http::header;
+    use cloud_core::request::{header_value, request};
+    let mut req = request(
+        cloud_core::http::Method::GET,
+        url,
+        cloud_core::Body::empty(),
+    )?;
+    let headers = req.headers_mut();
+    let range = format!("bytes={}-{}", rest.start, rest.end.saturating_sub(1));
+    headers.insert(header::RANGE, header_value("Range", &range)?);
+    if let Some(etag) = if_match {
+        headers.insert(header::IF_MATCH, header_value("If-Match", etag)?);
+    }
+    Ok(req)
+}
+
+/// The body of `response` to a [`rest_request`] made with `If-Match` on `read`'s version, once its
+/// headers show it is of that version and starts at `rest.start`.
+pub fn rest_body(
+    response: cloud_core::Response,
+    read: &ReadOf,
+    rest: &Range<u64>,
+) -> Result<ByteStream> {
+    let etag = read.version().unwrap_or_default();
+    cloud_core::headers::check_resumed(response.headers(), etag, rest.start)
+        .map_err(|e| e.with_resource(read.resource()))?;
+    Ok(response.into_body().boxed())
+}
 
 /// A read in progress: a stream written by hand (rather than an `unfold` of an async block) since
 /// every chunk of every download passes through it. It checks the checksum too, rather than leaving
-/// that to a [`verified`](crate::verified) stream around it: one boxed stream a read instead of two.
-struct Resumable {
-    key: String,
+/// that to a [`verified`](crate::verified) stream around it, and holds its provider's [`Refetch`] by
+/// value: one allocation a read for all of it.
+struct Resumable<R> {
+    read: ReadOf,
     body: Source,
     /// The whole object's checksum, checked at the end.
     check: Option<Check>,
     next: u64,
     end: u64,
-    refetch: Option<Refetch>,
+    refetch: Option<R>,
     resumes: u32,
     /// The request for the rest, while it is on its way.
     resuming: Option<BoxFuture<'static, Result<ByteStream>>>,
@@ -55,7 +139,7 @@ impl Source {
     }
 }
 
-impl Resumable {
+impl<R: Refetch> Resumable<R> {
     /// Asks for the rest after `cause` broke the read, or gives `cause` back when the read may not
     /// resume.
     fn resume(&mut self, cause: Error) -> Result<BoxFuture<'static, Result<ByteStream>>> {
@@ -67,8 +151,8 @@ impl Resumable {
             return Err(cause);
         }
         self.resumes += 1;
-        tracing::debug!(key = %self.key, at = self.next, resumes = self.resumes, error = %cause, "resuming a read");
-        Ok(refetch(self.next..self.end))
+        tracing::debug!(key = %self.read.key(), at = self.next, resumes = self.resumes, error = %cause, "resuming a read");
+        Ok(refetch.refetch(&self.read, self.next..self.end))
     }
 
     /// Ends the read with `err`.
@@ -79,7 +163,7 @@ impl Resumable {
     }
 }
 
-impl Stream for Resumable {
+impl<R: Refetch> Stream for Resumable<R> {
     type Item = Result<Bytes>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes>>> {
@@ -107,7 +191,8 @@ impl Stream for Resumable {
                 }
                 None if this.next >= this.end => {
                     this.done = true;
-                    return match this.check.take().and_then(|check| check.finish(&this.key)) {
+                    let key = this.read.key();
+                    return match this.check.take().and_then(|check| check.finish(key)) {
                         Some(mismatch) => Poll::Ready(Some(Err(mismatch))),
                         None => Poll::Ready(None),
                     };
@@ -131,22 +216,22 @@ impl Stream for Resumable {
     }
 }
 
-/// `body`, the bytes `range` of `key`, resumed through `refetch` where it breaks (a transport error or
-/// timeout, or an end before `range.end`), as often as [`MAX_RESUMES`]. With no `refetch` (the object
-/// had no ETag) a break is the reader's error.
+/// `body`, the bytes `range` of the object `read` names, resumed through `refetch` where it breaks
+/// (a transport error or timeout, or an end before `range.end`), as often as [`MAX_RESUMES`]. With no
+/// `refetch` (the object had no version to hold the rest to) a break is the reader's error.
 ///
 /// With a `checksum` (of the whole object, for a whole read), the read is held to it as
 /// [`verified`](crate::verified) holds a stream: after the last chunk, one more item fails with
 /// [`ErrorKind::ChecksumMismatch`] if the bytes that came do not match.
-pub fn resumable(
-    key: String,
+pub fn resumable<R: Refetch>(
+    read: ReadOf,
     body: ResponseBody,
     range: Range<u64>,
-    refetch: Option<Refetch>,
+    refetch: Option<R>,
     checksum: Option<&Checksum>,
 ) -> ByteStream {
     Box::pin(Resumable {
-        key,
+        read,
         body: Source::First(body),
         check: checksum.and_then(Check::new),
         next: range.start,
@@ -235,6 +320,31 @@ mod tests {
     use super::*;
     use crate::checksum::crc32c;
 
+    /// Answers a refetch with `rest`, checking it is asked for from `cut`.
+    struct Rest {
+        cut: u64,
+        rest: &'static [u8],
+    }
+
+    impl Refetch for Rest {
+        fn refetch(
+            &self,
+            read: &ReadOf,
+            range: Range<u64>,
+        ) -> BoxFuture<'static, Result<ByteStream>> {
+            assert_eq!(
+                range.start, self.cut,
+                "the rest is asked for from where the read broke"
+            );
+            assert_eq!((read.container(), read.key()), ("c", "k"));
+            assert_eq!(read.version(), Some("\"v1\""));
+            let body: ByteStream = Box::pin(futures_util::stream::iter([Ok(Bytes::from_static(
+                self.rest,
+            ))]));
+            async move { Ok(body) }.boxed()
+        }
+    }
+
     /// The first answer stops after `cut` bytes; the rest comes from a refetch of `rest`.
     fn read(
         whole: &'static [u8],
@@ -242,22 +352,30 @@ mod tests {
         rest: &'static [u8],
         checksum: &Checksum,
     ) -> ByteStream {
-        let refetch: Refetch = Arc::new(move |range: Range<u64>| {
-            assert_eq!(
-                range.start, cut as u64,
-                "the rest is asked for from where the read broke"
-            );
-            let body: ByteStream =
-                Box::pin(futures_util::stream::iter([Ok(Bytes::from_static(rest))]));
-            async move { Ok(body) }.boxed()
-        });
+        let refetch = Rest {
+            cut: cut as u64,
+            rest,
+        };
         resumable(
-            "k".into(),
+            ReadOf::new("c", "k", Some("\"v1\"")),
             ResponseBody::from_bytes(&whole[..cut]),
             0..whole.len() as u64,
             Some(refetch),
             Some(checksum),
         )
+    }
+
+    #[test]
+    fn a_read_keeps_its_container_key_and_version_apart() {
+        let read = ReadOf::new("bucket", "a/b", Some("7"));
+        assert_eq!(
+            (read.container(), read.key(), read.version()),
+            ("bucket", "a/b", Some("7"))
+        );
+        assert_eq!(read.resource(), "bucket/a/b");
+        let unversioned = ReadOf::new("b", "k", None);
+        assert_eq!(unversioned.version(), None);
+        assert_eq!(ReadOf::new("b", "k", Some("")).version(), Some(""));
     }
 
     async fn collect(body: ByteStream) -> (Vec<u8>, Option<Error>) {

@@ -4,47 +4,30 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use cloud_core::request::{header_value, request};
-use cloud_core::{Body, ResponseBody};
-use cloud_storage::resume::{resumable, Refetch};
-use cloud_storage::{ByteStream, Checksum};
-use futures_util::{FutureExt, StreamExt};
-use http::Method;
+use cloud_core::Resource;
+use cloud_core::Result;
+use cloud_storage::resume::{rest_body, rest_request, ReadOf, Refetch};
+use cloud_storage::ByteStream;
+use futures_util::future::BoxFuture;
+use futures_util::FutureExt;
 
 use super::storage::S3Inner;
 
-/// The body of a GET of `range`, resumed where it breaks off (only when the object has an ETag),
-/// and held to `checksum` (the whole object\'s, for a whole read).
-pub(crate) fn resumable_get(
-    inner: Arc<S3Inner>,
-    bucket: String,
-    key: String,
-    etag: Option<String>,
-    range: Range<u64>,
-    body: ResponseBody,
-    checksum: Option<&Checksum>,
-) -> ByteStream {
-    let name = key.clone();
-    let refetch = etag.map(|etag| -> Refetch {
-        Arc::new(move |rest: Range<u64>| {
-            let (inner, bucket, key, etag) =
-                (inner.clone(), bucket.clone(), key.clone(), etag.clone());
-            async move {
-                let url = inner.addressing.url(&bucket, &key, "");
-                let mut req = request(Method::GET, url, Body::empty())?;
-                let range = format!("bytes={}-{}", rest.start, rest.end - 1);
-                req.headers_mut()
-                    .insert(http::header::RANGE, header_value("Range", &range)?);
-                req.headers_mut()
-                    .insert(http::header::IF_MATCH, header_value("If-Match", &etag)?);
-                let resource = format!("{bucket}/{key}");
-                let response = inner.stream("GetObject", &resource, req).await?;
-                cloud_core::headers::check_resumed(response.headers(), &etag, rest.start)
-                    .map_err(|e| e.with_resource(resource))?;
-                Ok(response.into_body().boxed())
-            }
-            .boxed()
-        })
-    });
-    resumable(name, body, range, refetch, checksum)
+/// Asks S3 for the rest of an object, of the ETag first read.
+pub(crate) struct Rest(pub(crate) Arc<S3Inner>);
+
+impl Refetch for Rest {
+    fn refetch(&self, read: &ReadOf, rest: Range<u64>) -> BoxFuture<'static, Result<ByteStream>> {
+        let (inner, read) = (self.0.clone(), read.clone());
+        async move {
+            let (bucket, key) = (read.container(), read.key());
+            let url = inner.addressing.url(bucket, key, "");
+            let req = rest_request(url, &rest, read.version())?;
+            let response = inner
+                .stream("GetObject", Resource::object(bucket, key), req)
+                .await?;
+            rest_body(response, &read, &rest)
+        }
+        .boxed()
+    }
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use cloud_core::{paginate, Body, Error, ErrorKind, HttpService, Page, Resource, Response, Result};
 use cloud_storage::multipart::{upload_if_large, ByLength, MultipartConfig, MultipartUpload};
+use cloud_storage::resume::{resumable, ReadOf};
 use cloud_storage::{
     Capabilities, Checksum, Container, GetOptions, GetResult, ListEntry, ListOptions, ObjectMeta,
     Payload, PendingUpload, PresignMethod, PutOptions, StorageDriver,
@@ -15,7 +16,7 @@ use futures_util::future::Either;
 use futures_util::stream::{BoxStream, StreamExt};
 use http::{Method, StatusCode};
 
-use super::download::resumable_get;
+use super::download::Rest;
 use super::headers::{checksummed, crc32c_header, object_meta, put_headers, text, CHECKSUM_MODE};
 use super::model::{self, ListAllMyBucketsResult, ListBucketResult, ListMultipartUploadsResult};
 use super::multipart::S3Upload;
@@ -369,13 +370,11 @@ impl StorageDriver for S3 {
         }
         let whole = options.range.is_none();
         // A whole read is held to the object's checksum; a range has none of its own.
-        let body = resumable_get(
-            self.inner.clone(),
-            container.to_owned(),
-            key.to_owned(),
-            meta.etag.clone(),
-            range.clone(),
+        let body = resumable(
+            ReadOf::new(container, key, meta.etag.as_deref()),
             response.into_body(),
+            range.clone(),
+            meta.etag.is_some().then(|| Rest(self.inner.clone())),
             meta.checksum.as_ref().filter(|_| whole),
         );
         Ok(GetResult { meta, range, body })

@@ -16,13 +16,14 @@ use http::{Method, StatusCode};
 use md5::{Digest, Md5};
 
 use super::delegation::DelegationKeys;
-use super::download::resumable_get;
+use super::download::Rest;
 use super::headers::{md5_from_base64, object_meta, put_headers};
 use super::listing::read_page;
 use super::model::{self, ContainerList};
 use super::multipart::BlockUpload;
 use super::requests::{header, query, request, Addressing};
 use crate::auth::BlobAuth;
+use cloud_storage::resume::{resumable, ReadOf};
 
 /// Object storage on Azure Blob Storage (or Azurite). Cheap to clone; clones share everything.
 ///
@@ -303,13 +304,11 @@ impl StorageDriver for AzureBlob {
         let whole = range == (0..size);
         let meta = object_meta(key, response.headers(), size, !partial);
         // A whole read is held to the blob's MD5; a range has none of its own.
-        let body = resumable_get(
-            self.inner.clone(),
-            container.to_owned(),
-            key.to_owned(),
-            meta.etag.clone(),
-            range.clone(),
+        let body = resumable(
+            ReadOf::new(container, key, meta.etag.as_deref()),
             response.into_body(),
+            range.clone(),
+            meta.etag.is_some().then(|| Rest(self.inner.clone())),
             meta.checksum.as_ref().filter(|_| whole),
         );
         Ok(GetResult { meta, range, body })

@@ -4,9 +4,10 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use cloud_core::{Body, Error, ErrorKind, ResponseBody, Result};
-use cloud_storage::resume::{resumable, Refetch};
-use cloud_storage::{ByteRange, ByteStream, Checksum, GetOptions, GetResult, ObjectMeta};
+use cloud_core::{Body, Error, ErrorKind, Result};
+use cloud_storage::resume::{rest_request, resumable, ReadOf, Refetch};
+use cloud_storage::{ByteRange, ByteStream, GetOptions, GetResult, ObjectMeta};
+use futures_util::future::BoxFuture;
 use futures_util::{FutureExt, StreamExt};
 use http::Method;
 
@@ -14,72 +15,48 @@ use super::headers::media_meta;
 use super::requests::{header, query, request};
 use super::storage::GcsInner;
 
-/// The body of a read of `range`, resumed where it breaks off: of the same generation when it is
-/// known, or, when it is not (a server whose media answers do not say it), only for a read held to
-/// the whole object's `checksum`, which a splice of two generations would fail.
-pub(crate) fn resumable_get(
-    inner: Arc<GcsInner>,
-    bucket: String,
-    key: String,
-    generation: Option<String>,
-    range: Range<u64>,
-    body: ResponseBody,
-    checksum: Option<&Checksum>,
-) -> ByteStream {
-    let name = key.clone();
-    let resumable_at_all = generation.is_some() || checksum.is_some();
-    let refetch = resumable_at_all.then(|| -> Refetch {
-        Arc::new(move |rest: Range<u64>| {
-            let (inner, bucket, key, generation) = (
-                inner.clone(),
-                bucket.clone(),
-                key.clone(),
-                generation.clone(),
-            );
-            async move {
-                let mut pairs = vec![("alt", "media")];
-                if let Some(generation) = generation.as_deref() {
-                    pairs.push(("generation", generation));
-                }
-                let q = query(&pairs);
-                let mut req = request(
-                    Method::GET,
-                    inner.addressing.object(&bucket, &key, &q),
-                    Body::empty(),
-                )?;
-                let range = format!("bytes={}-{}", rest.start, rest.end - 1);
-                req.headers_mut()
-                    .insert(http::header::RANGE, header("Range", &range)?);
-                let resource = format!("{bucket}/{key}");
-                let response = inner.stream("GetObjectMedia", &resource, req).await?;
-                let headers = response.headers();
-                let sent = cloud_core::headers::text(headers, "x-goog-generation");
-                if generation.is_some() && sent.is_some() && sent != generation {
-                    return Err(Error::new(
-                        ErrorKind::PreconditionFailed,
-                        "the object changed while it was being read",
-                    )
-                    .with_resource(resource));
-                }
-                match cloud_core::headers::content_range(headers) {
-                    Some((got, _)) if got.start == rest.start => {}
-                    _ => {
-                        return Err(Error::unexpected(
-                            "the resumed body does not start where the first one stopped",
-                        )
-                        .with_resource(resource))
-                    }
-                }
-                Ok(response.into_body().boxed())
+/// Asks GCS for the rest of an object: of the generation first read when the answer named one;
+/// otherwise whatever the rest is, which the whole object's hash then holds to the first part.
+pub(crate) struct Rest(pub(crate) Arc<GcsInner>);
+
+impl Refetch for Rest {
+    fn refetch(&self, read: &ReadOf, rest: Range<u64>) -> BoxFuture<'static, Result<ByteStream>> {
+        let (inner, read) = (self.0.clone(), read.clone());
+        async move {
+            let generation = read.version();
+            let mut pairs = vec![("alt", "media")];
+            if let Some(generation) = generation {
+                pairs.push(("generation", generation));
             }
-            .boxed()
-        })
-    });
-    resumable(name, body, range, refetch, checksum)
+            let q = query(&pairs);
+            let url = inner.addressing.object(read.container(), read.key(), &q);
+            let req = rest_request(url, &rest, None)?;
+            let resource = read.resource();
+            let response = inner.stream("GetObjectMedia", &resource, req).await?;
+            let headers = response.headers();
+            let sent = cloud_core::headers::text(headers, "x-goog-generation");
+            if generation.is_some() && sent.is_some() && sent.as_deref() != generation {
+                return Err(Error::new(
+                    ErrorKind::PreconditionFailed,
+                    "the object changed while it was being read",
+                )
+                .with_resource(resource));
+            }
+            match cloud_core::headers::content_range(headers) {
+                Some((got, _)) if got.start == rest.start => {}
+                _ => {
+                    return Err(Error::unexpected(
+                        "the resumed body does not start where the first one stopped",
+                    )
+                    .with_resource(resource))
+                }
+            }
+            Ok(response.into_body().boxed())
+        }
+        .boxed()
+    }
 }
 
-/// Whether `meta` passes the conditions of `options` (GCS has no `If-Match` of its own in the JSON
-/// API: the generation is the ETag, and times are compared with `updated`).
 fn check_conditions(meta: &ObjectMeta, options: &GetOptions) -> Result<()> {
     let generation = meta.etag.as_deref();
     let unquoted = |tag: &str| tag.trim().trim_matches('"').to_owned();
@@ -210,14 +187,15 @@ pub(crate) async fn get(
     }
     let whole = got == (0..size);
     // A whole read is held to the object's hash; a range has none of its own.
-    let body = resumable_get(
-        inner.clone(),
-        bucket.to_owned(),
-        key.to_owned(),
-        meta.etag.clone(),
-        got.clone(),
+    let checksum = meta.checksum.as_ref().filter(|_| whole);
+    // Without a generation, only the whole object's hash can show the rest is of the same version.
+    let may_resume = meta.etag.is_some() || checksum.is_some();
+    let body = resumable(
+        ReadOf::new(bucket, key, meta.etag.as_deref()),
         response.into_body(),
-        meta.checksum.as_ref().filter(|_| whole),
+        got.clone(),
+        may_resume.then(|| Rest(inner.clone())),
+        checksum,
     );
     Ok(GetResult {
         meta,

@@ -1,54 +1,36 @@
-//! Downloads that survive a broken connection: the rest is asked for with `Range` and `If-Match` on
-//! the ETag, so bytes of a newer version are never spliced onto an older one.
+//! Downloads that survive a broken connection: the rest is asked for with `Range`, and `If-Match` on
+//! the ETag, so bytes of a newer version of the object are never spliced onto an older one.
 
 use std::ops::Range;
 use std::sync::Arc;
 
-use cloud_core::{Body, ResponseBody};
-use cloud_storage::resume::{resumable, Refetch};
-use cloud_storage::{ByteStream, Checksum};
-use futures_util::{FutureExt, StreamExt};
-use http::Method;
+use cloud_core::{Resource, Result};
+use cloud_storage::resume::{rest_body, rest_request, ReadOf, Refetch};
+use cloud_storage::ByteStream;
+use futures_util::future::BoxFuture;
+use futures_util::FutureExt;
 
-use super::requests::{header, object, request};
+use super::requests::object;
 use super::storage::SwiftInner;
 
-/// The body of a GET of `range`, resumed where it breaks off (only when the object has an ETag),
-/// and held to `checksum` (the whole object\'s, for a whole read).
-pub(crate) fn resumable_get(
-    inner: Arc<SwiftInner>,
-    container: String,
-    key: String,
-    etag: Option<String>,
-    range: Range<u64>,
-    body: ResponseBody,
-    checksum: Option<&Checksum>,
-) -> ByteStream {
-    let name = key.clone();
-    let refetch = etag.map(|etag| -> Refetch {
-        Arc::new(move |rest: Range<u64>| {
-            let (inner, container, key, etag) =
-                (inner.clone(), container.clone(), key.clone(), etag.clone());
-            async move {
-                let base = inner.base().await?;
-                let mut req = request(
-                    Method::GET,
-                    object(&base, &container, &key, ""),
-                    Body::empty(),
-                )?;
-                let range = format!("bytes={}-{}", rest.start, rest.end - 1);
-                req.headers_mut()
-                    .insert(http::header::RANGE, header("Range", &range)?);
-                req.headers_mut()
-                    .insert(http::header::IF_MATCH, header("If-Match", &etag)?);
-                let resource = format!("{container}/{key}");
-                let response = inner.stream("GetObject", &resource, req).await?;
-                cloud_core::headers::check_resumed(response.headers(), &etag, rest.start)
-                    .map_err(|e| e.with_resource(resource))?;
-                Ok(response.into_body().boxed())
-            }
-            .boxed()
-        })
-    });
-    resumable(name, body, range, refetch, checksum)
+/// Asks Swift for the rest of an object, of the ETag first read.
+pub(crate) struct Rest(pub(crate) Arc<SwiftInner>);
+
+impl Refetch for Rest {
+    fn refetch(&self, read: &ReadOf, rest: Range<u64>) -> BoxFuture<'static, Result<ByteStream>> {
+        let (inner, read) = (self.0.clone(), read.clone());
+        async move {
+            let url = object(&inner.base().await?, read.container(), read.key(), "");
+            let req = rest_request(url, &rest, read.version())?;
+            let response = inner
+                .stream(
+                    "GetObject",
+                    Resource::object(read.container(), read.key()),
+                    req,
+                )
+                .await?;
+            rest_body(response, &read, &rest)
+        }
+        .boxed()
+    }
 }

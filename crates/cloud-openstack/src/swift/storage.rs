@@ -17,12 +17,13 @@ use futures_util::stream::{BoxStream, StreamExt};
 use http::{Method, StatusCode};
 use md5::{Digest, Md5};
 
-use super::download::resumable_get;
+use super::download::Rest;
 use super::headers::{object_meta, put_headers};
 use super::model::{self, BulkDelete, ContainerEntry, Entry};
 use super::multipart::SloUpload;
 use super::requests::{account, container as container_url, header, object, query, request};
 use crate::auth::OpenStackAuth;
+use cloud_storage::resume::{resumable, ReadOf};
 
 /// Object storage on OpenStack Swift. Cheap to clone; clones share everything.
 ///
@@ -427,13 +428,11 @@ impl StorageDriver for Swift {
         let whole = range == (0..size);
         let meta = object_meta(key, response.headers(), size);
         // A whole read of an ordinary object is held to its MD5.
-        let body = resumable_get(
-            self.inner.clone(),
-            container.to_owned(),
-            key.to_owned(),
-            meta.etag.clone(),
-            range.clone(),
+        let body = resumable(
+            ReadOf::new(container, key, meta.etag.as_deref()),
             response.into_body(),
+            range.clone(),
+            meta.etag.is_some().then(|| Rest(self.inner.clone())),
             meta.checksum.as_ref().filter(|_| whole),
         );
         Ok(GetResult { meta, range, body })
