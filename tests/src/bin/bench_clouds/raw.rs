@@ -1,5 +1,6 @@
 //! Raw hyper sending each provider's requests with the least a hand-rolled client does: the paths,
-//! the headers the service requires, and authorization made once before timing.
+//! the headers the driver sends (a PUT's MD5 too, made once: the body never changes), and authorization
+//! made once before timing.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -8,6 +9,7 @@ use base64::Engine;
 use bytes::Bytes;
 use cloud_tests::servers::{azurite, gcs, swift};
 use http_body_util::{BodyExt, Empty, Full};
+use md5::Digest;
 
 use super::{CONTAINER, IN_FLIGHT, LIST_KEYS, SMALL};
 use cloud_tests::usage::drive;
@@ -26,6 +28,11 @@ pub(crate) struct Target {
     query: String,
     /// Sent with every request: `(name, value)`.
     headers: Vec<(&'static str, String)>,
+    /// Sent with every 1 KiB PUT, made once (the body is always the same): the type of blob and the
+    /// MD5 the service checks the body against, as the driver sends them.
+    put_headers: Vec<(&'static str, String)>,
+    /// The body of every 1 KiB PUT, shared as the driver's bench shares its own.
+    put_body: Bytes,
 }
 
 /// An account SAS for the Blob service, all permissions, valid for an hour (API 2020-12-06 and later).
@@ -105,12 +112,27 @@ impl Target {
             }
             other => panic!("unknown provider {other}"),
         };
+        let put_body = Bytes::from(vec![1u8; SMALL]);
+        let md5 = md5::Md5::digest(&put_body);
+        let put_headers = match provider {
+            "azure" => vec![
+                ("x-ms-blob-type", "BlockBlob".to_owned()),
+                (
+                    "content-md5",
+                    base64::engine::general_purpose::STANDARD.encode(md5),
+                ),
+            ],
+            "swift" => vec![("etag", cloud_core::hex::encode(md5))],
+            _ => Vec::new(),
+        };
         Target {
             provider: provider.to_owned(),
             client,
             base,
             query,
             headers,
+            put_headers,
+            put_body,
         }
     }
 
@@ -173,10 +195,10 @@ impl Target {
             builder = builder.header(*name, value);
         }
         let body = if workload == "put-1k" {
-            if self.provider == "azure" {
-                builder = builder.header("x-ms-blob-type", "BlockBlob");
+            for (name, value) in &self.put_headers {
+                builder = builder.header(*name, value);
             }
-            Full::new(Bytes::from(vec![1u8; SMALL])).boxed_unsync()
+            Full::new(self.put_body.clone()).boxed_unsync()
         } else {
             empty()
         };
