@@ -4,8 +4,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use cloud_core::Resource;
-use cloud_core::Result;
+use cloud_core::{Resource, Result};
 use cloud_storage::resume::{rest_body, rest_request, ReadOf, Refetch};
 use cloud_storage::ByteStream;
 use futures_util::future::BoxFuture;

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use cloud_core::headers::{content_length, http_date, text};
 use cloud_core::{paginate, Body, Error, ErrorKind, HttpService, Page, Resource, Response, Result};
 use cloud_storage::multipart::{upload_in_parts, MultipartConfig};
+use cloud_storage::resume::{resumable, ReadOf};
 use cloud_storage::{
     ByteRange, Capabilities, Checksum, Container, GetOptions, GetResult, ListEntry, ListOptions,
     ObjectMeta, Payload, PresignMethod, PutOptions, StorageDriver,
@@ -23,7 +24,6 @@ use super::model::{self, ContainerList};
 use super::multipart::BlockUpload;
 use super::requests::{header, query, request, Addressing};
 use crate::auth::BlobAuth;
-use cloud_storage::resume::{resumable, ReadOf};
 
 /// Object storage on Azure Blob Storage (or Azurite). Cheap to clone; clones share everything.
 ///

@@ -57,6 +57,8 @@ impl Refetch for Rest {
     }
 }
 
+/// Whether `meta` passes the conditions of `options` (GCS has no `If-Match` of its own in the JSON
+/// API: the generation is the ETag, and times are compared with `updated`).
 fn check_conditions(meta: &ObjectMeta, options: &GetOptions) -> Result<()> {
     let generation = meta.etag.as_deref();
     let unquoted = |tag: &str| tag.trim().trim_matches('"').to_owned();

@@ -9,6 +9,7 @@ use cloud_core::{
     paginate, Body, Error, ErrorKind, HttpService, Operation, Page, Resource, Response, Result,
 };
 use cloud_storage::multipart::{upload_if_large, ByLength, MultipartConfig, MultipartUpload};
+use cloud_storage::resume::{resumable, ReadOf};
 use cloud_storage::{
     Capabilities, Checksum, Container, GetOptions, GetResult, ListEntry, ListOptions, ObjectMeta,
     Payload, PresignMethod, PutOptions, StorageDriver,
@@ -23,7 +24,6 @@ use super::model::{self, BulkDelete, ContainerEntry, Entry};
 use super::multipart::SloUpload;
 use super::requests::{account, container as container_url, header, object, query, request};
 use crate::auth::OpenStackAuth;
-use cloud_storage::resume::{resumable, ReadOf};
 
 /// Object storage on OpenStack Swift. Cheap to clone; clones share everything.
 ///
