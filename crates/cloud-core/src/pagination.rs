@@ -28,9 +28,12 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::hash::{BuildHasher, Hash};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures_util::stream::Stream;
+use futures_util::task::{waker_ref, ArcWake, AtomicWaker};
 use pin_project_lite::pin_project;
 
 use crate::error::{Error, Result};
@@ -77,6 +80,24 @@ where
         items: Vec::new().into_iter(),
         cursor: Cursor::Start,
         seen: (RandomState::new(), HashSet::new()),
+        wake: Arc::new(FetchWake::default()),
+    }
+}
+
+/// The waker the page on its way is polled with: it remembers that the fetch asked to be polled
+/// again and passes the wake on to the consumer. The fetch is polled only then, not once for every
+/// item the consumer takes while it waits (a poll of a request's future goes through the whole
+/// pipeline).
+#[derive(Default)]
+struct FetchWake {
+    woken: AtomicBool,
+    consumer: AtomicWaker,
+}
+
+impl ArcWake for FetchWake {
+    fn wake_by_ref(wake: &Arc<Self>) {
+        wake.woken.store(true, Ordering::Release);
+        wake.consumer.wake();
     }
 }
 
@@ -92,6 +113,7 @@ pin_project! {
         cursor: Cursor<K>,
         // Tokens already followed, by hash: a server that hands one out again would loop forever.
         seen: (RandomState, HashSet<u64>),
+        wake: Arc<FetchWake>,
     }
 }
 
@@ -108,17 +130,30 @@ where
         loop {
             // Ask for the next page as soon as its token is known.
             if this.pending.is_none() && this.fetched.is_none() {
-                match std::mem::replace(this.cursor, Cursor::Done) {
-                    Cursor::Start => this.pending.set(Some((this.fetch)(None))),
-                    Cursor::Next(token) => this.pending.set(Some((this.fetch)(Some(token)))),
-                    other => *this.cursor = other,
+                let token = match std::mem::replace(this.cursor, Cursor::Done) {
+                    Cursor::Start => Some(None),
+                    Cursor::Next(token) => Some(Some(token)),
+                    other => {
+                        *this.cursor = other;
+                        None
+                    }
+                };
+                if let Some(token) = token {
+                    this.pending.set(Some((this.fetch)(token)));
+                    // A new fetch is polled once to start it.
+                    this.wake.woken.store(true, Ordering::Release);
                 }
             }
-            // Keep it moving while the consumer takes this page's items.
+            // Keep it moving while the consumer takes this page's items: polled when it has asked to
+            // be, with a waker that also wakes the consumer.
             if let Some(fetching) = this.pending.as_mut().as_pin_mut() {
-                if let Poll::Ready(result) = fetching.poll(cx) {
-                    this.pending.set(None);
-                    *this.fetched = Some(result);
+                this.wake.consumer.register(cx.waker());
+                if this.wake.woken.swap(false, Ordering::AcqRel) {
+                    let waker = waker_ref(this.wake);
+                    if let Poll::Ready(result) = fetching.poll(&mut Context::from_waker(&waker)) {
+                        this.pending.set(None);
+                        *this.fetched = Some(result);
+                    }
                 }
             }
             if let Some(item) = this.items.next() {
@@ -206,6 +241,38 @@ mod tests {
             start.elapsed() < std::time::Duration::from_millis(5500),
             "{:?}",
             start.elapsed()
+        );
+    }
+
+    /// The page on its way is polled when it asks to be, not once for every item taken meanwhile.
+    #[tokio::test]
+    async fn the_next_page_is_polled_when_it_wakes_not_per_item() {
+        use std::sync::atomic::AtomicUsize;
+        let polls = Arc::new(AtomicUsize::new(0));
+        let counted = polls.clone();
+        let stream = paginate(move |token: Option<u32>| {
+            let polls = counted.clone();
+            let page = token.unwrap_or(0);
+            // A page that is never ready, counting its polls.
+            let fetch = futures_util::future::poll_fn(move |_| {
+                polls.fetch_add(1, Ordering::Relaxed);
+                Poll::<Result<Page<u32, u32>>>::Pending
+            });
+            async move {
+                if page == 0 {
+                    return Ok(Page::new((0..1000).collect(), Some(1)));
+                }
+                fetch.await
+            }
+        });
+        futures_util::pin_mut!(stream);
+        for expected in 0..1000 {
+            assert_eq!(stream.next().await.unwrap().unwrap(), expected);
+        }
+        assert_eq!(
+            polls.load(Ordering::Relaxed),
+            1,
+            "started once, then left until it wakes"
         );
     }
 
