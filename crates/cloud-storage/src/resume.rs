@@ -58,9 +58,9 @@ impl ReadOf {
         self.versioned.then(|| &self.text[self.key_end..])
     }
 
-    /// `container/key`, as errors name the object.
-    pub fn resource(&self) -> String {
-        format!("{}/{}", self.container(), self.key())
+    /// The object as requests and errors name it.
+    pub fn resource(&self) -> cloud_core::Resource<'_> {
+        cloud_core::Resource::object(self.container(), self.key())
     }
 }
 
@@ -93,16 +93,23 @@ pub fn rest_request(
     Ok(req)
 }
 
-/// The body of `response` to a [`rest_request`] made with `If-Match` on `read`'s version, once its
-/// headers show it is of that version and starts at `rest.start`.
-pub fn rest_body(
-    response: cloud_core::Response,
+/// The rest of `read`, bytes `rest`, from `url`, held to its version by `If-Match` on the ETag: the
+/// [`rest_request`], sent through `send` (the provider's call), and its answer checked to be of that
+/// version and to start at `rest.start`.
+pub async fn fetch_by_etag<F, Fut>(
     read: &ReadOf,
     rest: &Range<u64>,
-) -> Result<ByteStream> {
+    url: String,
+    send: F,
+) -> Result<ByteStream>
+where
+    F: FnOnce(cloud_core::Request) -> Fut,
+    Fut: std::future::Future<Output = Result<cloud_core::Response>>,
+{
+    let response = send(rest_request(url, rest, read.version())?).await?;
     let etag = read.version().unwrap_or_default();
     cloud_core::headers::check_resumed(response.headers(), etag, rest.start)
-        .map_err(|e| e.with_resource(read.resource()))?;
+        .map_err(|e| e.with_resource(read.resource().to_string()))?;
     Ok(response.into_body().boxed())
 }
 
@@ -372,7 +379,7 @@ mod tests {
             (read.container(), read.key(), read.version()),
             ("bucket", "a/b", Some("7"))
         );
-        assert_eq!(read.resource(), "bucket/a/b");
+        assert_eq!(read.resource().to_string(), "bucket/a/b");
         let unversioned = ReadOf::new("b", "k", None);
         assert_eq!(unversioned.version(), None);
         assert_eq!(ReadOf::new("b", "k", Some("")).version(), Some(""));

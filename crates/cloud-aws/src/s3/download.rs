@@ -4,8 +4,8 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use cloud_core::{Resource, Result};
-use cloud_storage::resume::{rest_body, rest_request, ReadOf, Refetch};
+use cloud_core::Result;
+use cloud_storage::resume::{fetch_by_etag, ReadOf, Refetch};
 use cloud_storage::ByteStream;
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
@@ -19,13 +19,11 @@ impl Refetch for Rest {
     fn refetch(&self, read: &ReadOf, rest: Range<u64>) -> BoxFuture<'static, Result<ByteStream>> {
         let (inner, read) = (self.0.clone(), read.clone());
         async move {
-            let (bucket, key) = (read.container(), read.key());
-            let url = inner.addressing.url(bucket, key, "");
-            let req = rest_request(url, &rest, read.version())?;
-            let response = inner
-                .stream("GetObject", Resource::object(bucket, key), req)
-                .await?;
-            rest_body(response, &read, &rest)
+            let url = inner.addressing.url(read.container(), read.key(), "");
+            fetch_by_etag(&read, &rest, url, |req| {
+                inner.stream("GetObject", read.resource(), req)
+            })
+            .await
         }
         .boxed()
     }

@@ -4,8 +4,8 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use cloud_core::{Resource, Result};
-use cloud_storage::resume::{rest_body, rest_request, ReadOf, Refetch};
+use cloud_core::Result;
+use cloud_storage::resume::{fetch_by_etag, ReadOf, Refetch};
 use cloud_storage::ByteStream;
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
@@ -20,15 +20,10 @@ impl Refetch for Rest {
         let (inner, read) = (self.0.clone(), read.clone());
         async move {
             let url = inner.addressing.blob(read.container(), read.key(), "");
-            let req = rest_request(url, &rest, read.version())?;
-            let response = inner
-                .stream(
-                    "GetBlob",
-                    Resource::object(read.container(), read.key()),
-                    req,
-                )
-                .await?;
-            rest_body(response, &read, &rest)
+            fetch_by_etag(&read, &rest, url, |req| {
+                inner.stream("GetBlob", read.resource(), req)
+            })
+            .await
         }
         .boxed()
     }

@@ -31,8 +31,7 @@ impl Refetch for Rest {
             let q = query(&pairs);
             let url = inner.addressing.object(read.container(), read.key(), &q);
             let req = rest_request(url, &rest, None)?;
-            let resource = read.resource();
-            let response = inner.stream("GetObjectMedia", &resource, req).await?;
+            let response = inner.stream("GetObjectMedia", read.resource(), req).await?;
             let headers = response.headers();
             let sent = cloud_core::headers::text(headers, "x-goog-generation");
             if generation.is_some() && sent.is_some() && sent.as_deref() != generation {
@@ -40,7 +39,7 @@ impl Refetch for Rest {
                     ErrorKind::PreconditionFailed,
                     "the object changed while it was being read",
                 )
-                .with_resource(resource));
+                .with_resource(read.resource().to_string()));
             }
             match cloud_core::headers::content_range(headers) {
                 Some((got, _)) if got.start == rest.start => {}
@@ -48,7 +47,7 @@ impl Refetch for Rest {
                     return Err(Error::unexpected(
                         "the resumed body does not start where the first one stopped",
                     )
-                    .with_resource(resource))
+                    .with_resource(read.resource().to_string()))
                 }
             }
             Ok(response.into_body().boxed())
