@@ -7,14 +7,15 @@ use std::time::Duration;
 
 use cloud_aws::{Credentials, S3Builder};
 use cloud_core::{
-    Body, ErrorKind, HttpClient, HttpClientBuilder, ProxyConfig, RetryConfig, ServiceConfig,
+    Body, ErrorKind, HttpClient, HttpClientBuilder, HttpService, ProxyConfig, RetryConfig,
+    ServiceConfig,
 };
 use cloud_storage::{StorageDriver, StorageExt};
 use cloud_tests::conformance::storage::pattern;
-use cloud_tests::server::{stall, Fault, TestServer};
+use cloud_tests::server::{stall, Fault, HandlerResult, TestServer};
 use cloud_tests::servers::fault_proxy::{Action, FaultProxy};
 use cloud_tests::servers::s3s::{S3sServer, ACCESS_KEY, SECRET_KEY};
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
 use http::Method;
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
@@ -29,6 +30,27 @@ fn builder() -> HttpClientBuilder {
         .retry(RetryConfig::default().with_max_attempts(2))
 }
 
+/// The pipeline of a client made by `builder`.
+fn service(builder: HttpClientBuilder) -> HttpService {
+    builder.build().unwrap().service(ServiceConfig::new("test"))
+}
+
+/// One chunk of a streamed body.
+fn data(bytes: &'static [u8]) -> Result<Frame<bytes::Bytes>, Fault> {
+    Ok(Frame::data(bytes::Bytes::from_static(bytes)))
+}
+
+/// A 200 that announces `length` bytes and streams `frames`.
+fn streamed(
+    length: u64,
+    frames: impl Stream<Item = Result<Frame<bytes::Bytes>, Fault>> + Send + Sync + 'static,
+) -> HandlerResult {
+    Ok(http::Response::builder()
+        .header(http::header::CONTENT_LENGTH, length)
+        .body(BodyExt::boxed(StreamBody::new(frames)))
+        .unwrap())
+}
+
 fn get(url: &str) -> cloud_core::Request {
     http::Request::builder()
         .method(Method::GET)
@@ -40,10 +62,7 @@ fn get(url: &str) -> cloud_core::Request {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_never_answers_times_out_on_the_first_byte() {
     let server = TestServer::start(|_| stall()).await;
-    let svc = builder()
-        .build()
-        .unwrap()
-        .service(ServiceConfig::new("test"));
+    let svc = service(builder());
     let err = svc.send("Get", get(&server.url("/"))).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
     assert_eq!(server.requests(), 2, "a GET is retried once, then given up");
@@ -54,20 +73,11 @@ async fn a_server_that_never_answers_times_out_on_the_first_byte() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_that_stops_sending_times_out_while_reading() {
     let server = TestServer::start(|_| async {
-        let head = futures_util::stream::iter([Ok::<_, Fault>(Frame::data(
-            bytes::Bytes::from_static(b"first bytes"),
-        ))]);
-        let never = futures_util::stream::pending();
-        Ok(http::Response::builder()
-            .header(http::header::CONTENT_LENGTH, 1000)
-            .body(BodyExt::boxed(StreamBody::new(head.chain(never))))
-            .unwrap())
+        let head = futures_util::stream::iter([data(b"first bytes")]);
+        streamed(1000, head.chain(futures_util::stream::pending()))
     })
     .await;
-    let svc = builder()
-        .build()
-        .unwrap()
-        .service(ServiceConfig::new("test"));
+    let svc = service(builder());
     let response = svc.send("Get", get(&server.url("/"))).await.unwrap();
     let mut body = response.into_body();
     assert_eq!(body.next().await.unwrap().unwrap(), "first bytes");
@@ -90,25 +100,16 @@ async fn a_slow_reader_is_not_taken_for_a_silent_server() {
     // A limit of its own, long enough that a busy machine's late timers do not decide the test.
     const LIMIT: Duration = Duration::from_secs(1);
     let server = TestServer::start(|_| async {
-        let first = futures_util::stream::iter([Ok::<_, Fault>(Frame::data(
-            bytes::Bytes::from_static(b"first"),
-        ))]);
+        let first = futures_util::stream::iter([data(b"first")]);
         // The rest comes 1.3 limits after the first bytes, a tenth of a limit after the reader asks.
         let rest = futures_util::stream::once(async {
             tokio::time::sleep(LIMIT * 13 / 10).await;
-            Ok::<_, Fault>(Frame::data(bytes::Bytes::from_static(b" rest")))
+            data(b" rest")
         });
-        Ok(http::Response::builder()
-            .header(http::header::CONTENT_LENGTH, 10)
-            .body(BodyExt::boxed(StreamBody::new(first.chain(rest))))
-            .unwrap())
+        streamed(10, first.chain(rest))
     })
     .await;
-    let svc = builder()
-        .read_idle_timeout(Some(LIMIT))
-        .build()
-        .unwrap()
-        .service(ServiceConfig::new("test"));
+    let svc = service(builder().read_idle_timeout(Some(LIMIT)));
     let response = svc.send("Get", get(&server.url("/"))).await.unwrap();
     let mut body = response.into_body();
     assert_eq!(body.next().await.unwrap().unwrap(), "first");

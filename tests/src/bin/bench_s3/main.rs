@@ -233,9 +233,7 @@ fn end_to_end() {
         s3.create_container("bench").await.unwrap();
         println!("\nend to end on s3s-fs (in this process, SigV4 verified, objects on disk)");
         let small = Bytes::from(vec![1u8; SMALL]);
-        let n = 2000;
-        let start = Instant::now();
-        let errors = drive(n, IN_FLIGHT, |i| {
+        per_second("1 KiB PUT", |i| {
             let (s3, small) = (s3.clone(), small.clone());
             async move {
                 s3.put_bytes("bench", &format!("small/{i}"), small)
@@ -244,20 +242,11 @@ fn end_to_end() {
             }
         })
         .await;
-        println!(
-            "  1 KiB PUT: {:.0} objects/s, {errors} errors",
-            n as f64 / start.elapsed().as_secs_f64()
-        );
-        let start = Instant::now();
-        let errors = drive(n, IN_FLIGHT, |i| {
+        per_second("1 KiB GET", |i| {
             let s3 = s3.clone();
             async move { s3.get_bytes("bench", &format!("small/{i}")).await.is_ok() }
         })
         .await;
-        println!(
-            "  1 KiB GET: {:.0} objects/s, {errors} errors",
-            n as f64 / start.elapsed().as_secs_f64()
-        );
         let start = Instant::now();
         let listed = s3
             .list_objects("bench", &ListOptions::new().prefix("small/"))
@@ -300,6 +289,21 @@ fn end_to_end() {
             read
         );
     });
+}
+
+/// 2,000 operations `op`, `IN_FLIGHT` at a time, reported as objects a second.
+async fn per_second<F, Fut>(label: &str, op: F)
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let n = 2000;
+    let start = Instant::now();
+    let errors = drive(n, IN_FLIGHT, op).await;
+    println!(
+        "  {label}: {:.0} objects/s, {errors} errors",
+        n as f64 / start.elapsed().as_secs_f64()
+    );
 }
 
 /// The targets of the S3 work, met or not, from the measurements.
