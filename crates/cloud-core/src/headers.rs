@@ -29,11 +29,13 @@ pub fn value_text(value: Option<&HeaderValue>) -> Option<&str> {
 /// The body's size from `Content-Length`; an answer without a readable one is
 /// [`Unexpected`](crate::ErrorKind::Unexpected).
 pub fn content_length(headers: &HeaderMap) -> Result<u64> {
-    headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
+    declared_length(headers)
         .ok_or_else(|| Error::unexpected("the server answered without a valid Content-Length"))
+}
+
+/// The body's size from `Content-Length`, when the answer gives a readable one.
+pub fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    borrowed(headers, CONTENT_LENGTH)?.parse().ok()
 }
 
 /// `Content-Range: bytes START-END/TOTAL` as (`START..END+1`, `TOTAL`); `None` when it is missing or

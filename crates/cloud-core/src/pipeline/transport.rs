@@ -229,11 +229,7 @@ impl Transport {
                 .emit(&debug_log::response_summary(&response, start.elapsed()));
         }
         let (parts, incoming) = response.into_parts();
-        let len = parts
-            .headers
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok());
+        let len = crate::headers::declared_length(&parts.headers);
         let status = parts.status;
 
         if !status.is_success() {
