@@ -34,12 +34,19 @@ pub(crate) fn hmac(key: &[u8], data: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
+/// The HMAC-SHA256 of `data` under the account key already keyed into `keyed`.
+fn tag(keyed: &Hmac<Sha256>, data: &str) -> impl AsRef<[u8]> {
+    let mut mac = keyed.clone();
+    mac.update(data.as_bytes());
+    mac.finalize().into_bytes()
+}
+
 /// Signs with the account key, appends the SAS token, or sends a bearer token.
 pub(crate) struct BlobAuth {
     account: String,
-    /// The decoded account key (Shared Key), or none (SAS); never shown (see `Debug`), wiped on drop.
-    key: Option<Vec<u8>>,
-    /// HMAC-SHA256 keyed with it, ready to clone: keying hashes two blocks, once, not once a request.
+    /// HMAC-SHA256 keyed with the account key (Shared Key), or none (SAS), ready to clone: keying
+    /// hashes two blocks, once, not once a request. The decoded key itself is wiped once this is
+    /// made; never shown (see `Debug`).
     keyed: Option<Hmac<Sha256>>,
     sas: Option<Secret>,
     bearer: Option<BearerAuth>,
@@ -54,7 +61,7 @@ impl BlobAuth {
         tokens: HttpService,
         clock: Arc<dyn Clock>,
     ) -> Result<BlobAuth> {
-        let key = credentials.key_bytes()?;
+        let mut key = credentials.key_bytes()?;
         let sas = match credentials {
             Credentials::Sas { token, .. } => Some(token.clone()),
             _ => None,
@@ -69,10 +76,12 @@ impl BlobAuth {
         let keyed = key.as_deref().map(|key| {
             <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length")
         });
+        if let Some(key) = &mut key {
+            key.iter_mut().for_each(|b| *b = 0);
+        }
         Ok(BlobAuth {
             account: credentials.account().to_owned(),
             keyed,
-            key,
             sas,
             bearer,
             date: RwLock::new(None),
@@ -87,10 +96,6 @@ impl BlobAuth {
     /// The storage account's name.
     pub(crate) fn account(&self) -> &str {
         &self.account
-    }
-
-    fn key(&self) -> Option<&[u8]> {
-        self.key.as_deref()
     }
 
     /// The SAS token, when requests carry one.
@@ -114,15 +119,12 @@ impl BlobAuth {
             length,
             &self.account,
         );
-        let mut mac = keyed.clone();
-        mac.update(to_sign.as_bytes());
         // Written once, to its length, and handed to the header without a copy.
         let mut value = String::with_capacity(SHARED_KEY.len() + self.account.len() + 1 + 44);
         value.push_str(SHARED_KEY);
         value.push_str(&self.account);
         value.push(':');
-        base64::engine::general_purpose::STANDARD
-            .encode_string(mac.finalize().into_bytes(), &mut value);
+        base64::engine::general_purpose::STANDARD.encode_string(tag(keyed, &to_sign), &mut value);
         let mut value = HeaderValue::from_maybe_shared(bytes::Bytes::from(value)).map_err(|e| {
             Error::invalid_input("the account name is not a header value").with_source(e)
         })?;
@@ -158,7 +160,7 @@ impl BlobAuth {
         expires_in: Duration,
         now: SystemTime,
     ) -> Result<String> {
-        let Some(key) = self.key() else {
+        let Some(keyed) = &self.keyed else {
             return Err(Error::unsupported(
                 "presigned Azure URLs need the account key (a SAS token cannot make another)",
             ));
@@ -185,7 +187,7 @@ impl BlobAuth {
             "",
         ]
         .join("\n");
-        let signature = hmac(key, to_sign.as_bytes());
+        let signature = base64::engine::general_purpose::STANDARD.encode(tag(keyed, &to_sign));
         Ok(cloud_core::request::query(&[
             ("sv", API_VERSION),
             ("sr", "b"),
@@ -371,19 +373,11 @@ impl Authorize for BlobAuth {
     }
 }
 
-impl Drop for BlobAuth {
-    fn drop(&mut self) {
-        if let Some(key) = &mut self.key {
-            key.iter_mut().for_each(|b| *b = 0);
-        }
-    }
-}
-
 impl fmt::Debug for BlobAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BlobAuth")
             .field("account", &self.account)
-            .field("shared_key", &self.key.is_some())
+            .field("shared_key", &self.keyed.is_some())
             .field("sas", &self.sas.is_some())
             .field("bearer", &self.bearer)
             .finish()
