@@ -30,6 +30,8 @@ use futures_util::stream::{BoxStream, Stream, StreamExt};
 use http_body::{Frame, SizeHint};
 use tokio::sync::OwnedSemaphorePermit;
 
+use crate::client::pool::Lent;
+
 use crate::error::{BoxError, Error, ErrorKind, Result};
 
 /// The body of a request.
@@ -284,6 +286,9 @@ pub struct ResponseBody {
     // Holds the client's concurrency permit until the body is finished or dropped, so the limit counts
     // connections in use, not just requests waiting for headers.
     permit: Option<OwnedSemaphorePermit>,
+    /// The pooled connection the body arrives on, back in the pool once the body has been read to its
+    /// end; dropped with a body left unread, as hyper cannot reuse it.
+    lent: Option<Lent>,
 }
 
 /// The read-idle timer: armed while a read waits, measured from when the body was last found to have
@@ -347,6 +352,7 @@ impl ResponseBody {
             len,
             idle: idle.map(Idle::new),
             permit: None,
+            lent: None,
         }
     }
 
@@ -358,6 +364,17 @@ impl ResponseBody {
             inner: ResponseInner::Buffered(Some(bytes)),
             idle: None,
             permit: None,
+            lent: None,
+        }
+    }
+
+    /// Gives the body its connection to hand back to the pool when it has been read: at once if there is
+    /// nothing to read.
+    pub(crate) fn lend(&mut self, lent: Lent) {
+        if self.is_finished() {
+            lent.release();
+        } else {
+            self.lent = Some(lent);
         }
     }
 
@@ -447,13 +464,25 @@ impl Stream for ResponseBody {
                             None => Poll::Pending,
                         };
                     }
-                    Poll::Ready(None) => break Poll::Ready(None),
+                    Poll::Ready(None) => {
+                        if let Some(lent) = this.lent.take() {
+                            lent.release();
+                        }
+                        break Poll::Ready(None);
+                    }
                     Poll::Ready(Some(Ok(frame))) => {
                         if let Some(idle) = &mut this.idle {
                             idle.data();
                         }
                         // Trailers are not data; skip them.
                         if let Ok(data) = frame.into_data() {
+                            // With its last bytes read the connection is free, whether or not the
+                            // reader asks for the end.
+                            if http_body::Body::is_end_stream(&*body) {
+                                if let Some(lent) = this.lent.take() {
+                                    lent.release();
+                                }
+                            }
                             break Poll::Ready(Some(Ok(data)));
                         }
                     }

@@ -22,6 +22,7 @@
 //! ```
 
 pub(crate) mod connector;
+pub(crate) mod pool;
 
 use std::fmt;
 use std::future::Future;
@@ -30,12 +31,11 @@ use std::time::Duration;
 
 use http::HeaderValue;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::pki_types::CertificateDer;
 use tokio::sync::Semaphore;
 
 pub use connector::ProxyConfig;
+use pool::{Connections, Pool};
 
 use crate::clock::{Clock, SystemClock};
 use crate::debug_log::DebugLog;
@@ -319,14 +319,30 @@ impl HttpClientBuilder {
         #[cfg(not(feature = "http2"))]
         let https = https.wrap_connector(tcp);
 
-        let client = Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new())
-            .pool_idle_timeout(self.pool_idle_timeout)
-            .pool_max_idle_per_host(self.pool_max_idle_per_host)
-            .build(https);
+        let pool = || {
+            Connections::Pool(Arc::new(Pool::new(
+                https.clone(),
+                self.pool_idle_timeout,
+                self.pool_max_idle_per_host,
+            )))
+        };
+        #[cfg(feature = "http2")]
+        let connections = if self.http2 {
+            Connections::Multiplexed(Box::new(
+                hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                    .pool_timer(hyper_util::rt::TokioTimer::new())
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .pool_idle_timeout(self.pool_idle_timeout)
+                    .pool_max_idle_per_host(self.pool_max_idle_per_host)
+                    .build(https.clone()),
+            ))
+        } else {
+            pool()
+        };
+        #[cfg(not(feature = "http2"))]
+        let connections = pool();
         let transport = TransportShared {
-            client,
+            connections,
             proxies,
             debug: self.debug_log.unwrap_or_else(DebugLog::from_env),
             user_agent,

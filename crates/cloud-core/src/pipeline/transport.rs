@@ -7,15 +7,15 @@ use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, PROXY_AUTHORIZATION, RETRY_AFTER, USER_AGENT};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use http_body_util::BodyExt;
-use hyper_util::client::legacy::Client;
 
 use super::timeout::{within, Bound};
 use super::{Call, Reply};
-use crate::body::{Body, ResponseBody};
-use crate::client::connector::{ProxyConfig, ProxyConnector};
+use crate::body::ResponseBody;
+use crate::client::connector::ProxyConfig;
+use crate::client::pool::Connections;
 use crate::clock::Clock;
 use crate::debug_log::{self, DebugLog};
-use crate::error::{BoxError, Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result};
 
 /// How much of an error response's body is read to find the provider's error code and message.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
@@ -136,7 +136,7 @@ pub(crate) fn retry_after(headers: &HeaderMap, now: std::time::SystemTime) -> Op
 
 /// What every transport of one client shares.
 pub(crate) struct TransportShared {
-    pub(crate) client: Client<hyper_rustls::HttpsConnector<ProxyConnector>, Body>,
+    pub(crate) connections: Connections,
     pub(crate) proxies: ProxyConfig,
     pub(crate) debug: DebugLog,
     pub(crate) user_agent: HeaderValue,
@@ -212,9 +212,9 @@ impl Transport {
             .map(|l| Bound::first_byte(now, l));
         let headers_bound = Bound::earlier(first_byte, attempt_end);
         let mut timer = std::pin::pin!(headers_bound.map(|b| tokio::time::sleep_until(b.at)));
-        let sent = shared.client.request(*request);
-        let response = match within(sent, timer.as_mut().as_pin_mut()).await {
-            Some(response) => response.map_err(send_error)?,
+        let sent = shared.connections.send(*request);
+        let (response, mut lent) = match within(sent, timer.as_mut().as_pin_mut()).await {
+            Some(sent) => sent?,
             None => return Err(headers_bound.expect("only a set timer fires").error()),
         };
         // What remains of the attempt (an error's explanation, a buffered body) is bounded by its
@@ -236,13 +236,22 @@ impl Transport {
             // Whatever part of the body arrives is enough to explain the error.
             // An explanation that does not come in time is done without: the status says enough.
             // (Boxed, as a buffered read is, to keep the success path's future small.)
-            let body = within(
+            let read = within(
                 Box::pin(read_limited(incoming, ERROR_BODY_LIMIT)),
                 timer.as_mut().as_pin_mut(),
             )
             .await
-            .and_then(|read| read.ok())
-            .unwrap_or_default();
+            .and_then(|read| read.ok());
+            let body = match read {
+                Some((body, whole)) => {
+                    // A connection whose answer was read to its end serves the next request.
+                    if let (true, Some(lent)) = (whole, lent.take()) {
+                        lent.release();
+                    }
+                    body
+                }
+                None => Bytes::new(),
+            };
             if debug && !body.is_empty() {
                 shared.debug.emit(&debug_log::body_for_log(&body));
             }
@@ -266,7 +275,10 @@ impl Transport {
             || status == http::StatusCode::NO_CONTENT
             || status == http::StatusCode::NOT_MODIFIED;
         let len = if bodiless { Some(0) } else { len };
-        let streamed = ResponseBody::incoming(incoming, len, shared.read_idle_timeout);
+        let mut streamed = ResponseBody::incoming(incoming, len, shared.read_idle_timeout);
+        if let Some(lent) = lent {
+            streamed.lend(lent);
+        }
         let body = if buffered {
             let bytes = if bodiless {
                 Bytes::new()
@@ -316,56 +328,22 @@ async fn read_buffered(body: ResponseBody) -> Result<Bytes> {
     }
 }
 
+/// Up to `limit` bytes of `body`, and whether that was all of it.
 async fn read_limited(
     mut body: hyper::body::Incoming,
     limit: usize,
-) -> std::result::Result<Bytes, hyper::Error> {
+) -> std::result::Result<(Bytes, bool), hyper::Error> {
     let mut buf = Vec::new();
     while let Some(frame) = body.frame().await {
         if let Ok(data) = frame?.into_data() {
             let room = limit.saturating_sub(buf.len());
             buf.extend_from_slice(&data[..data.len().min(room)]);
             if buf.len() >= limit {
-                break;
+                return Ok((buf.into(), http_body::Body::is_end_stream(&body)));
             }
         }
     }
-    Ok(buf.into())
-}
-
-/// Classifies a failure to send: before the connection existed, the server saw nothing; after, it may have.
-fn send_error(err: hyper_util::client::legacy::Error) -> Error {
-    if is_tls_failure(&err) {
-        // A certificate or handshake problem will not go away by trying again.
-        return Error::new(ErrorKind::Transport, "TLS handshake failed").with_source(err);
-    }
-    if err.is_connect() {
-        return Error::connect(err);
-    }
-    Error::exchange(
-        ErrorKind::Transport,
-        "connection failed during the request",
-        Some(Box::new(err) as BoxError),
-    )
-}
-
-fn is_tls_failure(err: &(dyn std::error::Error + 'static)) -> bool {
-    let mut source = Some(err);
-    while let Some(cause) = source {
-        if cause.is::<rustls::Error>() {
-            return true;
-        }
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            if io
-                .get_ref()
-                .is_some_and(|inner| inner.is::<rustls::Error>())
-            {
-                return true;
-            }
-        }
-        source = cause.source();
-    }
-    false
+    Ok((buf.into(), true))
 }
 
 #[cfg(test)]
