@@ -49,6 +49,9 @@ pub(crate) struct Pool {
 struct Host {
     value: HeaderValue,
     idle: Mutex<Vec<Idle>>,
+    /// The pool's limits, here so that a connection goes back without a reference to the pool.
+    idle_timeout: Duration,
+    max_idle: usize,
 }
 
 struct Idle {
@@ -65,7 +68,6 @@ pub(crate) enum SendError {
 
 /// A connection lent to one exchange, back in its host's pool once the response body has been read.
 pub(crate) struct Lent {
-    pool: Arc<Pool>,
     host: Arc<Host>,
     sender: SendRequest<Body>,
     proxied: bool,
@@ -77,15 +79,16 @@ impl Lent {
         if self.sender.is_closed() {
             return;
         }
-        let mut idle = self.host.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let host = &self.host;
+        let mut idle = host.idle.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         // The oldest sit at the bottom: drop those past the idle timeout.
         let expired = idle
             .iter()
-            .take_while(|c| now.duration_since(c.since) >= self.pool.idle_timeout)
+            .take_while(|c| now.duration_since(c.since) >= host.idle_timeout)
             .count();
         idle.drain(..expired);
-        if idle.len() < self.pool.max_idle_per_host {
+        if idle.len() < host.max_idle {
             idle.push(Idle {
                 sender: self.sender,
                 proxied: self.proxied,
@@ -111,7 +114,7 @@ impl Pool {
 
     /// Sends `request` (whose URI is absolute) on an idle connection to its host, or a new one.
     pub(crate) async fn send(
-        self: &Arc<Pool>,
+        &self,
         mut request: http::Request<Body>,
     ) -> Result<(http::Response<Incoming>, Lent), SendError> {
         let uri = request.uri().clone();
@@ -123,7 +126,7 @@ impl Pool {
         }
         let mut stale = 0;
         loop {
-            let (mut sender, proxied, reused) = match self.idle(&host).await {
+            let (mut sender, proxied, reused) = match Pool::idle(&host).await {
                 Some(idle) => (idle.sender, idle.proxied, true),
                 None => {
                     // Boxed: it is the rare path, and would otherwise size every request's future.
@@ -140,7 +143,6 @@ impl Pool {
             match sender.try_send_request(request).await {
                 Ok(response) => {
                     let lent = Lent {
-                        pool: self.clone(),
                         host,
                         sender,
                         proxied,
@@ -176,19 +178,21 @@ impl Pool {
                 Arc::new(Host {
                     value,
                     idle: Mutex::default(),
+                    idle_timeout: self.idle_timeout,
+                    max_idle: self.max_idle_per_host,
                 })
             });
         Ok(host.clone())
     }
 
     /// The most recently used idle connection of `host` that is still open and ready, if any.
-    async fn idle(&self, host: &Host) -> Option<Idle> {
+    async fn idle(host: &Host) -> Option<Idle> {
         loop {
             let mut found = {
                 let mut idle = host.idle.lock().unwrap_or_else(|e| e.into_inner());
                 idle.pop()?
             };
-            if found.since.elapsed() >= self.idle_timeout || found.sender.is_closed() {
+            if found.since.elapsed() >= host.idle_timeout || found.sender.is_closed() {
                 continue;
             }
             // A connection goes back to the pool as its last bytes are read; hyper may not have
