@@ -15,7 +15,7 @@
 //! reused connection refused before sending (the server had closed it) sent again on another one.
 
 use std::collections::HashMap;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -29,7 +29,7 @@ use tower_service::Service;
 
 use super::connector::ProxyConnector;
 use crate::body::Body;
-use crate::error::{BoxError, Error, ErrorKind};
+use crate::error::{BoxError, Error, ErrorKind, Result};
 
 type Connector = HttpsConnector<ProxyConnector>;
 
@@ -58,12 +58,6 @@ struct Idle {
     sender: SendRequest<Body>,
     proxied: bool,
     since: Instant,
-}
-
-/// Why an exchange failed: before anything reached the server (`Connect`), or during it.
-pub(crate) enum SendError {
-    Connect(BoxError),
-    Exchange(hyper::Error),
 }
 
 /// A connection lent to one exchange, back in its host's pool once the response body has been read.
@@ -113,10 +107,11 @@ impl Pool {
     }
 
     /// Sends `request` (whose URI is absolute) on an idle connection to its host, or a new one.
+    /// (Boxed as the pipeline keeps it, so that this future, which every attempt holds, stays small.)
     pub(crate) async fn send(
         &self,
-        mut request: http::Request<Body>,
-    ) -> Result<(http::Response<Incoming>, Lent), SendError> {
+        mut request: Box<http::Request<Body>>,
+    ) -> Result<(http::Response<Incoming>, Lent)> {
         let uri = request.uri().clone();
         let host = self.host(&uri)?;
         if !request.headers().contains_key(http::header::HOST) {
@@ -140,7 +135,7 @@ impl Pool {
             } else {
                 origin_form(&uri)
             };
-            match sender.try_send_request(request).await {
+            match sender.try_send_request(*request).await {
                 Ok(response) => {
                     let lent = Lent {
                         host,
@@ -153,17 +148,18 @@ impl Pool {
                     // Refused unsent by a connection the server had closed while it was idle.
                     Some(unsent) if reused && stale < STALE_RETRIES => {
                         stale += 1;
-                        request = unsent;
+                        *request = unsent;
                     }
-                    Some(_) => return Err(SendError::Connect(err.into_error().into())),
-                    None => return Err(SendError::Exchange(err.into_error())),
+                    // Nothing reached the server.
+                    Some(_) => return Err(connect_error(err.into_error().into())),
+                    None => return Err(exchange_error(err.into_error().into())),
                 },
             }
         }
     }
 
     /// The pool's entry for the host of `uri`, made on first use.
-    fn host(&self, uri: &Uri) -> Result<Arc<Host>, SendError> {
+    fn host(&self, uri: &Uri) -> Result<Arc<Host>> {
         let (https, authority) = key(uri)?;
         let hosts = self.hosts.read().unwrap_or_else(|e| e.into_inner());
         if let Some(host) = hosts[https].get(authority.as_str()) {
@@ -204,17 +200,17 @@ impl Pool {
     }
 
     /// A new connection to the host of `uri`, its hyper task spawned.
-    async fn connect(&self, uri: &Uri) -> Result<(SendRequest<Body>, bool), SendError> {
+    async fn connect(&self, uri: &Uri) -> Result<(SendRequest<Body>, bool)> {
         let io = self
             .connector
             .clone()
             .call(uri.clone())
             .await
-            .map_err(SendError::Connect)?;
+            .map_err(connect_error)?;
         let proxied = io.connected().is_proxied();
         let (sender, connection) = http1::handshake(io)
             .await
-            .map_err(|e| SendError::Connect(e.into()))?;
+            .map_err(|e| connect_error(e.into()))?;
         tokio::spawn(async move {
             if let Err(err) = connection.await {
                 tracing::debug!(target: crate::debug_log::TARGET, error = %err, "connection closed");
@@ -225,24 +221,20 @@ impl Pool {
 }
 
 /// Which of the pool's maps, and the authority.
-fn key(uri: &Uri) -> Result<(usize, &Authority), SendError> {
+fn key(uri: &Uri) -> Result<(usize, &Authority)> {
     let https = match uri.scheme() {
         Some(s) if *s == Scheme::HTTPS => 1,
         Some(s) if *s == Scheme::HTTP => 0,
-        _ => {
-            return Err(SendError::Connect(
-                format!("{uri} is not an http or https URL").into(),
-            ))
-        }
+        _ => return Err(Error::invalid_input("a request URL must be http or https")),
     };
     let authority = uri
         .authority()
-        .ok_or_else(|| SendError::Connect(format!("{uri} names no host").into()))?;
+        .ok_or_else(|| Error::invalid_input("a request URL must name its host"))?;
     Ok((https, authority))
 }
 
 /// `Host`: the host, with the port unless it is the scheme's default; no user info.
-fn host_header(uri: &Uri, authority: &Authority) -> Result<HeaderValue, SendError> {
+fn host_header(uri: &Uri, authority: &Authority) -> Result<HeaderValue> {
     let host = authority.host();
     let default_port = match uri.scheme_str() {
         Some("https") => 443,
@@ -252,7 +244,7 @@ fn host_header(uri: &Uri, authority: &Authority) -> Result<HeaderValue, SendErro
         Some(port) if port != default_port => HeaderValue::try_from(format!("{host}:{port}")),
         _ => HeaderValue::try_from(host),
     };
-    value.map_err(|e| SendError::Connect(e.into()))
+    value.map_err(|_| Error::invalid_input("a request URL's host is not a valid Host header"))
 }
 
 /// The path and query alone, as a request line to the origin server has it.
@@ -278,22 +270,36 @@ pub(crate) enum Connections {
 impl Connections {
     /// Sends `request`; the response comes with its connection when that goes back to the pool once the
     /// body is read.
-    pub(crate) async fn send(
+    #[cfg(not(feature = "http2"))]
+    pub(crate) fn send(
         &self,
-        request: http::Request<Body>,
-    ) -> crate::Result<(http::Response<Incoming>, Option<Lent>)> {
+        request: Box<http::Request<Body>>,
+    ) -> impl Future<Output = Result<(http::Response<Incoming>, Option<Lent>)>> + Send + '_ {
+        let Connections::Pool(pool) = self;
+        async move { pool.send(request).await.map(|(r, lent)| (r, Some(lent))) }
+    }
+
+    /// Sends `request`; the response comes with its connection when that goes back to the pool once the
+    /// body is read.
+    #[cfg(feature = "http2")]
+    pub(crate) fn send(
+        &self,
+        request: Box<http::Request<Body>>,
+    ) -> impl Future<Output = Result<(http::Response<Incoming>, Option<Lent>)>> + Send + '_ {
+        use futures_util::future::Either;
         match self {
-            Connections::Pool(pool) => match pool.send(request).await {
-                Ok((response, lent)) => Ok((response, Some(lent))),
-                Err(SendError::Connect(err)) => Err(connect_error(err)),
-                Err(SendError::Exchange(err)) => Err(exchange_error(err.into())),
-            },
-            #[cfg(feature = "http2")]
-            Connections::Multiplexed(client) => match client.request(request).await {
-                Ok(response) => Ok((response, None)),
-                Err(err) if err.is_connect() => Err(connect_error(err.into())),
-                Err(err) => Err(exchange_error(err.into())),
-            },
+            Connections::Pool(pool) => {
+                Either::Left(
+                    async move { pool.send(request).await.map(|(r, lent)| (r, Some(lent))) },
+                )
+            }
+            Connections::Multiplexed(client) => Either::Right(async move {
+                match client.request(*request).await {
+                    Ok(response) => Ok((response, None)),
+                    Err(err) if err.is_connect() => Err(connect_error(err.into())),
+                    Err(err) => Err(exchange_error(err.into())),
+                }
+            }),
         }
     }
 }

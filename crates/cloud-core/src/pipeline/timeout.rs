@@ -5,9 +5,10 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use pin_project_lite::pin_project;
 use tokio::time::{Instant, Sleep};
 
 use crate::error::{Error, ErrorKind};
@@ -63,21 +64,33 @@ impl Bound {
 }
 
 /// `fut`'s output, or `None` if `timer` fires first (no timer: no bound).
-pub(crate) async fn within<F: Future>(
-    fut: F,
-    mut timer: Option<Pin<&mut Sleep>>,
-) -> Option<F::Output> {
-    let mut fut = std::pin::pin!(fut);
-    std::future::poll_fn(|cx| {
-        if let Poll::Ready(out) = fut.as_mut().poll(cx) {
+pub(crate) fn within<'t, F: Future>(fut: F, timer: Option<Pin<&'t mut Sleep>>) -> Within<'t, F> {
+    Within { fut, timer }
+}
+
+pin_project! {
+    /// [`within`]'s future: a plain struct rather than an `async fn`, whose state would hold `fut` twice
+    /// (as the argument and as the pinned local), and `fut` here is a whole attempt.
+    pub(crate) struct Within<'t, F> {
+        #[pin]
+        fut: F,
+        timer: Option<Pin<&'t mut Sleep>>,
+    }
+}
+
+impl<F: Future> Future for Within<'_, F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(out) = this.fut.poll(cx) {
             return Poll::Ready(Some(out));
         }
-        match timer.as_mut().map(|timer| timer.as_mut().poll(cx)) {
+        match this.timer.as_mut().map(|timer| timer.as_mut().poll(cx)) {
             Some(Poll::Ready(())) => Poll::Ready(None),
             _ => Poll::Pending,
         }
-    })
-    .await
+    }
 }
 
 #[cfg(test)]

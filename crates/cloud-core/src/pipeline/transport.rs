@@ -212,7 +212,7 @@ impl Transport {
             .map(|l| Bound::first_byte(now, l));
         let headers_bound = Bound::earlier(first_byte, attempt_end);
         let mut timer = std::pin::pin!(headers_bound.map(|b| tokio::time::sleep_until(b.at)));
-        let sent = shared.connections.send(*request);
+        let sent = shared.connections.send(request);
         let (response, mut lent) = match within(sent, timer.as_mut().as_pin_mut()).await {
             Some(sent) => sent?,
             None => return Err(headers_bound.expect("only a set timer fires").error()),
