@@ -167,8 +167,16 @@ fn orchestrate(repeat: usize) {
         // client alike, and each round's ratio compares runs made one after the other.
         let mut runs: Vec<Vec<Measure>> = vec![Vec::new(); clients.len()];
         let mut failed = vec![false; clients.len()];
-        for _ in 0..repeat {
-            for (i, client) in clients.iter().enumerate() {
+        for round in 0..repeat {
+            // This project's clients run side by side, raw hyper first in one round and last in the
+            // next: whichever runs first after the peers finds the machine as they left it (a Python
+            // process just gone), and that should not fall on the same client every round.
+            let mut order: Vec<usize> = (0..clients.len()).collect();
+            if round % 2 == 1 {
+                order[..CLIENTS.len()].reverse();
+            }
+            for i in order {
+                let client = &clients[i];
                 if failed[i] {
                     continue;
                 }
