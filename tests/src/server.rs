@@ -114,6 +114,11 @@ impl TestServer {
         self.accepts.load(Ordering::SeqCst)
     }
 
+    /// The connections open now.
+    pub fn open_connections(&self) -> usize {
+        self.open.now.load(Ordering::SeqCst)
+    }
+
     /// The most connections that were open at the same time.
     pub fn peak_open_connections(&self) -> usize {
         self.open.peak.load(Ordering::SeqCst)

@@ -173,6 +173,23 @@ async fn idle_connections_past_the_idle_timeout_are_not_reused() {
 }
 
 #[tokio::test]
+async fn idle_connections_are_closed_after_the_idle_timeout_without_another_request() {
+    let server = TestServer::start(|_| async { reply(200, "ok") }).await;
+    let svc = service(builder().pool_idle_timeout(Duration::from_millis(200)));
+    assert_eq!(get_text(&svc, &server.url("/")).await, "ok");
+    assert_eq!(server.open_connections(), 1, "kept for the next request");
+    // The pool's sweep closes it once its idle time is up, whether or not the host is asked again.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while server.open_connections() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(server.open_connections(), 0, "closed after 200 ms idle");
+    // And the host is served again on a new connection.
+    assert_eq!(get_text(&svc, &server.url("/")).await, "ok");
+    assert_eq!(server.accepts(), 2);
+}
+
+#[tokio::test]
 async fn no_more_idle_connections_than_the_limit_are_kept() {
     // Each answer waits until four requests are in, so four connections are open at once.
     let barrier = Arc::new(tokio::sync::Barrier::new(4));

@@ -16,7 +16,8 @@
 
 use std::collections::HashMap;
 use std::future::{poll_fn, Future};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use http::uri::{Authority, Scheme};
@@ -43,6 +44,9 @@ pub(crate) struct Pool {
     hosts: RwLock<[HashMap<Box<str>, Arc<Host>>; 2]>,
     idle_timeout: Duration,
     max_idle_per_host: usize,
+    /// Whether the task that closes idle connections past their time has been started (with the first
+    /// connection: building a client needs no runtime).
+    reaper: AtomicBool,
 }
 
 /// One host's idle connections and its `Host` header, made once.
@@ -103,13 +107,14 @@ impl Pool {
             hosts: RwLock::default(),
             idle_timeout,
             max_idle_per_host,
+            reaper: AtomicBool::new(false),
         }
     }
 
     /// Sends `request` (whose URI is absolute) on an idle connection to its host, or a new one.
     /// (Boxed as the pipeline keeps it, so that this future, which every attempt holds, stays small.)
     pub(crate) async fn send(
-        &self,
+        self: &Arc<Pool>,
         mut request: Box<http::Request<Body>>,
     ) -> Result<(http::Response<Incoming>, Lent)> {
         let uri = request.uri().clone();
@@ -200,7 +205,7 @@ impl Pool {
     }
 
     /// A new connection to the host of `uri`, its hyper task spawned.
-    async fn connect(&self, uri: &Uri) -> Result<(SendRequest<Body>, bool)> {
+    async fn connect(self: &Arc<Pool>, uri: &Uri) -> Result<(SendRequest<Body>, bool)> {
         let io = self
             .connector
             .clone()
@@ -216,7 +221,38 @@ impl Pool {
                 tracing::debug!(target: crate::debug_log::TARGET, error = %err, "connection closed");
             }
         });
+        if !self.reaper.swap(true, Ordering::Relaxed) {
+            tokio::spawn(reap(Arc::downgrade(self), self.idle_timeout));
+        }
         Ok((sender, proxied))
+    }
+
+    /// Closes the idle connections past the idle timeout (or closed by their server), and forgets hosts
+    /// with none left and none lent: connections to a host no longer asked for are not kept open.
+    fn sweep(&self) {
+        let mut hosts = self.hosts.write().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        for map in hosts.iter_mut() {
+            map.retain(|_, host| {
+                let mut idle = host.idle.lock().unwrap_or_else(|e| e.into_inner());
+                idle.retain(|c| {
+                    now.duration_since(c.since) < host.idle_timeout && !c.sender.is_closed()
+                });
+                !idle.is_empty() || Arc::strong_count(host) > 1
+            });
+        }
+    }
+}
+
+/// Sweeps `pool` every half idle timeout (within 100 ms and 30 s) for as long as the pool exists.
+async fn reap(pool: Weak<Pool>, idle_timeout: Duration) {
+    let every = (idle_timeout / 2).clamp(Duration::from_millis(100), Duration::from_secs(30));
+    loop {
+        tokio::time::sleep(every).await;
+        let Some(pool) = pool.upgrade() else {
+            return;
+        };
+        pool.sweep();
     }
 }
 
