@@ -72,11 +72,37 @@ pub(crate) struct Lent {
 }
 
 impl Lent {
-    /// The exchange is over and its body read: the connection may serve another request.
+    /// The exchange is over and its body read: the connection may serve another request once hyper is
+    /// done with this one, which it almost always is by then. When it is not (a server that answered
+    /// before reading the whole upload), the connection waits for that apart, up to the idle timeout,
+    /// so that no request ever waits behind it.
     pub(crate) fn release(self) {
         if self.sender.is_closed() {
             return;
         }
+        if self.sender.is_ready() {
+            return self.pool();
+        }
+        let Lent {
+            host,
+            mut sender,
+            proxied,
+        } = self;
+        let wait = host.idle_timeout;
+        tokio::spawn(async move {
+            if let Ok(Ok(())) = tokio::time::timeout(wait, sender.ready()).await {
+                Lent {
+                    host,
+                    sender,
+                    proxied,
+                }
+                .pool();
+            }
+        });
+    }
+
+    /// Back on its host's stack of idle connections, unless that is full.
+    fn pool(self) {
         let host = &self.host;
         let mut idle = host.idle.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
@@ -196,8 +222,7 @@ impl Pool {
             if found.since.elapsed() >= host.idle_timeout || found.sender.is_closed() {
                 continue;
             }
-            // A connection goes back to the pool as its last bytes are read; hyper may not have
-            // finished with that exchange yet, which takes no longer than its next turn.
+            // Pooled only once ready: this answers at once, with an error if it has closed since.
             if poll_fn(|cx| found.sender.poll_ready(cx)).await.is_ok() {
                 return Some(found);
             }
