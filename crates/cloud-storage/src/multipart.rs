@@ -237,12 +237,22 @@ impl Drop for AbortGuard {
 /// See the [module docs](self).
 pub async fn upload_in_parts(
     upload: Arc<dyn MultipartUpload>,
+    stream: ByteStream,
+    config: &MultipartConfig,
+) -> Result<ObjectMeta> {
+    let guard = AbortGuard {
+        upload: Some(upload.clone()),
+    };
+    upload_guarded(upload, guard, stream, config).await
+}
+
+/// [`upload_in_parts`] for an upload already under `guard`.
+async fn upload_guarded(
+    upload: Arc<dyn MultipartUpload>,
+    mut guard: AbortGuard,
     mut stream: ByteStream,
     config: &MultipartConfig,
 ) -> Result<ObjectMeta> {
-    let mut guard = AbortGuard {
-        upload: Some(upload.clone()),
-    };
     match send_parts(&upload, &mut stream, config).await {
         Ok((parts, total)) => match upload.complete(parts).await {
             Ok(meta) => {
@@ -282,6 +292,10 @@ pub enum ByLength {
 /// Uploads `payload` in parts when it is larger than `threshold` bytes or of unknown length, through
 /// the upload `begin` starts, with `config` sized for the declared length and the stored size held to
 /// the declared one; hands a smaller payload back for the provider's single request.
+///
+/// `begin` runs as a task of its own, to its end even if the caller is cancelled meanwhile: an upload
+/// the server has made but whose answer never reached anyone would be left behind unknown. The task
+/// hands the upload over already under its abort guard, so one that no caller takes is aborted.
 pub async fn upload_if_large<F, Fut>(
     payload: Payload,
     threshold: u64,
@@ -290,17 +304,34 @@ pub async fn upload_if_large<F, Fut>(
 ) -> Result<ByLength>
 where
     F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = Result<Arc<dyn MultipartUpload>>>,
+    Fut: std::future::Future<Output = Result<Arc<dyn MultipartUpload>>> + Send + 'static,
 {
     let declared = payload.len();
     if declared.is_some_and(|len| len <= threshold) {
         return Ok(ByLength::Small(payload));
     }
+    let (handed, taken) = tokio::sync::oneshot::channel();
+    let started = begin();
+    tokio::spawn(async move {
+        let guarded = started.await.map(|upload| AbortGuard {
+            upload: Some(upload),
+        });
+        // Refused (the caller is gone), the guard is dropped here and aborts the upload; left unread
+        // in the channel, it is dropped with it.
+        let _ = handed.send(guarded);
+    });
+    let guard = taken
+        .await
+        .map_err(|_| Error::unexpected("the task starting the multipart upload ended early"))??;
+    let upload = guard
+        .upload
+        .clone()
+        .expect("an armed guard holds its upload");
     // Boxed, so that every put's future (moved whole as it is handed around) holds a pointer
     // rather than the state of a multipart upload.
-    let upload = Box::pin(begin()).await?;
-    let meta = Box::pin(upload_in_parts(
+    let meta = Box::pin(upload_guarded(
         upload,
+        guard,
         payload.into_stream(),
         &config.for_length(declared),
     ))
@@ -416,173 +447,5 @@ fn may_pass(err: &Error) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use bytes::Bytes;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Mutex;
-
-    /// Records how many parts, and bytes, are in flight at once.
-    #[derive(Debug, Default)]
-    struct Tracking {
-        in_flight: AtomicUsize,
-        bytes: AtomicUsize,
-        peak_parts: AtomicUsize,
-        peak_bytes: AtomicUsize,
-        parts: Mutex<Vec<(u32, usize)>>,
-        aborted: AtomicUsize,
-        in_flight_at_abort: AtomicUsize,
-    }
-
-    #[async_trait]
-    impl MultipartUpload for Tracking {
-        async fn put_part(&self, number: u32, data: PartData) -> Result<Part> {
-            let parts = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-            let bytes = self.bytes.fetch_add(data.len(), Ordering::SeqCst) + data.len();
-            self.peak_parts.fetch_max(parts, Ordering::SeqCst);
-            self.peak_bytes.fetch_max(bytes, Ordering::SeqCst);
-            tokio::time::sleep(Duration::from_millis(5)).await;
-            self.in_flight.fetch_sub(1, Ordering::SeqCst);
-            self.bytes.fetch_sub(data.len(), Ordering::SeqCst);
-            self.parts.lock().unwrap().push((number, data.len()));
-            Ok(Part::new(number, "etag", data.len() as u64))
-        }
-
-        async fn complete(&self, parts: Vec<Part>) -> Result<ObjectMeta> {
-            let numbers: Vec<u32> = parts.iter().map(|p| p.number).collect();
-            assert_eq!(
-                numbers,
-                (1..=numbers.len() as u32).collect::<Vec<_>>(),
-                "in order, none missing"
-            );
-            Ok(ObjectMeta::new("k", parts.iter().map(|p| p.size).sum()))
-        }
-
-        async fn abort(&self) -> Result<()> {
-            let in_flight = self.in_flight.load(Ordering::SeqCst);
-            self.in_flight_at_abort.store(in_flight, Ordering::SeqCst);
-            self.aborted.fetch_add(1, Ordering::SeqCst);
-            Ok(())
-        }
-    }
-
-    fn chunks(total: usize, chunk: usize) -> ByteStream {
-        let pieces: Vec<Result<Bytes>> = (0..total.div_ceil(chunk))
-            .map(|i| Ok(Bytes::from(vec![1u8; chunk.min(total - i * chunk)])))
-            .collect();
-        futures_util::stream::iter(pieces).boxed()
-    }
-
-    #[tokio::test]
-    async fn keeps_parts_in_flight_and_bytes_in_memory_bounded() {
-        let upload = Arc::new(Tracking::default());
-        let config = MultipartConfig::new().part_size(64 << 10).concurrency(3);
-        let meta = upload_in_parts(upload.clone(), chunks(2 << 20, 10_000), &config)
-            .await
-            .unwrap();
-        assert_eq!(meta.size, 2 << 20);
-        assert_eq!(upload.parts.lock().unwrap().len(), 32);
-        assert_eq!(
-            upload.peak_parts.load(Ordering::SeqCst),
-            3,
-            "as many parts as allowed, no more"
-        );
-        assert!(upload.peak_bytes.load(Ordering::SeqCst) <= 3 * (64 << 10));
-        assert_eq!(upload.aborted.load(Ordering::SeqCst), 0);
-    }
-
-    #[test]
-    fn sizes_parts_so_a_known_length_fits_in_max_parts() {
-        let config = MultipartConfig::new().part_size(8 << 20);
-        let terabyte = config.for_length(Some(1 << 40));
-        assert!(u64::from(config.max_parts) * terabyte.part_size as u64 >= 1 << 40);
-        assert_eq!(
-            config.for_length(Some(1 << 30)).part_size,
-            8 << 20,
-            "small objects keep the default"
-        );
-    }
-
-    /// The figures README.md gives for S3's defaults (8 MiB parts, 5 in flight).
-    #[test]
-    fn memory_held_is_as_the_readme_says() {
-        let config = MultipartConfig::new().part_size(8 << 20).concurrency(5);
-        let mib = |bytes: usize| bytes >> 20;
-        assert_eq!(mib(config.memory_bound()), 48);
-        assert_eq!(
-            mib(config.for_length(Some(83_886_080_000)).memory_bound()),
-            48
-        );
-        assert!(config.for_length(Some(84_000_000_000)).memory_bound() > config.memory_bound());
-        assert_eq!(mib(config.for_length(Some(1 << 40)).memory_bound()), 629);
-        // A stream keeps 8 MiB parts for its first 2,000 parts (15.6 GiB), then doubles them.
-        let stream = config.for_length(None);
-        assert_eq!(stream.part_size_at(2_000), 8 << 20);
-        assert_eq!(stream.part_size_at(2_001), 16 << 20);
-    }
-
-    #[tokio::test]
-    async fn parts_grow_for_a_long_stream_of_unknown_length() {
-        let upload = Arc::new(Tracking::default());
-        let config = MultipartConfig::new()
-            .part_size(1000)
-            .max_parts(10)
-            .concurrency(2);
-        // Parts double every 2 parts: 1000, 1000, 2000, 2000, 4000, …
-        upload_in_parts(
-            upload.clone(),
-            chunks(10_000, 500),
-            &config.for_length(None),
-        )
-        .await
-        .unwrap();
-        let mut sizes: Vec<(u32, usize)> = upload.parts.lock().unwrap().clone();
-        sizes.sort();
-        let sizes: Vec<usize> = sizes.into_iter().map(|(_, s)| s).collect();
-        assert_eq!(sizes, [1000, 1000, 2000, 2000, 4000]);
-    }
-
-    #[tokio::test]
-    async fn an_empty_stream_uploads_one_empty_part() {
-        let upload = Arc::new(Tracking::default());
-        let meta = upload_in_parts(upload.clone(), chunks(0, 1), &MultipartConfig::new())
-            .await
-            .unwrap();
-        assert_eq!(meta.size, 0);
-        assert_eq!(*upload.parts.lock().unwrap(), [(1, 0)]);
-    }
-
-    #[tokio::test]
-    async fn a_failing_source_aborts_the_upload() {
-        let upload = Arc::new(Tracking::default());
-        let stream = futures_util::stream::iter([
-            Ok(Bytes::from(vec![0u8; 100])),
-            Err(Error::unexpected("source broke")),
-        ]);
-        let err = upload_in_parts(upload.clone(), stream.boxed(), &MultipartConfig::new())
-            .await
-            .unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Unexpected);
-        assert_eq!(upload.aborted.load(Ordering::SeqCst), 1);
-    }
-
-    #[tokio::test]
-    async fn an_abort_waits_for_the_parts_already_sent() {
-        let upload = Arc::new(Tracking::default());
-        let stream = futures_util::stream::iter([
-            Ok(Bytes::from(vec![0u8; 300])),
-            Err(Error::unexpected("source broke")),
-        ]);
-        let config = MultipartConfig::new().part_size(100).concurrency(4);
-        upload_in_parts(upload.clone(), stream.boxed(), &config)
-            .await
-            .unwrap_err();
-        assert_eq!(upload.aborted.load(Ordering::SeqCst), 1);
-        assert_eq!(
-            upload.in_flight_at_abort.load(Ordering::SeqCst),
-            0,
-            "no part is still on its way when the abort runs"
-        );
-        assert_eq!(upload.parts.lock().unwrap().len(), 3);
-    }
-}
+#[path = "multipart_tests.rs"]
+mod tests;

@@ -387,8 +387,15 @@ impl StorageDriver for S3 {
         payload: Payload,
         options: &PutOptions,
     ) -> Result<ObjectMeta> {
-        let begin = || async {
-            let upload = S3Upload::start(self.inner.clone(), container, key, options).await?;
+        // Owned: the upload is started in a task of its own, which outlives a cancelled caller.
+        let (inner, bucket, name, started_with) = (
+            self.inner.clone(),
+            container.to_owned(),
+            key.to_owned(),
+            options.clone(),
+        );
+        let begin = move || async move {
+            let upload = S3Upload::start(inner, &bucket, &name, &started_with).await?;
             Ok(Arc::new(upload) as Arc<dyn MultipartUpload>)
         };
         let payload = match upload_if_large(
