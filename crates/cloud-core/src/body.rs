@@ -31,7 +31,6 @@ use http_body::{Frame, SizeHint};
 use tokio::sync::OwnedSemaphorePermit;
 
 use crate::client::pool::Lent;
-
 use crate::error::{BoxError, Error, ErrorKind, Result};
 
 /// The body of a request.
