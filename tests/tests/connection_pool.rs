@@ -241,6 +241,37 @@ async fn idle_connections_are_closed_after_the_idle_timeout_without_another_requ
     assert_eq!(server.accepts(), 2);
 }
 
+/// One client used from a runtime that is then shut down, and from another after it.
+#[test]
+fn idle_connections_are_closed_on_a_second_runtime_too() {
+    let server_runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = server_runtime.block_on(TestServer::start(|_| async { reply(200, "ok") }));
+    let url = server.url("/");
+    let svc = service(builder().pool_idle_timeout(Duration::from_millis(200)));
+    let first = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    assert_eq!(first.block_on(get_text(&svc, &url)), "ok");
+    drop(first);
+    let second = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    second.block_on(async {
+        assert_eq!(get_text(&svc, &url).await, "ok");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while server.open_connections() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+    assert_eq!(
+        server.open_connections(),
+        0,
+        "the sweep runs on the second runtime as it did on the first"
+    );
+}
+
 #[tokio::test]
 async fn no_more_idle_connections_than_the_limit_are_kept() {
     // Each answer waits until four requests are in, so four connections are open at once.

@@ -272,6 +272,17 @@ impl Pool {
 
 /// Sweeps `pool` every half idle timeout (within 100 ms and 30 s) for as long as the pool exists.
 async fn reap(pool: Weak<Pool>, idle_timeout: Duration) {
+    // A client used from one runtime after another: when this task's runtime shuts down, the next
+    // connection, on another runtime, starts the sweep again.
+    struct Running(Weak<Pool>);
+    impl Drop for Running {
+        fn drop(&mut self) {
+            if let Some(pool) = self.0.upgrade() {
+                pool.reaper.store(false, Ordering::Relaxed);
+            }
+        }
+    }
+    let _running = Running(pool.clone());
     let every = (idle_timeout / 2).clamp(Duration::from_millis(100), Duration::from_secs(30));
     loop {
         tokio::time::sleep(every).await;
