@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use std::future::{poll_fn, Future};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use http::uri::{Authority, Scheme};
@@ -223,8 +224,10 @@ impl Pool {
             if found.since.elapsed() >= host.idle_timeout || found.sender.is_closed() {
                 continue;
             }
-            // Pooled only once ready: this answers at once, with an error if it has closed since.
-            if poll_fn(|cx| found.sender.poll_ready(cx)).await.is_ok() {
+            // Pooled only once ready, so this answers at once: ready, or closed since. Anything else is
+            // not waited for, as no request should wait on another's connection.
+            let ready = poll_fn(|cx| Poll::Ready(found.sender.poll_ready(cx))).await;
+            if let Poll::Ready(Ok(())) = ready {
                 return Some(found);
             }
         }
