@@ -370,10 +370,9 @@ impl ResponseBody {
     /// Gives the body its connection to hand back to the pool when it has been read: at once if there is
     /// nothing to read.
     pub(crate) fn lend(&mut self, lent: Lent) {
+        self.lent = Some(lent);
         if self.is_finished() {
-            lent.release();
-        } else {
-            self.lent = Some(lent);
+            Lent::give_back(&mut self.lent);
         }
     }
 
@@ -464,9 +463,7 @@ impl Stream for ResponseBody {
                         };
                     }
                     Poll::Ready(None) => {
-                        if let Some(lent) = this.lent.take() {
-                            lent.release();
-                        }
+                        Lent::give_back(&mut this.lent);
                         break Poll::Ready(None);
                     }
                     Poll::Ready(Some(Ok(frame))) => {
@@ -478,9 +475,7 @@ impl Stream for ResponseBody {
                             // With its last bytes read the connection is free, whether or not the
                             // reader asks for the end.
                             if http_body::Body::is_end_stream(&*body) {
-                                if let Some(lent) = this.lent.take() {
-                                    lent.release();
-                                }
+                                Lent::give_back(&mut this.lent);
                             }
                             break Poll::Ready(Some(Ok(data)));
                         }

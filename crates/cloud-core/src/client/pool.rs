@@ -16,7 +16,7 @@
 //! reused connection refused before sending (the server had closed it) sent again on another one.
 
 use std::collections::HashMap;
-use std::future::{poll_fn, Future};
+use std::future::poll_fn;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::task::Poll;
@@ -66,6 +66,13 @@ struct Idle {
     since: Instant,
 }
 
+impl Host {
+    /// Whether `conn` may still serve a request at `now`: within the idle timeout and not closed.
+    fn usable(&self, conn: &Idle, now: Instant) -> bool {
+        now.duration_since(conn.since) < self.idle_timeout && !conn.sender.is_closed()
+    }
+}
+
 /// A connection lent to one exchange, back in its host's pool once the response body has been read.
 pub(crate) struct Lent {
     host: Arc<Host>,
@@ -85,22 +92,20 @@ impl Lent {
         if self.sender.is_ready() {
             return self.pool();
         }
-        let Lent {
-            host,
-            mut sender,
-            proxied,
-        } = self;
-        let wait = host.idle_timeout;
+        let mut lent = self;
+        let wait = lent.host.idle_timeout;
         tokio::spawn(async move {
-            if let Ok(Ok(())) = tokio::time::timeout(wait, sender.ready()).await {
-                Lent {
-                    host,
-                    sender,
-                    proxied,
-                }
-                .pool();
+            if let Ok(Ok(())) = tokio::time::timeout(wait, lent.sender.ready()).await {
+                lent.pool();
             }
         });
+    }
+
+    /// Releases the connection in `slot`, if it still holds one.
+    pub(crate) fn give_back(slot: &mut Option<Lent>) {
+        if let Some(lent) = slot.take() {
+            lent.release();
+        }
     }
 
     /// Back on its host's stack of idle connections, unless that is full.
@@ -108,11 +113,8 @@ impl Lent {
         let host = &self.host;
         let mut idle = host.idle.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
-        // The oldest sit at the bottom: drop those past the idle timeout.
-        let expired = idle
-            .iter()
-            .take_while(|c| now.duration_since(c.since) >= host.idle_timeout)
-            .count();
+        // The oldest sit at the bottom: drop those past their time.
+        let expired = idle.iter().take_while(|c| !host.usable(c, now)).count();
         idle.drain(..expired);
         if idle.len() < host.max_idle {
             idle.push(Idle {
@@ -183,9 +185,8 @@ impl Pool {
                         stale += 1;
                         *request = unsent;
                     }
-                    // Nothing reached the server.
-                    Some(_) => return Err(connect_error(err.into_error().into())),
-                    None => return Err(exchange_error(err.into_error().into())),
+                    Some(_) => return Err(send_error(err.into_error().into(), false)),
+                    None => return Err(send_error(err.into_error().into(), true)),
                 },
             }
         }
@@ -221,7 +222,7 @@ impl Pool {
                 let mut idle = host.idle.lock().unwrap_or_else(|e| e.into_inner());
                 idle.pop()?
             };
-            if found.since.elapsed() >= host.idle_timeout || found.sender.is_closed() {
+            if !host.usable(&found, Instant::now()) {
                 continue;
             }
             // Pooled only once ready, so this answers at once: ready, or closed since. Anything else is
@@ -240,11 +241,11 @@ impl Pool {
             .clone()
             .call(uri.clone())
             .await
-            .map_err(connect_error)?;
+            .map_err(|e| send_error(e, false))?;
         let proxied = io.connected().is_proxied();
         let (sender, connection) = http1::handshake(io)
             .await
-            .map_err(|e| connect_error(e.into()))?;
+            .map_err(|e| send_error(e.into(), false))?;
         tokio::spawn(async move {
             if let Err(err) = connection.await {
                 tracing::debug!(target: crate::debug_log::TARGET, error = %err, "connection closed");
@@ -264,9 +265,7 @@ impl Pool {
         for map in hosts.iter_mut() {
             map.retain(|_, host| {
                 let mut idle = host.idle.lock().unwrap_or_else(|e| e.into_inner());
-                idle.retain(|c| {
-                    now.duration_since(c.since) < host.idle_timeout && !c.sender.is_closed()
-                });
+                idle.retain(|c| host.usable(c, now));
                 !idle.is_empty() || Arc::strong_count(host) > 1
             });
         }
@@ -346,52 +345,32 @@ pub(crate) enum Connections {
 impl Connections {
     /// Sends `request`; the response comes with its connection when that goes back to the pool once the
     /// body is read.
-    #[cfg(not(feature = "http2"))]
-    pub(crate) fn send(
+    pub(crate) async fn send(
         &self,
         request: Box<http::Request<Body>>,
-    ) -> impl Future<Output = Result<(http::Response<Incoming>, Option<Lent>)>> + Send + '_ {
-        let Connections::Pool(pool) = self;
-        async move { pool.send(request).await.map(|(r, lent)| (r, Some(lent))) }
-    }
-
-    /// Sends `request`; the response comes with its connection when that goes back to the pool once the
-    /// body is read.
-    #[cfg(feature = "http2")]
-    pub(crate) fn send(
-        &self,
-        request: Box<http::Request<Body>>,
-    ) -> impl Future<Output = Result<(http::Response<Incoming>, Option<Lent>)>> + Send + '_ {
-        use futures_util::future::Either;
+    ) -> Result<(http::Response<Incoming>, Option<Lent>)> {
         match self {
-            Connections::Pool(pool) => {
-                Either::Left(
-                    async move { pool.send(request).await.map(|(r, lent)| (r, Some(lent))) },
-                )
-            }
-            Connections::Multiplexed(client) => Either::Right(async move {
-                match client.request(*request).await {
-                    Ok(response) => Ok((response, None)),
-                    Err(err) if err.is_connect() => Err(connect_error(err.into())),
-                    Err(err) => Err(exchange_error(err.into())),
+            Connections::Pool(pool) => pool.send(request).await.map(|(r, lent)| (r, Some(lent))),
+            #[cfg(feature = "http2")]
+            Connections::Multiplexed(client) => match client.request(*request).await {
+                Ok(response) => Ok((response, None)),
+                Err(err) => {
+                    let sent = !err.is_connect();
+                    Err(send_error(err.into(), sent))
                 }
-            }),
+            },
         }
     }
 }
 
-/// Nothing reached the server. A certificate or handshake problem will not go away by trying again.
-fn connect_error(err: BoxError) -> Error {
+/// A failure to exchange: before anything reached the server (`sent` false, safe to try again), or
+/// while the request may have. A certificate or handshake problem will not go away by trying again.
+fn send_error(err: BoxError, sent: bool) -> Error {
     if is_tls_failure(&*err) {
         return Error::new(ErrorKind::Transport, "TLS handshake failed").with_source(err);
     }
-    Error::connect(err)
-}
-
-/// The connection failed while the request may have reached the server.
-fn exchange_error(err: BoxError) -> Error {
-    if is_tls_failure(&*err) {
-        return Error::new(ErrorKind::Transport, "TLS handshake failed").with_source(err);
+    if !sent {
+        return Error::connect(err);
     }
     Error::exchange(
         ErrorKind::Transport,

@@ -12,7 +12,7 @@ use super::timeout::{within, Bound};
 use super::{Call, Reply};
 use crate::body::ResponseBody;
 use crate::client::connector::ProxyConfig;
-use crate::client::pool::Connections;
+use crate::client::pool::{Connections, Lent};
 use crate::clock::Clock;
 use crate::debug_log::{self, DebugLog};
 use crate::error::{Error, ErrorKind, Result};
@@ -245,8 +245,8 @@ impl Transport {
             let body = match read {
                 Some((body, whole)) => {
                     // A connection whose answer was read to its end serves the next request.
-                    if let (true, Some(lent)) = (whole, lent.take()) {
-                        lent.release();
+                    if whole {
+                        Lent::give_back(&mut lent);
                     }
                     body
                 }
