@@ -34,6 +34,28 @@ fn get(url: &str) -> Request {
         .unwrap()
 }
 
+/// Reads a request's head from `socket`: its bytes, or `None` if the client went away first.
+async fn read_head(socket: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
+    let mut buf = vec![0u8; 8192];
+    let mut read = 0;
+    while !buf[..read].windows(4).any(|w| w == b"\r\n\r\n") {
+        match socket.read(&mut buf[read..]).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => read += n,
+        }
+    }
+    buf.truncate(read);
+    Some(buf)
+}
+
+/// Waits (up to 5 s) until the server has no connection open.
+async fn until_all_closed(server: &TestServer) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while server.open_connections() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn get_text(svc: &HttpService, url: &str) -> String {
     let response = svc.send("Get", get(url)).await.unwrap();
     let body = response.into_body().bytes().await.unwrap();
@@ -143,13 +165,8 @@ async fn a_connection_closed_while_idle_is_not_an_error() {
             let (mut socket, _) = listener.accept().await.unwrap();
             counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             tokio::spawn(async move {
-                let mut buf = vec![0u8; 4096];
-                let mut read = 0;
-                while !buf[..read].windows(4).any(|w| w == b"\r\n\r\n") {
-                    match socket.read(&mut buf[read..]).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => read += n,
-                    }
+                if read_head(&mut socket).await.is_none() {
+                    return;
                 }
                 let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nidle";
                 let _ = socket.write_all(answer).await;
@@ -178,15 +195,8 @@ async fn a_connection_still_sending_a_refused_upload_does_not_hold_up_the_next_r
         let mut held = Vec::new();
         loop {
             let (mut socket, _) = listener.accept().await.unwrap();
-            let mut buf = vec![0u8; 8192];
-            let mut read = 0;
-            while !buf[..read].windows(4).any(|w| w == b"\r\n\r\n") {
-                match socket.read(&mut buf[read..]).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => read += n,
-                }
-            }
-            let answer: &[u8] = if buf.starts_with(b"PUT") {
+            let head = read_head(&mut socket).await.unwrap_or_default();
+            let answer: &[u8] = if head.starts_with(b"PUT") {
                 b"HTTP/1.1 400 Bad Request\r\ncontent-length: 3\r\n\r\nbad"
             } else {
                 b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
@@ -231,10 +241,7 @@ async fn idle_connections_are_closed_after_the_idle_timeout_without_another_requ
     assert_eq!(get_text(&svc, &server.url("/")).await, "ok");
     assert_eq!(server.open_connections(), 1, "kept for the next request");
     // The pool's sweep closes it once its idle time is up, whether or not the host is asked again.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while server.open_connections() > 0 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until_all_closed(&server).await;
     assert_eq!(server.open_connections(), 0, "closed after 200 ms idle");
     // And the host is served again on a new connection.
     assert_eq!(get_text(&svc, &server.url("/")).await, "ok");
@@ -260,10 +267,7 @@ fn idle_connections_are_closed_on_a_second_runtime_too() {
         .unwrap();
     second.block_on(async {
         assert_eq!(get_text(&svc, &url).await, "ok");
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-        while server.open_connections() > 0 && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        until_all_closed(&server).await;
     });
     assert_eq!(
         server.open_connections(),

@@ -200,6 +200,12 @@ struct AbortGuard {
 }
 
 impl AbortGuard {
+    fn armed(upload: Arc<dyn MultipartUpload>) -> AbortGuard {
+        AbortGuard {
+            upload: Some(upload),
+        }
+    }
+
     fn disarm(&mut self) {
         self.upload = None;
     }
@@ -240,19 +246,19 @@ pub async fn upload_in_parts(
     stream: ByteStream,
     config: &MultipartConfig,
 ) -> Result<ObjectMeta> {
-    let guard = AbortGuard {
-        upload: Some(upload.clone()),
-    };
-    upload_guarded(upload, guard, stream, config).await
+    upload_guarded(AbortGuard::armed(upload), stream, config).await
 }
 
-/// [`upload_in_parts`] for an upload already under `guard`.
+/// [`upload_in_parts`] for the upload `guard` holds.
 async fn upload_guarded(
-    upload: Arc<dyn MultipartUpload>,
     mut guard: AbortGuard,
     mut stream: ByteStream,
     config: &MultipartConfig,
 ) -> Result<ObjectMeta> {
+    let upload = guard
+        .upload
+        .clone()
+        .expect("an armed guard holds its upload");
     match send_parts(&upload, &mut stream, config).await {
         Ok((parts, total)) => match upload.complete(parts).await {
             Ok(meta) => {
@@ -313,9 +319,7 @@ where
     let (handed, taken) = tokio::sync::oneshot::channel();
     let started = begin();
     tokio::spawn(async move {
-        let guarded = started.await.map(|upload| AbortGuard {
-            upload: Some(upload),
-        });
+        let guarded = started.await.map(AbortGuard::armed);
         // Refused (the caller is gone), the guard is dropped here and aborts the upload; left unread
         // in the channel, it is dropped with it.
         let _ = handed.send(guarded);
@@ -323,14 +327,9 @@ where
     let guard = taken
         .await
         .map_err(|_| Error::unexpected("the task starting the multipart upload ended early"))??;
-    let upload = guard
-        .upload
-        .clone()
-        .expect("an armed guard holds its upload");
     // Boxed, so that every put's future (moved whole as it is handed around) holds a pointer
     // rather than the state of a multipart upload.
     let meta = Box::pin(upload_guarded(
-        upload,
         guard,
         payload.into_stream(),
         &config.for_length(declared),
