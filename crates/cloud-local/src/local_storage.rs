@@ -275,9 +275,11 @@ impl StorageDriver for LocalStorage {
         key: &str,
         options: &GetOptions,
     ) -> Result<GetResult> {
-        let (container, key, options) = (container.to_owned(), key.to_owned(), options.clone());
+        let (container, owned_key, owned_options) =
+            (container.to_owned(), key.to_owned(), options.clone());
         let opened = self
             .blocking(move |root| {
+                let (key, options) = (owned_key, owned_options);
                 let (mut file, meta) = root.open(&container, &key)?;
                 conditions::check(&options, &meta)?;
                 let range = match options.range {
@@ -307,6 +309,13 @@ impl StorageDriver for LocalStorage {
                     file_chunks(tokio::fs::File::from_std(file), len).boxed(),
                 )
             }
+        };
+        // The record's checksum was taken from the bytes as they were written: a whole read held to it
+        // finds a file that changed under the same size and time (a failing disk, a stray write).
+        let body = match options.checksum_to_check(meta.checksum.as_ref(), range == (0..meta.size))
+        {
+            Some(checksum) => cloud_storage::verified(key, body, checksum),
+            None => body,
         };
         Ok(GetResult { meta, range, body })
     }

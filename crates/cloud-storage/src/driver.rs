@@ -290,6 +290,12 @@ pub trait StorageDriver: Send + Sync + fmt::Debug + 'static {
     async fn head_object(&self, container: &str, key: &str) -> Result<ObjectMeta>;
 
     /// Reads an object, or the range of it the options select.
+    ///
+    /// A whole read is held to the checksum the driver reports for the object
+    /// ([`ObjectMeta::checksum`]) unless the options [skip it](GetOptions::skip_checksum): after the
+    /// last chunk, the body gives one more item, an [`ErrorKind::ChecksumMismatch`] error, if the
+    /// bytes that came do not match. (The memory driver's bytes never leave memory, so it has nothing
+    /// to check.)
     async fn get_object(
         &self,
         container: &str,

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use cloud_core::{Backoff, ErrorKind, HttpClient, Jitter, ManualClock, ProxyConfig, RetryConfig};
-use cloud_storage::{ListOptions, StorageDriver, StorageExt};
+use cloud_storage::{download_file, GetOptions, ListOptions, StorageDriver, StorageExt};
 use futures_util::TryStreamExt;
 use http::Method;
 
@@ -162,6 +162,8 @@ macro_rules! storage_faults {
             a_listing_cut_short_is_read_again,
             a_malformed_listing_is_an_error_not_an_empty_one,
             a_download_changed_in_flight_is_refused,
+            a_file_download_changed_in_flight_leaves_no_file,
+            a_read_that_skips_its_checksum_takes_the_bytes_as_they_come,
             a_failed_upload_leaves_nothing_behind,
             a_failed_large_upload_leaves_no_parts_behind,
         );
@@ -338,6 +340,45 @@ pub async fn a_download_changed_in_flight_is_refused(f: &FaultFixture) {
     let got = f.store.get_bytes(&container, "k").await.map(|b| b.len());
     let err = got.expect_err("a changed body was returned");
     assert_eq!(err.kind(), ErrorKind::ChecksumMismatch, "{err}");
+}
+
+/// [`download_file`] (which does the driver's check itself, hashing each byte once) refuses a body
+/// changed in flight and leaves neither the file nor its temporary beside it.
+pub async fn a_file_download_changed_in_flight_leaves_no_file(f: &FaultFixture) {
+    let (container, _) = stored(f, 64 << 10).await;
+    let dir = tempfile::tempdir().unwrap();
+    f.plan
+        .arm(f.requests.object_read.clone(), Action::Corrupt, 100);
+    let err = download_file(f.store.as_ref(), &container, "k", dir.path().join("k"))
+        .await
+        .expect_err("a changed body was written");
+    assert_eq!(err.kind(), ErrorKind::ChecksumMismatch, "{err}");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    f.plan.clear();
+    download_file(f.store.as_ref(), &container, "k", dir.path().join("k"))
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read(dir.path().join("k")).unwrap().len(), 64 << 10);
+}
+
+/// With [`GetOptions::skip_checksum`] a whole read is not held to the object's checksum, so the same
+/// changed body comes through (its length still checked): the option is the caller's to take.
+pub async fn a_read_that_skips_its_checksum_takes_the_bytes_as_they_come(f: &FaultFixture) {
+    let (container, data) = stored(f, 64 << 10).await;
+    f.plan
+        .arm(f.requests.object_read.clone(), Action::Corrupt, 100);
+    let unchecked = GetOptions::new().skip_checksum(true);
+    let got = f
+        .store
+        .get_object(&container, "k", &unchecked)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(got.len(), data.len());
+    assert_ne!(got, data, "the fault was not dealt");
 }
 
 /// An upload that fails on every attempt is a typed error, and no object of that name appears.

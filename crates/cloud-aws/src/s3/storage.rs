@@ -375,7 +375,7 @@ impl StorageDriver for S3 {
             response.into_body(),
             range.clone(),
             meta.etag.is_some().then(|| Rest(self.inner.clone())),
-            meta.checksum.as_ref().filter(|_| whole),
+            options.checksum_to_check(meta.checksum.as_ref(), whole),
         );
         Ok(GetResult { meta, range, body })
     }

@@ -309,7 +309,7 @@ impl StorageDriver for AzureBlob {
             response.into_body(),
             range.clone(),
             meta.etag.is_some().then(|| Rest(self.inner.clone())),
-            meta.checksum.as_ref().filter(|_| whole),
+            options.checksum_to_check(meta.checksum.as_ref(), whole),
         );
         Ok(GetResult { meta, range, body })
     }

@@ -188,8 +188,9 @@ pub(crate) async fn get(
     }
     let whole = got == (0..size);
     // A whole read is held to the object's hash; a range has none of its own.
-    let checksum = meta.checksum.as_ref().filter(|_| whole);
-    // Without a generation, only the whole object's hash can show the rest is of the same version.
+    let checksum = options.checksum_to_check(meta.checksum.as_ref(), whole);
+    // Without a generation, only the whole object's hash can show the rest is of the same version
+    // (so a read that skips the hash is not resumed).
     let may_resume = meta.etag.is_some() || checksum.is_some();
     let body = resumable(
         ReadOf::new(bucket, key, meta.etag.as_deref()),
