@@ -3,8 +3,9 @@
 //! RSS belong to that run alone.
 //!
 //! Clients: `raw` (hyper sending the same requests unsigned: the practical limit), `raw-crc` (raw hyper
-//! checking the 1 GiB GET's CRC-32C, which `ours` verifies; it runs that workload only) and `ours`
-//! (cloud-aws S3, signed, verified). Workloads: 1 KiB PUT, GET and HEAD; LIST pages of 1,000 keys; 1 GiB PUT and
+//! checking the 1 GiB GET's CRC-32C, which `ours` verifies; it runs that workload only), `ours`
+//! (cloud-aws S3, signed, verified) and `ours-unchecked` (`ours` reading the 1 GiB object with
+//! `GetOptions::skip_checksum`, like for like with `raw`; that workload only). Workloads: 1 KiB PUT, GET and HEAD; LIST pages of 1,000 keys; 1 GiB PUT and
 //! GET; 10,000 concurrent GETs.
 
 use cloud_tests::usage::{drive, run_measured, usage, Measure};
@@ -42,7 +43,7 @@ const WORKLOADS: &[(&str, usize)] = &[
     ("get-1g", 1),
     ("get-10k-concurrent", 10_000),
 ];
-const CLIENTS: &[&str] = &["raw", "raw-crc", "ours"];
+const CLIENTS: &[&str] = &["raw", "raw-crc", "ours", "ours-unchecked"];
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -158,7 +159,7 @@ fn orchestrate(repeat: usize) {
         }
     );
     println!(
-        "{:<20} {:<13} {:>14} {:>12} {:>9} {:>8} {:>12}",
+        "{:<20} {:<15} {:>14} {:>12} {:>9} {:>8} {:>12}",
         "workload", "client", "CPU/op", "ops/s", "vs raw", "errors", "peak RSS"
     );
     for (workload, ops) in WORKLOADS {
@@ -183,7 +184,7 @@ fn orchestrate(repeat: usize) {
                 match best_run(client, workload, &endpoint, best_of) {
                     Ok(m) => runs[i].extend(m),
                     Err(e) => {
-                        println!("{workload:<20} {:<13} failed: {e}", client.name);
+                        println!("{workload:<20} {:<15} failed: {e}", client.name);
                         failed[i] = true;
                     }
                 }
@@ -210,7 +211,7 @@ fn orchestrate(repeat: usize) {
                 Measured { run: m, ratio },
             );
             println!(
-                "{workload:<20} {:<13} {:>11.2} µs {:>12.0} {:>8.2}× {:>8} {:>8.1} MiB",
+                "{workload:<20} {:<15} {:>11.2} µs {:>12.0} {:>8.2}× {:>8} {:>8.1} MiB",
                 client.name,
                 m.cpu_per_op * 1e6,
                 m.ops_per_s,
@@ -329,10 +330,17 @@ fn print_targets(results: &std::collections::BTreeMap<(String, String), Measured
     ] {
         if let Some(ours) = get(w, "ours") {
             let ratio = ours.ratio;
-            println!(
-                "  {w}: CPU/op {ratio:.2}× raw hyper (target ≤ {target}×): {}",
-                verdict(ratio <= target)
-            );
+            if w == "get-1g" {
+                // Raw hyper checks nothing: the target holds each read to raw hyper doing the same work.
+                println!(
+                    "  {w}: CPU/op {ratio:.2}× raw hyper, with the CRC-32C check raw hyper does not make"
+                );
+            } else {
+                println!(
+                    "  {w}: CPU/op {ratio:.2}× raw hyper (target ≤ {target}×): {}",
+                    verdict(ratio <= target)
+                );
+            }
         }
         // The peers' targets are per request; 1 GiB transfers are bound by the link, not the client.
         if w.ends_with("1g") {
@@ -354,10 +362,18 @@ fn print_targets(results: &std::collections::BTreeMap<(String, String), Measured
         }
     }
     if let (Some(ours), Some(verified)) = (get("get-1g", "ours"), get("get-1g", "raw-crc")) {
+        let ratio = ours.ratio / verified.ratio;
         println!(
-            "  get-1g: CPU/op {:.2}× raw hyper checking the same CRC-32C (the checksum itself: {:.2}× raw)",
-            ours.ratio / verified.ratio,
-            verified.ratio
+            "  get-1g, checked: CPU/op {ratio:.2}× raw hyper checking the same CRC-32C (target ≤ 1.1×; the check itself: {:.2}× raw): {}",
+            verified.ratio,
+            verdict(ratio <= 1.1)
+        );
+    }
+    if let Some(unchecked) = get("get-1g", "ours-unchecked") {
+        let ratio = unchecked.ratio;
+        println!(
+            "  get-1g, unchecked (skip_checksum): CPU/op {ratio:.2}× raw hyper (target ≤ 1.1×): {}",
+            verdict(ratio <= 1.1)
         );
     }
     for (w, budget) in [("put-1g", 64.0), ("get-1g", 16.0)] {
@@ -382,7 +398,7 @@ fn print_targets(results: &std::collections::BTreeMap<(String, String), Measured
 
 /// One client, one workload; prints `cpu_seconds wall_seconds ops errors peak_rss_kib`.
 fn run_one(client: &str, workload: &str, endpoint: &str) {
-    if client == "raw-crc" && workload != "get-1g" {
+    if (client == "raw-crc" || client == "ours-unchecked") && workload != "get-1g" {
         println!("skip");
         return;
     }
@@ -402,6 +418,7 @@ fn run_one(client: &str, workload: &str, endpoint: &str) {
             "raw" => raw::run(workload, endpoint, ops).await,
             "raw-crc" => raw::get_verified(endpoint).await,
             "ours" => ours::run(workload, endpoint, ops).await,
+            "ours-unchecked" => ours::get_unchecked(endpoint).await,
             other => panic!("unknown client {other}"),
         }
     });
