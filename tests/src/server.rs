@@ -1,4 +1,5 @@
-//! A real HTTP/1.1 server (hyper) on `127.0.0.1:0`, driven by a handler the test writes.
+//! A real HTTP/1.1 server (hyper) on `127.0.0.1:0`, driven by a handler the test writes; or an HTTP/2
+//! one over TLS ([`TestServer::start_h2`]).
 //!
 //! It counts accepted connections and records every request it receives, so tests can assert how the
 //! client behaved on the wire: how many attempts, over how many connections, with which headers.
@@ -44,6 +45,7 @@ pub struct Seen {
 /// A scripted server; stops accepting when dropped.
 pub struct TestServer {
     addr: SocketAddr,
+    scheme: &'static str,
     accepts: Arc<AtomicUsize>,
     open: Arc<OpenConnections>,
     seen: Arc<Mutex<Vec<Seen>>>,
@@ -75,6 +77,26 @@ impl TestServer {
         F: Fn(Request<Incoming>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = HandlerResult> + Send + 'static,
     {
+        TestServer::start_with(handler, None).await
+    }
+
+    /// Starts a server that speaks only HTTP/2 (offered by ALPN) over TLS with the certificate of
+    /// [`tls`](crate::servers::tls), answering every request with `handler`; its URLs are `https`.
+    pub async fn start_h2<F, Fut>(handler: F) -> TestServer
+    where
+        F: Fn(Request<Incoming>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = HandlerResult> + Send + 'static,
+    {
+        let tls = crate::servers::tls::acceptor(&[b"h2"]);
+        TestServer::start_with(handler, Some(tls)).await
+    }
+
+    async fn start_with<F, Fut>(handler: F, tls: Option<tokio_rustls::TlsAcceptor>) -> TestServer
+    where
+        F: Fn(Request<Incoming>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = HandlerResult> + Send + 'static,
+    {
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let handler: Handler = Arc::new(move |req| Box::pin(handler(req)));
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
@@ -85,6 +107,7 @@ impl TestServer {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let accept_loop = tokio::spawn(accept_loop(
             listener,
+            tls,
             handler,
             accepts.clone(),
             open.clone(),
@@ -92,6 +115,7 @@ impl TestServer {
         ));
         TestServer {
             addr,
+            scheme,
             accepts,
             open,
             seen,
@@ -104,9 +128,9 @@ impl TestServer {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT` followed by `path`.
+    /// `http://127.0.0.1:PORT` (`https` for [`start_h2`](TestServer::start_h2)) followed by `path`.
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        format!("{}://{}{path}", self.scheme, self.addr)
     }
 
     /// How many TCP connections the server has accepted.
@@ -143,6 +167,7 @@ impl Drop for TestServer {
 
 async fn accept_loop(
     listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     handler: Handler,
     accepts: Arc<AtomicUsize>,
     open: Arc<OpenConnections>,
@@ -158,6 +183,7 @@ async fn accept_loop(
         let handler = handler.clone();
         let seen = seen.clone();
         let open = open.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
             let service =
                 hyper::service::service_fn(move |req: Request<Incoming>| -> HandlerFuture {
@@ -168,10 +194,23 @@ async fn accept_loop(
                     });
                     handler(req)
                 });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .with_upgrades()
-                .await;
+            match tls {
+                None => {
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .with_upgrades()
+                        .await;
+                }
+                Some(tls) => {
+                    if let Ok(stream) = tls.accept(stream).await {
+                        let _ = hyper::server::conn::http2::Builder::new(
+                            hyper_util::rt::TokioExecutor::new(),
+                        )
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                    }
+                }
+            }
             open.closed();
         });
     }

@@ -162,6 +162,16 @@ impl<R: Refetch> Resumable<R> {
         Ok(refetch.refetch(&self.read, self.next..self.end))
     }
 
+    /// Ends a read that has every byte: with nothing more, or with the checksum's mismatch.
+    fn finish(&mut self) -> Poll<Option<Result<Bytes>>> {
+        self.done = true;
+        let key = self.read.key();
+        match self.check.take().and_then(|check| check.finish(key)) {
+            Some(mismatch) => Poll::Ready(Some(Err(mismatch))),
+            None => Poll::Ready(None),
+        }
+    }
+
     /// Ends the read with `err`.
     fn fail(&mut self, err: Error) -> Poll<Option<Result<Bytes>>> {
         self.done = true;
@@ -196,18 +206,20 @@ impl<R: Refetch> Stream for Resumable<R> {
                     }
                     return Poll::Ready(Some(Ok(chunk)));
                 }
-                None if this.next >= this.end => {
-                    this.done = true;
-                    let key = this.read.key();
-                    return match this.check.take().and_then(|check| check.finish(key)) {
-                        Some(mismatch) => Poll::Ready(Some(Err(mismatch))),
-                        None => Poll::Ready(None),
-                    };
-                }
+                None if this.next >= this.end => return this.finish(),
                 None => Error::new(
                     ErrorKind::Transport,
                     format!("the body ended after {} of {} bytes", this.next, this.end),
                 ),
+                // Every byte came before the connection broke (an HTTP/2 connection closed before
+                // the stream's end was marked): there is no rest to ask for, and the checksum says
+                // whether the bytes are right.
+                Some(Err(err))
+                    if this.next >= this.end
+                        && matches!(err.kind(), ErrorKind::Transport | ErrorKind::Timeout) =>
+                {
+                    return this.finish()
+                }
                 Some(Err(err))
                     if matches!(err.kind(), ErrorKind::Transport | ErrorKind::Timeout) =>
                 {

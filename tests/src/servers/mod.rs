@@ -8,3 +8,4 @@ pub mod moto;
 pub mod prism;
 pub mod s3s;
 pub mod swift;
+pub mod tls;
