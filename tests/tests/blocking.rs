@@ -5,7 +5,9 @@ use std::io::Read;
 use std::sync::Arc;
 
 use cloud::blocking::Storage;
-use cloud::storage::{Faults, ListOptions, MemoryStorage, PutOptions};
+use cloud::storage::{
+    ByteRange, Faults, GetOptions, ListOptions, LocalStorage, MemoryStorage, PutOptions,
+};
 use cloud::ErrorKind;
 use cloud_tests::conformance::storage::pattern;
 
@@ -56,6 +58,51 @@ fn a_reader_streams_and_a_std_reader_uploads() {
         .read_to_end(&mut back)
         .unwrap();
     assert_eq!(back, data);
+    // A range, through the same reader.
+    let mut part = Vec::new();
+    let range = GetOptions::new().range(ByteRange::new(1000..1100));
+    let reader = store.reader_with("c", "k", &range).unwrap();
+    assert_eq!(reader.meta().size, data.len() as u64);
+    reader.take(1000).read_to_end(&mut part).unwrap();
+    assert_eq!(part, data[1000..1100]);
+}
+
+/// A local file whose bytes changed under its record: the reader's last read is the checksum's error,
+/// and a reader that skips the check reads the file as it is.
+#[test]
+fn a_reader_is_held_to_the_checksum_unless_it_skips_it() {
+    let root = tempfile::tempdir().unwrap();
+    let store = Storage::new(Arc::new(LocalStorage::new(root.path()).unwrap()));
+    store.create_container("c").unwrap();
+    let data = pattern(2 << 20);
+    store.put_bytes("c", "k", data.clone()).unwrap();
+    let path = root.path().join("c/k");
+    let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+    let mut changed = data.to_vec();
+    changed[12345] ^= 1;
+    std::fs::write(&path, &changed).unwrap();
+    let file = std::fs::File::options().write(true).open(&path).unwrap();
+    file.set_modified(modified).unwrap();
+    let mut back = Vec::new();
+    let err = store
+        .reader("c", "k")
+        .unwrap()
+        .read_to_end(&mut back)
+        .unwrap_err();
+    let inner = err.get_ref().and_then(|e| e.downcast_ref::<cloud::Error>());
+    assert_eq!(
+        inner.map(cloud::Error::kind),
+        Some(ErrorKind::ChecksumMismatch),
+        "{err}"
+    );
+    let mut back = Vec::new();
+    let unchecked = GetOptions::new().skip_checksum(true);
+    store
+        .reader_with("c", "k", &unchecked)
+        .unwrap()
+        .read_to_end(&mut back)
+        .unwrap();
+    assert_eq!(back, changed);
 }
 
 #[test]

@@ -132,7 +132,18 @@ impl Storage {
     /// An object as a [`Read`]er that streams it; a body cut short is an
     /// [`UnexpectedEof`](io::ErrorKind::UnexpectedEof) error, never a short success.
     pub fn reader(&self, container: &str, key: &str) -> Result<ObjectReader> {
-        let result = block_on(self.driver.get_object(container, key, &GetOptions::new()))??;
+        self.reader_with(container, key, &GetOptions::new())
+    }
+
+    /// [`reader`](Storage::reader) for the bytes and conditions `options` select (a range, an ETag to
+    /// match, a read that [skips its checksum](GetOptions::skip_checksum)).
+    pub fn reader_with(
+        &self,
+        container: &str,
+        key: &str,
+        options: &GetOptions,
+    ) -> Result<ObjectReader> {
+        let result = block_on(self.driver.get_object(container, key, options))??;
         Ok(ObjectReader {
             expected: result.range.end - result.range.start,
             meta: result.meta,
