@@ -7,13 +7,16 @@
 //! sends: for a Swift PUT, the HEAD that asks whether a large object's segments are being replaced,
 //! then the PUT.
 //!
-//! Usage: `bench-clouds [--repeat N] [azure] [gcs] [swift]` (all three by default, one round), with
-//! `CLOUD_TEST_AZURITE`, `CLOUD_TEST_GCS` and `CLOUD_TEST_SWIFT` naming the servers (xtask starts
-//! them). With `--repeat N` the two clients run in N interleaved rounds: each row is the client's
-//! median run, and its ratio the median of the rounds' ratios.
+//! Usage: `bench-clouds [--repeat N] [--replay] [azure] [gcs] [swift]` (all three by default, one
+//! round), with `CLOUD_TEST_AZURITE`, `CLOUD_TEST_GCS` and `CLOUD_TEST_SWIFT` naming the servers
+//! (xtask starts them). With `--repeat N` the two clients run in N interleaved rounds: each row is
+//! the client's median run, and its ratio the median of the rounds' ratios. With `--replay` both
+//! clients send ten times as many requests to the emulator's recorded answers on loopback
+//! ([`replay`]) instead of the emulator itself, so that their own CPU shows as on the S3 bench.
 
 mod ours;
 mod raw;
+mod replay;
 
 use std::process::Command;
 use std::sync::Arc;
@@ -42,9 +45,11 @@ const PROVIDERS: &[&str] = &["azure", "gcs", "swift"];
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("run") => run_one(&args[1], &args[2], &args[3]),
+        Some("run") => run_one(&args[1], &args[2], &args[3], args.get(4)),
+        Some("replay") => replay::serve(&args[1]),
         _ => {
             let mut rounds = 1;
+            let mut replaying = false;
             let mut chosen: Vec<&str> = Vec::new();
             let mut rest = args.iter().map(String::as_str);
             while let Some(arg) = rest.next() {
@@ -54,6 +59,8 @@ fn main() {
                         .and_then(|n| n.parse().ok())
                         .filter(|n| *n > 0)
                         .expect("--repeat takes a number of rounds");
+                } else if arg == "--replay" {
+                    replaying = true;
                 } else {
                     chosen.push(arg);
                 }
@@ -66,23 +73,79 @@ fn main() {
                     PROVIDERS.contains(&provider),
                     "unknown provider {provider}; one of {PROVIDERS:?}"
                 );
-                orchestrate(provider, rounds);
+                orchestrate(provider, rounds, replaying);
             }
         }
     }
 }
 
-fn measure(client: &str, provider: &str, workload: &str) -> Result<Measure, String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    Measure::parse(&run_measured(
-        Command::new(exe).args(["run", client, provider, workload]),
-    )?)
+/// Where a run sends its requests: the emulator, or the recorded answers at this address.
+struct Replaying {
+    server: std::process::Child,
+    /// The variable that names the emulator to the clients, and the replay's address for it.
+    env: (&'static str, String),
 }
 
-fn orchestrate(provider: &str, rounds: usize) {
+impl Drop for Replaying {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+/// Starts the recorded answers of `provider`'s emulator.
+fn replaying(provider: &str) -> Replaying {
+    use std::io::BufRead;
+    let (name, upstream) = match provider {
+        "azure" => ("CLOUD_TEST_AZURITE", cloud_tests::servers::azurite::host()),
+        "gcs" => ("CLOUD_TEST_GCS", cloud_tests::servers::gcs::host()),
+        _ => ("CLOUD_TEST_SWIFT", cloud_tests::servers::swift::host()),
+    };
+    let mut server = Command::new(std::env::current_exe().expect("own path"))
+        .args(["replay", &upstream])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the replay server");
+    let mut address = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut address)
+        .unwrap();
+    Replaying {
+        server,
+        env: (name, address.trim().to_owned()),
+    }
+}
+
+fn measure(
+    client: &str,
+    provider: &str,
+    workload: &str,
+    replay: Option<&Replaying>,
+) -> Result<Measure, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut command = Command::new(exe);
+    command.args(["run", client, provider, workload]);
+    if let Some(replay) = replay {
+        command
+            .env(replay.env.0, &replay.env.1)
+            .arg(REPLAY_SCALE.to_string());
+    }
+    Measure::parse(&run_measured(&mut command)?)
+}
+
+/// How many times as many requests a run sends to recorded answers, which answer at once.
+const REPLAY_SCALE: usize = 10;
+
+fn orchestrate(provider: &str, rounds: usize, replay: bool) {
     runtime().block_on(prepare(provider));
+    let replay = replay.then(|| replaying(provider));
+    let against = if replay.is_some() {
+        "the emulator's recorded answers on loopback"
+    } else {
+        "the emulator"
+    };
     println!(
-        "\n{provider}: raw hyper and this project's driver against the emulator; one process per run, \
+        "\n{provider}: raw hyper and this project's driver against {against}; one process per run, \
          the median of {rounds}"
     );
     println!(
@@ -97,7 +160,7 @@ fn orchestrate(provider: &str, rounds: usize) {
         for _ in 0..rounds {
             let mut raw_cpu = None;
             for (i, client) in CLIENTS.iter().enumerate() {
-                match measure(client, provider, workload) {
+                match measure(client, provider, workload, replay.as_ref()) {
                     Ok(m) => {
                         let raw = *raw_cpu.get_or_insert(m.cpu_per_op);
                         ratios[i].push(m.cpu_per_op / raw);
@@ -140,6 +203,14 @@ async fn prepare(provider: &str) {
             .expect("the bench container");
     }
     let small = Bytes::from(vec![1u8; SMALL]);
+    // The first keys each workload reads, so that the answers recorded for a replay are of objects
+    // that exist.
+    for i in 0..IN_FLIGHT {
+        driver
+            .put_bytes(CONTAINER, &format!("k{i}"), small.clone())
+            .await
+            .expect("the first keys");
+    }
     let errors = drive(LIST_KEYS, IN_FLIGHT, |i| {
         let (driver, small) = (driver.clone(), small.clone());
         async move {
@@ -164,13 +235,15 @@ pub(crate) fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// One client, one workload; prints `cpu_seconds wall_seconds ops errors peak_rss_kib`.
-fn run_one(client: &str, provider: &str, workload: &str) {
+fn run_one(client: &str, provider: &str, workload: &str, scale: Option<&String>) {
     let runtime = runtime();
-    let ops = WORKLOADS
-        .iter()
-        .find(|(w, _)| *w == workload)
-        .expect("known workload")
-        .1;
+    let scale: usize = scale.map_or(1, |s| s.parse().expect("a scale"));
+    let ops = scale
+        * WORKLOADS
+            .iter()
+            .find(|(w, _)| *w == workload)
+            .expect("known workload")
+            .1;
     // Building the client (and raw's one token or SAS) is not timed.
     let (cpu0, start, errors) = match client {
         "raw" => {
