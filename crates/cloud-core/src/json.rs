@@ -218,19 +218,33 @@ impl From<Id> for String {
 }
 
 impl<'de> Deserialize<'de> for Id {
+    /// A visitor rather than an untagged enum, which would buffer each value before trying its forms.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Id, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum NumberOrString {
-            Number(u64),
-            Signed(i64),
-            Text(String),
+        struct NumberOrString;
+        impl serde::de::Visitor<'_> for NumberOrString {
+            type Value = Id;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an integer or a string")
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> std::result::Result<Id, E> {
+                Ok(Id(n.to_string()))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> std::result::Result<Id, E> {
+                Ok(Id(n.to_string()))
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> std::result::Result<Id, E> {
+                Ok(Id(text.to_owned()))
+            }
+
+            fn visit_string<E: serde::de::Error>(self, text: String) -> std::result::Result<Id, E> {
+                Ok(Id(text))
+            }
         }
-        Ok(Id(match NumberOrString::deserialize(deserializer)? {
-            NumberOrString::Number(n) => n.to_string(),
-            NumberOrString::Signed(n) => n.to_string(),
-            NumberOrString::Text(text) => text,
-        }))
+        deserializer.deserialize_any(NumberOrString)
     }
 }
 
@@ -245,6 +259,8 @@ mod tests {
         assert_eq!(texts, ["1", "x-2", "-3"]);
         assert!(parse::<Vec<Id>>("T", b"[1.5]").is_err());
         assert!(parse::<Vec<Id>>("T", b"[null]").is_err());
+        assert!(parse::<Vec<Id>>("T", b"[true]").is_err());
+        assert!(parse::<Vec<Id>>("T", br#"[{"id": 1}]"#).is_err());
     }
 
     #[test]

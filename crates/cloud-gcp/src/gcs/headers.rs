@@ -2,6 +2,7 @@
 //! the resource a write sends. The driver's ETag is the object's **generation**: it changes with every
 //! write, and it is what GCS conditions (`ifGenerationMatch`) and pinned reads (`generation=`) take.
 
+use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use base64::engine::general_purpose::STANDARD;
@@ -124,39 +125,72 @@ pub(crate) fn media_meta(key: &str, headers: &HeaderMap, size: u64) -> ObjectMet
 }
 
 /// The resource a write sends: name, content headers, user metadata, and the hashes GCS must check
-/// the bytes against before it keeps them.
+/// the bytes against before it keeps them; as JSON text. Serialized from borrowed fields, without
+/// building a `serde_json::Value` map on every upload.
 pub(crate) fn resource(
     key: &str,
     options: &PutOptions,
     crc32c: Option<u32>,
     md5_hex: Option<&str>,
-) -> serde_json::Value {
-    let mut resource = serde_json::json!({ "name": key });
-    for (field, value) in [
-        ("contentType", &options.content_type),
-        ("contentEncoding", &options.content_encoding),
-        ("cacheControl", &options.cache_control),
-        ("contentDisposition", &options.content_disposition),
-    ] {
-        if let Some(value) = value {
-            resource[field] = value.clone().into();
-        }
+) -> String {
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Resource<'a> {
+        name: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        content_type: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        content_encoding: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cache_control: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        content_disposition: Option<&'a str>,
+        #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+        metadata: &'a BTreeMap<String, String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        crc32c: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        md5_hash: Option<String>,
     }
-    if !options.metadata.is_empty() {
-        resource["metadata"] = serde_json::json!(options.metadata);
-    }
-    if let Some(crc) = crc32c {
-        resource["crc32c"] = crc32c_to_base64(crc).into();
-    }
-    if let Some(md5) = md5_hex {
-        resource["md5Hash"] = md5_to_base64(md5).into();
-    }
-    resource
+    let resource = Resource {
+        name: key,
+        content_type: options.content_type.as_deref(),
+        content_encoding: options.content_encoding.as_deref(),
+        cache_control: options.cache_control.as_deref(),
+        content_disposition: options.content_disposition.as_deref(),
+        metadata: &options.metadata,
+        crc32c: crc32c.map(crc32c_to_base64),
+        md5_hash: md5_hex.map(md5_to_base64),
+    };
+    serde_json::to_string(&resource).expect("strings and a map of strings serialize")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_resource_names_only_what_is_set() {
+        let plain: serde_json::Value =
+            serde_json::from_str(&resource("a \"b\"", &PutOptions::new(), None, None)).unwrap();
+        assert_eq!(plain, serde_json::json!({ "name": "a \"b\"" }));
+        let mut options = PutOptions::new().content_type("text/plain").metadata("k", "v");
+        options.cache_control = Some("no-cache".into());
+        let md5 = "5d41402abc4b2a76b9719d911017c592";
+        let full: serde_json::Value =
+            serde_json::from_str(&resource("k", &options, Some(7), Some(md5))).unwrap();
+        assert_eq!(
+            full,
+            serde_json::json!({
+                "name": "k",
+                "contentType": "text/plain",
+                "cacheControl": "no-cache",
+                "metadata": { "k": "v" },
+                "crc32c": crc32c_to_base64(7),
+                "md5Hash": "XUFAKrxLKna5cZ2REBfFkg==",
+            })
+        );
+    }
 
     #[test]
     fn hashes_round_trip_and_timestamps_parse() {

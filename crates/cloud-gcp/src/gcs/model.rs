@@ -2,26 +2,49 @@
 //! (`"size": "11"`); both forms are read, and anything else is an error, never a zero.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use cloud_core::{Error, Result};
+use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer};
 
-/// A number sent as a JSON string or number.
+/// A number sent as a JSON string or number. Read by a visitor rather than an untagged enum, which
+/// would buffer each value (a string allocated) before trying its forms: two per object of a listing.
 fn number<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<u64>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Either {
-        Text(String),
-        Number(u64),
+    struct Number;
+    impl<'de> Visitor<'de> for Number {
+        type Value = Option<u64>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a non-negative integer, as a number or a string")
+        }
+
+        fn visit_u64<E: de::Error>(self, n: u64) -> std::result::Result<Self::Value, E> {
+            Ok(Some(n))
+        }
+
+        fn visit_str<E: de::Error>(self, text: &str) -> std::result::Result<Self::Value, E> {
+            text.parse()
+                .map(Some)
+                .map_err(|_| E::invalid_value(de::Unexpected::Str(text), &self))
+        }
+
+        fn visit_none<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: de::Error>(self) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D2: Deserializer<'de>>(
+            self,
+            d: D2,
+        ) -> std::result::Result<Self::Value, D2::Error> {
+            d.deserialize_any(Number)
+        }
     }
-    match Option::<Either>::deserialize(d)? {
-        None => Ok(None),
-        Some(Either::Number(n)) => Ok(Some(n)),
-        Some(Either::Text(s)) => s
-            .parse()
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom("a number")),
-    }
+    d.deserialize_option(Number)
 }
 
 /// An object's metadata (`storage#object`).
@@ -176,7 +199,20 @@ mod tests {
     fn reads_numbers_as_strings_or_numbers_and_refuses_others() {
         let o: Object = parse("t", br#"{"name":"a","size":"11","generation":7}"#).unwrap();
         assert_eq!((o.size, o.generation), (Some(11), Some(7)));
-        assert!(parse::<Object>("t", br#"{"name":"a","size":"eleven"}"#).is_err());
+        let o: Object = parse("t", br#"{"name":"a","size":null}"#).unwrap();
+        assert_eq!((o.size, o.generation), (None, None));
+        for wrong in [
+            r#""eleven""#,
+            "-1",
+            "1.5",
+            r#""-1""#,
+            "true",
+            "[1]",
+            r#""""#,
+        ] {
+            let text = format!(r#"{{"name":"a","size":{wrong}}}"#);
+            assert!(parse::<Object>("t", text.as_bytes()).is_err(), "{wrong}");
+        }
         assert!(parse::<Object>("t", br#"{"size":"1"}"#).is_err(), "no name");
         let page: ObjectList = parse_list("t", br#"{"kind":"storage#objects"}"#).unwrap();
         assert!(page.items.is_empty() && page.next_page_token.is_none());

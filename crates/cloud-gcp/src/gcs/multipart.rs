@@ -231,7 +231,7 @@ pub(crate) async fn upload(
     attempts: u32,
 ) -> Result<ObjectMeta> {
     let chunk_size = chunk_size.div_ceil(CHUNK_QUANTUM).max(1) * CHUNK_QUANTUM;
-    let body = resource(key, options, None, None).to_string();
+    let body = resource(key, options, None, None);
     let session = Session::start(inner.clone(), bucket, key, body, declared).await?;
     let (mut crc, mut md5) = (Hasher::crc32c(), Hasher::md5());
     let mut buffer = first;

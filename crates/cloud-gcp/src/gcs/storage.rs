@@ -190,7 +190,7 @@ impl GcsInner {
         let (Checksum::Crc32c(c), Checksum::Md5(m)) = (&crc, &md5) else {
             unreachable!("the hashers are of these kinds");
         };
-        let resource = super::headers::resource(key, options, Some(*c), Some(m)).to_string();
+        let resource = super::headers::resource(key, options, Some(*c), Some(m));
         // Random, so no content holds it by chance.
         let boundary = format!("cloud-{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
         let media_type = options
