@@ -174,7 +174,9 @@ mod tests {
         let plain: serde_json::Value =
             serde_json::from_str(&resource("a \"b\"", &PutOptions::new(), None, None)).unwrap();
         assert_eq!(plain, serde_json::json!({ "name": "a \"b\"" }));
-        let mut options = PutOptions::new().content_type("text/plain").metadata("k", "v");
+        let mut options = PutOptions::new()
+            .content_type("text/plain")
+            .metadata("k", "v");
         options.cache_control = Some("no-cache".into());
         let md5 = "5d41402abc4b2a76b9719d911017c592";
         let full: serde_json::Value =

@@ -1,6 +1,7 @@
 //! Raw hyper sending each provider's requests with the least a hand-rolled client does: the paths,
-//! the headers the driver sends (a PUT's MD5 too, made once: the body never changes), and authorization
-//! made once before timing.
+//! the headers the driver sends (a PUT's MD5 too, made once: the body never changes), the body it
+//! sends (GCS's multipart upload, with the object's name and hashes), and authorization made once
+//! before timing.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -33,7 +34,12 @@ pub(crate) struct Target {
     put_headers: Vec<(&'static str, String)>,
     /// The body of every 1 KiB PUT, shared as the driver's bench shares its own.
     put_body: Bytes,
+    /// GCS's JSON fields for the PUT body's CRC-32C and MD5, made once.
+    gcs_hashes: String,
 }
+
+/// The boundary of the multipart body of a GCS upload.
+const GCS_BOUNDARY: &str = "cloud-bench-0123456789abcdef";
 
 /// An account SAS for the Blob service, all permissions, valid for an hour (API 2020-12-06 and later).
 fn account_sas() -> String {
@@ -123,8 +129,19 @@ impl Target {
                 ),
             ],
             "swift" => vec![("etag", cloud_core::hex::encode(md5))],
+            "gcs" => vec![(
+                "content-type",
+                format!("multipart/related; boundary={GCS_BOUNDARY}"),
+            )],
             _ => Vec::new(),
         };
+        // GCS takes the object's name and the hashes it checks in a JSON part before the bytes.
+        let gcs_hashes = format!(
+            r#""crc32c":"{}","md5Hash":"{}""#,
+            base64::engine::general_purpose::STANDARD
+                .encode(cloud_storage::crc32c(&put_body).to_be_bytes()),
+            base64::engine::general_purpose::STANDARD.encode(md5)
+        );
         Target {
             provider: provider.to_owned(),
             client,
@@ -133,6 +150,7 @@ impl Target {
             headers,
             put_headers,
             put_body,
+            gcs_hashes,
         }
     }
 
@@ -144,7 +162,7 @@ impl Target {
                 let upload = self.base.replace("/storage/v1/", "/upload/storage/v1/");
                 (
                     http::Method::POST,
-                    format!("{upload}/o?uploadType=media&name={key}"),
+                    format!("{upload}/o?uploadType=multipart"),
                 )
             }
             ("gcs", "get-1k") => (
@@ -198,7 +216,11 @@ impl Target {
             for (name, value) in &self.put_headers {
                 builder = builder.header(*name, value);
             }
-            Full::new(self.put_body.clone()).boxed_unsync()
+            if self.provider == "gcs" {
+                Full::new(self.gcs_upload(i)).boxed_unsync()
+            } else {
+                Full::new(self.put_body.clone()).boxed_unsync()
+            }
         } else {
             empty()
         };
@@ -222,6 +244,23 @@ impl Target {
             "get-1k" => ok && whole.len() == SMALL,
             _ => ok,
         }
+    }
+
+    /// The multipart body of a GCS upload of key number `i`, as the driver sends it: the object's
+    /// resource (name and hashes), then its bytes.
+    fn gcs_upload(&self, i: usize) -> Bytes {
+        let head = format!(
+            "--{GCS_BOUNDARY}\r\ncontent-type: application/json; charset=UTF-8\r\n\r\n\
+             {{\"name\":\"k{i}\",{}}}\r\n--{GCS_BOUNDARY}\r\ncontent-type: application/octet-stream\r\n\r\n",
+            self.gcs_hashes
+        );
+        let tail = format!("\r\n--{GCS_BOUNDARY}--\r\n");
+        let mut body =
+            bytes::BytesMut::with_capacity(head.len() + self.put_body.len() + tail.len());
+        body.extend_from_slice(head.as_bytes());
+        body.extend_from_slice(&self.put_body);
+        body.extend_from_slice(tail.as_bytes());
+        body.freeze()
     }
 
     /// A HEAD of key number `i`: whether it answered, found or not.
