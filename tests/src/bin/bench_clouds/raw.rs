@@ -1,11 +1,13 @@
-//! Raw hyper sending each provider's requests with the least a hand-rolled client does: the paths,
-//! the headers the driver sends (a PUT's MD5 too, made once: the body never changes), the body it
-//! sends (GCS's multipart upload, with the object's name and hashes), and authorization made once
-//! before timing.
+//! Raw hyper sending each provider's requests with the least a hand-rolled client does for the same
+//! guarantees: the paths, the headers and bodies the driver sends (a PUT's MD5, and GCS's CRC-32C,
+//! made from each body, as for new content; GCS's multipart upload with the object's name and
+//! hashes), a whole read checked against the checksum its answer carries, as the driver checks it,
+//! and authorization made once before timing.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use bytes::Bytes;
 use cloud_tests::servers::{azurite, gcs, swift};
@@ -34,8 +36,10 @@ pub(crate) struct Target {
     put_headers: Vec<(&'static str, String)>,
     /// The body of every 1 KiB PUT, shared as the driver's bench shares its own.
     put_body: Bytes,
-    /// GCS's JSON fields for the PUT body's CRC-32C and MD5, made once.
-    gcs_hashes: String,
+}
+
+fn full_body(bytes: Bytes) -> Body {
+    Full::new(bytes).boxed_unsync()
 }
 
 /// The boundary of the multipart body of a GCS upload.
@@ -119,29 +123,14 @@ impl Target {
             other => panic!("unknown provider {other}"),
         };
         let put_body = Bytes::from(vec![1u8; SMALL]);
-        let md5 = md5::Md5::digest(&put_body);
         let put_headers = match provider {
-            "azure" => vec![
-                ("x-ms-blob-type", "BlockBlob".to_owned()),
-                (
-                    "content-md5",
-                    base64::engine::general_purpose::STANDARD.encode(md5),
-                ),
-            ],
-            "swift" => vec![("etag", cloud_core::hex::encode(md5))],
+            "azure" => vec![("x-ms-blob-type", "BlockBlob".to_owned())],
             "gcs" => vec![(
                 "content-type",
                 format!("multipart/related; boundary={GCS_BOUNDARY}"),
             )],
             _ => Vec::new(),
         };
-        // GCS takes the object's name and the hashes it checks in a JSON part before the bytes.
-        let gcs_hashes = format!(
-            r#""crc32c":"{}","md5Hash":"{}""#,
-            base64::engine::general_purpose::STANDARD
-                .encode(cloud_storage::crc32c(&put_body).to_be_bytes()),
-            base64::engine::general_purpose::STANDARD.encode(md5)
-        );
         Target {
             provider: provider.to_owned(),
             client,
@@ -150,7 +139,6 @@ impl Target {
             headers,
             put_headers,
             put_body,
-            gcs_hashes,
         }
     }
 
@@ -216,10 +204,19 @@ impl Target {
             for (name, value) in &self.put_headers {
                 builder = builder.header(*name, value);
             }
-            if self.provider == "gcs" {
-                Full::new(self.gcs_upload(i)).boxed_unsync()
-            } else {
-                Full::new(self.put_body.clone()).boxed_unsync()
+            // The hash the service checks the body against, made from the body as any client
+            // writing new content must.
+            let md5 = md5::Md5::digest(&self.put_body);
+            match self.provider.as_str() {
+                "gcs" => full_body(self.gcs_upload(i, &md5)),
+                "azure" => {
+                    builder = builder.header("content-md5", STANDARD.encode(md5));
+                    full_body(self.put_body.clone())
+                }
+                _ => {
+                    builder = builder.header("etag", cloud_core::hex::encode(md5));
+                    full_body(self.put_body.clone())
+                }
             }
         } else {
             empty()
@@ -228,7 +225,8 @@ impl Target {
             return false;
         };
         let ok = response.status().is_success();
-        let Ok(whole) = response.into_body().collect().await.map(|b| b.to_bytes()) else {
+        let (parts, body) = response.into_parts();
+        let Ok(whole) = body.collect().await.map(|b| b.to_bytes()) else {
             return false;
         };
         match workload {
@@ -241,18 +239,38 @@ impl Target {
                 };
                 ok && whole.windows(marker.len()).filter(|w| *w == marker).count() == LIST_KEYS
             }
-            "get-1k" => ok && whole.len() == SMALL,
+            "get-1k" => ok && whole.len() == SMALL && self.vouched_for(&parts.headers, &whole),
             _ => ok,
         }
     }
 
+    /// Whether `body` has the checksum the answer's headers give, as the driver checks a whole read:
+    /// Azure's `Content-MD5`, Swift's ETag (an MD5), GCS's CRC-32C in `x-goog-hash`.
+    fn vouched_for(&self, headers: &http::HeaderMap, body: &[u8]) -> bool {
+        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        match self.provider.as_str() {
+            "azure" => text("content-md5") == Some(&STANDARD.encode(md5::Md5::digest(body))),
+            "swift" => {
+                text("etag").map(|e| e.trim_matches('"'))
+                    == Some(&cloud_core::hex::encode(md5::Md5::digest(body)))
+            }
+            _ => {
+                let crc = STANDARD.encode(cloud_storage::crc32c(body).to_be_bytes());
+                text("x-goog-hash")
+                    .is_some_and(|h| h.split(',').any(|p| p.trim() == format!("crc32c={crc}")))
+            }
+        }
+    }
+
     /// The multipart body of a GCS upload of key number `i`, as the driver sends it: the object's
-    /// resource (name and hashes), then its bytes.
-    fn gcs_upload(&self, i: usize) -> Bytes {
+    /// resource (name and the hashes GCS checks), then its bytes.
+    fn gcs_upload(&self, i: usize, md5: &[u8]) -> Bytes {
         let head = format!(
             "--{GCS_BOUNDARY}\r\ncontent-type: application/json; charset=UTF-8\r\n\r\n\
-             {{\"name\":\"k{i}\",{}}}\r\n--{GCS_BOUNDARY}\r\ncontent-type: application/octet-stream\r\n\r\n",
-            self.gcs_hashes
+             {{\"name\":\"k{i}\",\"crc32c\":\"{}\",\"md5Hash\":\"{}\"}}\r\n\
+             --{GCS_BOUNDARY}\r\ncontent-type: application/octet-stream\r\n\r\n",
+            STANDARD.encode(cloud_storage::crc32c(&self.put_body).to_be_bytes()),
+            STANDARD.encode(md5)
         );
         let tail = format!("\r\n--{GCS_BOUNDARY}--\r\n");
         let mut body =
