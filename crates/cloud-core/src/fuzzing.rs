@@ -119,7 +119,7 @@ pub fn targets() -> Vec<Target> {
             name: "core: RFC 3339 timestamps",
             seeds: &["2026-12-07T11:42:20Z", "2026-12-07T11:42:20.123456-05:00", "2026-12-07T11:42:20+00:00"],
             run: |input| {
-                let _ = crate::json::timestamp(&String::from_utf8_lossy(input));
+                let _ = crate::time::rfc3339(&String::from_utf8_lossy(input));
             },
         },
         Target {

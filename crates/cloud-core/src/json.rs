@@ -40,46 +40,6 @@ pub fn parse<'a, T: Deserialize<'a>>(operation: &str, body: &'a [u8]) -> Result<
     })
 }
 
-/// A time as JSON APIs write it: RFC 3339 (`2026-12-07T10:58:39Z`, `…39.999-05:00`, `…39.123456`
-/// with the zone left out, read as UTC). `None` for anything else, or a time before 1970.
-///
-/// ```
-/// use std::time::{Duration, UNIX_EPOCH};
-///
-/// let utc = cloud_core::json::timestamp("2026-12-08T10:00:00Z").unwrap();
-/// let offset = cloud_core::json::timestamp("2026-12-08T05:00:00.000-05:00").unwrap();
-/// assert_eq!(utc, offset);
-/// assert_eq!(cloud_core::json::timestamp("1970-01-01T00:00:01"), Some(UNIX_EPOCH + Duration::from_secs(1)));
-/// assert_eq!(cloud_core::json::timestamp("yesterday"), None);
-/// ```
-pub fn timestamp(text: &str) -> Option<std::time::SystemTime> {
-    let text = text.trim();
-    let (local, offset) = match text
-        .len()
-        .checked_sub(6)
-        .and_then(|at| text.get(at..).map(|z| (at, z)))
-    {
-        Some((at, zone))
-            if text.len() > 19
-                && (zone.starts_with('+') || zone.starts_with('-'))
-                && zone.as_bytes()[3] == b':' =>
-        {
-            let hours: u64 = zone.get(1..3)?.parse().ok()?;
-            let minutes: u64 = zone.get(4..6)?.parse().ok()?;
-            let seconds = std::time::Duration::from_secs(hours * 3600 + minutes * 60);
-            (&text[..at], Some((zone.starts_with('-'), seconds)))
-        }
-        _ => (text.trim_end_matches(['Z', 'z']), None),
-    };
-    let at = humantime::parse_rfc3339_weak(local).ok()?;
-    match offset {
-        None => Some(at),
-        // Local time west of UTC is behind it: add the offset to reach UTC.
-        Some((true, by)) => at.checked_add(by),
-        Some((false, by)) => at.checked_sub(by),
-    }
-}
-
 /// A request with `value` as its JSON body (`Content-Type: application/json`).
 pub fn request<T: Serialize + ?Sized>(
     method: Method,

@@ -59,6 +59,7 @@ pub mod redact;
 pub mod request;
 mod resource;
 pub mod secret;
+pub mod time;
 pub mod token;
 #[cfg(feature = "xml")]
 pub mod xml;

@@ -369,7 +369,7 @@ impl OpenStackAuth {
     }
 
     fn lifetime_until(&self, expires_at: &str) -> Duration {
-        cloud_core::json::timestamp(expires_at)
+        cloud_core::time::rfc3339(expires_at)
             .and_then(|at| at.duration_since(self.clock.system_time()).ok())
             .unwrap_or(Duration::from_secs(3600))
     }

@@ -47,13 +47,11 @@ impl CredentialsJson {
         let Some(expiration) = self.expiration else {
             return Ok(TemporaryToken::forever(credentials));
         };
-        let at = humantime::parse_rfc3339_weak(expiration.trim().trim_end_matches('Z')).map_err(
-            |_| {
-                Error::unexpected(format!(
-                    "{what} gave an Expiration that is not an RFC 3339 time: {expiration:?}"
-                ))
-            },
-        )?;
+        let at = cloud_core::time::rfc3339(&expiration).ok_or_else(|| {
+            Error::unexpected(format!(
+                "{what} gave an Expiration that is not an RFC 3339 time: {expiration:?}"
+            ))
+        })?;
         let lifetime = at
             .duration_since(clock.system_time())
             .unwrap_or(Duration::ZERO);
@@ -116,4 +114,48 @@ pub(crate) async fn run(
         )));
     }
     json.into_token(clock, &what)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cloud_core::ManualClock;
+
+    fn expiring(at: std::time::SystemTime) -> CredentialsJson {
+        CredentialsJson {
+            version: Some(1),
+            access_key_id: "AKIA".into(),
+            secret_access_key: "secret".into(),
+            session_token: None,
+            expiration: Some(
+                humantime::format_rfc3339_seconds(at)
+                    .to_string()
+                    .replace('Z', "+00:00"),
+            ),
+        }
+    }
+
+    #[test]
+    fn an_expiration_with_a_zone_offset_is_read_as_the_time_it_names() {
+        // Tools that print `datetime.isoformat()` write `+00:00`, not `Z`.
+        let clock = ManualClock::new();
+        let in_an_hour = clock.system_time() + Duration::from_secs(3600);
+        let token = expiring(in_an_hour).into_token(&clock, "t").unwrap();
+        let left = token.expires_at.unwrap() - clock.now();
+        assert!(
+            left > Duration::from_secs(3590) && left <= Duration::from_secs(3600),
+            "{left:?}"
+        );
+        let mut west = expiring(in_an_hour);
+        // The same instant, five hours west of UTC.
+        let local = humantime::format_rfc3339_seconds(in_an_hour - Duration::from_secs(5 * 3600));
+        west.expiration = Some(local.to_string().replace('Z', "-05:00"));
+        let token = west.into_token(&clock, "t").unwrap();
+        let left = token.expires_at.unwrap() - clock.now();
+        assert!(left > Duration::from_secs(3590), "{left:?}");
+        let mut wrong = expiring(in_an_hour);
+        wrong.expiration = Some("next tuesday".into());
+        let err = wrong.into_token(&clock, "t").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unexpected);
+    }
 }

@@ -119,8 +119,8 @@ pub(crate) async fn role_credentials(
             format!("{} is not an SSO token cache; {login}", file.display()),
         )
     })?;
-    let expired = humantime::parse_rfc3339_weak(cached.expires_at.trim().trim_end_matches('Z'))
-        .map_or(true, |at| at <= clock.system_time());
+    let expired =
+        cloud_core::time::rfc3339(&cached.expires_at).is_none_or(|at| at <= clock.system_time());
     if expired {
         return Err(Error::new(
             ErrorKind::Unauthenticated,

@@ -117,9 +117,8 @@ fn into_token(
     credentials: StsCredentials,
     clock: &dyn Clock,
 ) -> Result<TemporaryToken<Credentials>> {
-    let expires =
-        humantime::parse_rfc3339_weak(credentials.expiration.trim().trim_end_matches('Z'))
-            .map_err(|_| Error::unexpected("STS answered with an Expiration that is not a time"))?;
+    let expires = cloud_core::time::rfc3339(&credentials.expiration)
+        .ok_or_else(|| Error::unexpected("STS answered with an Expiration that is not a time"))?;
     let lifetime = expires
         .duration_since(clock.system_time())
         .unwrap_or(Duration::ZERO);

@@ -6,15 +6,10 @@ use std::net::IpAddr;
 use cloud_compute::{
     Image, KeyPair, Node, NodeState, Snapshot, SnapshotState, Volume, VolumeState,
 };
+use cloud_core::time::rfc3339;
 use cloud_core::Secret;
 
 use super::model::{self, Instance};
-
-pub(crate) fn timestamp(text: &str) -> Option<std::time::SystemTime> {
-    humantime::parse_rfc3339_weak(text.trim_end_matches('Z'))
-        .ok()
-        .or_else(|| humantime::parse_rfc3339(text).ok())
-}
 
 pub(crate) fn node_state(name: &str) -> NodeState {
     match name {
@@ -58,7 +53,7 @@ pub(crate) fn to_node(instance: Instance) -> Node {
     node.image = instance.image_id;
     node.size = instance.instance_type;
     node.key_pair = instance.key_name.filter(|k| !k.is_empty());
-    node.created_at = instance.launch_time.as_deref().and_then(timestamp);
+    node.created_at = instance.launch_time.as_deref().and_then(rfc3339);
     node.location = instance.placement.and_then(|p| p.availability_zone);
     node.private_ips = instance
         .private_ip_address
@@ -94,7 +89,7 @@ pub(crate) fn to_volume(item: model::VolumeItem) -> Volume {
     let mut volume = Volume::new(item.volume_id, name, item.size.unwrap_or(0));
     volume.state = volume_state(item.status.as_deref());
     volume.location = item.availability_zone;
-    volume.created_at = item.create_time.as_deref().and_then(timestamp);
+    volume.created_at = item.create_time.as_deref().and_then(rfc3339);
     if let Some(attachment) = item.attachment_set.item.into_iter().next() {
         volume.attached_to = attachment.instance_id;
         volume.device = attachment.device;
@@ -115,7 +110,7 @@ pub(crate) fn to_snapshot(item: model::SnapshotItem) -> Snapshot {
     let mut snapshot = Snapshot::new(item.snapshot_id, name);
     snapshot.volume_id = item.volume_id;
     snapshot.size_gib = item.volume_size;
-    snapshot.created_at = item.start_time.as_deref().and_then(timestamp);
+    snapshot.created_at = item.start_time.as_deref().and_then(rfc3339);
     snapshot.state = match item.status.as_deref() {
         Some("pending") => SnapshotState::Pending,
         Some("completed") => SnapshotState::Completed,

@@ -56,7 +56,10 @@ pub(crate) fn targets() -> Vec<Target> {
                     model::parse::<ListAllMyBucketsResult>("ListAllMyBucketsResult", &text(input))
                 {
                     for bucket in listed.buckets.bucket {
-                        let _ = bucket.creation_date.as_deref().and_then(model::timestamp);
+                        let _ = bucket
+                            .creation_date
+                            .as_deref()
+                            .and_then(cloud_core::time::rfc3339);
                     }
                 }
             },
@@ -70,7 +73,10 @@ pub(crate) fn targets() -> Vec<Target> {
                     &text(input),
                 ) {
                     for upload in page.uploads {
-                        let _ = upload.initiated.as_deref().and_then(model::timestamp);
+                        let _ = upload
+                            .initiated
+                            .as_deref()
+                            .and_then(cloud_core::time::rfc3339);
                     }
                 }
             },

@@ -1,7 +1,5 @@
 //! S3's XML documents, as they travel; converted to this project's types where used.
 
-use std::time::SystemTime;
-
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Deserialize)]
@@ -106,13 +104,6 @@ pub(crate) struct ErrorBody {
     pub(crate) region: Option<String>,
 }
 
-/// An S3 timestamp (`2026-11-25T20:30:00.000Z`).
-pub(crate) fn timestamp(text: &str) -> Option<SystemTime> {
-    humantime::parse_rfc3339_weak(text.trim_end_matches('Z'))
-        .ok()
-        .or_else(|| humantime::parse_rfc3339(text).ok())
-}
-
 /// Reads an S3 document whose root element must be `root`.
 pub(crate) fn parse<'de, T: Deserialize<'de>>(root: &str, xml: &'de str) -> cloud_core::Result<T> {
     cloud_core::xml::parse("S3", root, xml)
@@ -136,7 +127,9 @@ mod tests {
         assert_eq!(page.contents.len(), 2);
         assert_eq!(page.contents[1].key, "c&d");
         assert_eq!(page.contents[0].etag.as_deref(), Some("\"abc\""));
-        assert!(timestamp(page.contents[0].last_modified.as_deref().unwrap()).is_some());
+        assert!(
+            cloud_core::time::rfc3339(page.contents[0].last_modified.as_deref().unwrap()).is_some()
+        );
         assert_eq!(page.common_prefixes[0].prefix, "dir/");
         assert!(page.is_truncated);
         assert_eq!(page.next_continuation_token.as_deref(), Some("tok"));

@@ -188,7 +188,10 @@ pub(super) fn merge_page(page: ListBucketResult) -> Vec<ListEntry> {
         .map(|content| {
             let mut meta = ObjectMeta::new(content.key, content.size);
             meta.etag = content.etag;
-            meta.last_modified = content.last_modified.as_deref().and_then(model::timestamp);
+            meta.last_modified = content
+                .last_modified
+                .as_deref()
+                .and_then(cloud_core::time::rfc3339);
             ListEntry::Object(meta)
         })
         .chain(
@@ -225,7 +228,10 @@ impl StorageDriver for S3 {
                     .into_iter()
                     .map(|b| {
                         let mut container = Container::new(b.name);
-                        container.created = b.creation_date.as_deref().and_then(model::timestamp);
+                        container.created = b
+                            .creation_date
+                            .as_deref()
+                            .and_then(cloud_core::time::rfc3339);
                         container
                     })
                     .collect();
@@ -538,7 +544,10 @@ impl StorageDriver for S3 {
                 model::parse("ListMultipartUploadsResult", &xml)?;
             for upload in page.uploads {
                 let mut entry = PendingUpload::new(upload.key, upload.upload_id);
-                entry.initiated = upload.initiated.as_deref().and_then(model::timestamp);
+                entry.initiated = upload
+                    .initiated
+                    .as_deref()
+                    .and_then(cloud_core::time::rfc3339);
                 pending.push(entry);
             }
             match (

@@ -12,6 +12,7 @@ use cloud_compute::{
 };
 use cloud_core::json::JsonApi;
 use cloud_core::redact::RedactedUrl;
+use cloud_core::time::rfc3339;
 use cloud_core::{paginate, Error, ErrorKind, Page, PollOptions, Result};
 use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
 use http::Method;
@@ -210,7 +211,7 @@ pub(crate) fn to_node(droplet: Droplet) -> Node {
         droplet.name,
         node_state(&droplet.status),
     );
-    node.created_at = model::timestamp(droplet.created_at.as_deref());
+    node.created_at = droplet.created_at.as_deref().and_then(rfc3339);
     node.size = droplet.size_slug;
     node.location = droplet.region.map(|r| r.slug);
     if let Some(image) = droplet.image {

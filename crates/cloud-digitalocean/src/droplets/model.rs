@@ -280,8 +280,3 @@ pub(crate) struct ErrorBody {
     #[serde(default)]
     pub(crate) request_id: Option<String>,
 }
-
-/// An RFC 3339 time as the API writes it (`2020-07-21T18:37:44Z`).
-pub(crate) fn timestamp(text: Option<&str>) -> Option<std::time::SystemTime> {
-    text.and_then(cloud_core::json::timestamp)
-}

@@ -1,6 +1,7 @@
 //! Block storage volumes, attached and detached by actions, and their snapshots.
 
 use cloud_compute::{CreateVolume, Snapshot, SnapshotState, Volume, VolumeState};
+use cloud_core::time::rfc3339;
 use cloud_core::{Error, Result};
 use http::Method;
 use serde_json::json;
@@ -16,7 +17,7 @@ pub(super) fn to_volume(volume: model::Volume) -> Volume {
         volume.size_gigabytes.unwrap_or(0),
     );
     out.location = volume.region.map(|r| r.slug);
-    out.created_at = model::timestamp(volume.created_at.as_deref());
+    out.created_at = volume.created_at.as_deref().and_then(rfc3339);
     // The API reports no state: a volume is in use while a droplet holds it.
     out.attached_to = volume
         .droplet_ids
@@ -44,7 +45,7 @@ pub(super) fn to_snapshot(snapshot: model::Snapshot) -> Snapshot {
     let mut out = Snapshot::new(snapshot.id.into_string(), snapshot.name);
     out.volume_id = snapshot.resource_id.map(String::from);
     out.size_gib = snapshot.min_disk_size;
-    out.created_at = model::timestamp(snapshot.created_at.as_deref());
+    out.created_at = snapshot.created_at.as_deref().and_then(rfc3339);
     // The API answers a snapshot request once the snapshot is taken.
     out.state = SnapshotState::Completed;
     if let Some(regions) = snapshot.regions {

@@ -3,7 +3,6 @@
 //! write, and it is what GCS conditions (`ifGenerationMatch`) and pinned reads (`generation=`) take.
 
 use std::collections::BTreeMap;
-use std::time::SystemTime;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -38,10 +37,6 @@ pub(crate) fn md5_to_base64(hex: &str) -> String {
     STANDARD.encode(bytes)
 }
 
-fn timestamp(value: Option<&str>) -> Option<SystemTime> {
-    humantime::parse_rfc3339_weak(value?.trim_end_matches('Z')).ok()
-}
-
 /// The checksum kept as the object's: the CRC-32C every object has (composite objects have no MD5),
 /// with the MD5 in `extra["md5"]` when there is one.
 fn checksums(meta: &mut ObjectMeta, crc32c: Option<u32>, md5: Option<String>) {
@@ -64,7 +59,7 @@ pub(crate) fn object_meta(object: Object) -> Result<ObjectMeta> {
     };
     let mut meta = ObjectMeta::new(object.name, size);
     meta.etag = Some(generation.to_string());
-    meta.last_modified = timestamp(object.updated.as_deref());
+    meta.last_modified = object.updated;
     meta.content_type = object.content_type;
     meta.content_encoding = object.content_encoding;
     meta.cache_control = object.cache_control;
@@ -207,8 +202,18 @@ mod tests {
         let hex = md5_from_base64("XrY7u+Ae7tCTyyK7j1rNww==").unwrap();
         assert_eq!(hex, "5eb63bbbe01eeed093cb22bb8f5acdc3");
         assert_eq!(md5_to_base64(&hex), "XrY7u+Ae7tCTyyK7j1rNww==");
-        assert!(timestamp(Some("2026-12-06T18:49:02.303383Z")).is_some());
-        assert!(timestamp(Some("2026-12-06T18:49:02Z")).is_some());
+        let object: crate::gcs::model::Object =
+            serde_json::from_str(r#"{"name":"a","updated":"2026-12-06T18:49:02.303383Z"}"#)
+                .unwrap();
+        let updated = object.updated.expect("a time with microseconds");
+        assert_eq!(
+            updated
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_micros()
+                % 1_000_000,
+            303_383
+        );
         let mut headers = HeaderMap::new();
         headers.append("x-goog-hash", "crc32c=yZRlqg==".parse().unwrap());
         headers.append(

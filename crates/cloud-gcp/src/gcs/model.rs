@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::time::SystemTime;
 
 use cloud_core::{Error, Result};
 use serde::de::{self, Visitor};
@@ -70,8 +71,8 @@ pub(crate) struct Object {
     pub(crate) crc32c: Option<String>,
     #[serde(default)]
     pub(crate) etag: Option<String>,
-    #[serde(default)]
-    pub(crate) updated: Option<String>,
+    #[serde(default, deserialize_with = "cloud_core::time::optional_rfc3339")]
+    pub(crate) updated: Option<SystemTime>,
     #[serde(default)]
     pub(crate) storage_class: Option<String>,
     #[serde(default)]
@@ -97,8 +98,8 @@ pub(crate) struct ObjectList {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Bucket {
     pub(crate) name: String,
-    #[serde(default)]
-    pub(crate) time_created: Option<String>,
+    #[serde(default, deserialize_with = "cloud_core::time::optional_rfc3339")]
+    pub(crate) time_created: Option<SystemTime>,
     #[serde(default)]
     pub(crate) location: Option<String>,
     #[serde(default)]

@@ -44,10 +44,7 @@ pub(crate) struct GcsInner {
 
 fn bucket_of(bucket: Bucket) -> Container {
     let mut container = Container::new(bucket.name);
-    container.created = bucket
-        .time_created
-        .as_deref()
-        .and_then(|t| humantime::parse_rfc3339_weak(t.trim_end_matches('Z')).ok());
+    container.created = bucket.time_created;
     if let Some(location) = bucket.location {
         container.extra.insert("location".to_owned(), location);
     }

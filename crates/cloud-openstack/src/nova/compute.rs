@@ -280,7 +280,7 @@ pub(crate) fn to_node(server: Server) -> Node {
     node.created_at = server
         .created
         .as_deref()
-        .and_then(cloud_core::json::timestamp);
+        .and_then(cloud_core::time::rfc3339);
     for (network, addresses) in server.addresses.unwrap_or_default() {
         for address in addresses {
             let Ok(ip) = address.addr.parse::<IpAddr>() else {

@@ -45,7 +45,7 @@ fn to_volume(volume: model::Volume) -> Volume {
     out.created_at = volume
         .created_at
         .as_deref()
-        .and_then(cloud_core::json::timestamp);
+        .and_then(cloud_core::time::rfc3339);
     out.extra.insert("status".into(), volume.status);
     let texts = [
         ("snapshot_id", volume.snapshot_id),
@@ -71,7 +71,7 @@ fn to_snapshot(snapshot: model::Snapshot) -> Snapshot {
     out.created_at = snapshot
         .created_at
         .as_deref()
-        .and_then(cloud_core::json::timestamp);
+        .and_then(cloud_core::time::rfc3339);
     out.extra.insert("status".into(), snapshot.status);
     out
 }

@@ -1,30 +1,20 @@
 //! Swift's JSON listings (`format=json`), as far as the driver reads them. A listing is a JSON array;
 //! anything else is an answer not understood, never an empty page.
 
+use std::time::SystemTime;
+
 use cloud_core::{Error, Result};
+use cloud_storage::{Checksum, ListEntry, ObjectMeta};
 use serde::Deserialize;
 
-/// One entry of a container's listing: an object, or (with a delimiter) a `subdir`.
+/// One entry of a container's listing, read straight into what the listing yields: an object, or
+/// (with a delimiter) a `subdir` as a prefix.
 ///
 /// Read through [`RawEntry`]'s fields rather than as an untagged enum, which serde reads by holding
 /// each entry in a buffer of its own and trying each variant on it (most of a listing's CPU).
 #[derive(Debug, Deserialize)]
 #[serde(try_from = "RawEntry")]
-pub(crate) enum Entry {
-    Object {
-        name: String,
-        bytes: u64,
-        #[serde(default)]
-        hash: Option<String>,
-        #[serde(default)]
-        content_type: Option<String>,
-        #[serde(default)]
-        last_modified: Option<String>,
-    },
-    Subdir {
-        subdir: String,
-    },
-}
+pub(crate) struct Entry(pub(crate) ListEntry);
 
 /// The fields either kind of entry may have.
 #[derive(Deserialize)]
@@ -33,34 +23,32 @@ pub(crate) struct RawEntry {
     bytes: Option<u64>,
     hash: Option<String>,
     content_type: Option<String>,
-    last_modified: Option<String>,
+    #[serde(default, deserialize_with = "cloud_core::time::optional_rfc3339")]
+    last_modified: Option<SystemTime>,
     subdir: Option<String>,
 }
 
 impl TryFrom<RawEntry> for Entry {
     type Error = &'static str;
 
-    /// An object when it has a name and a size (as the untagged enum read it), else a `subdir`.
+    /// An object when it has a name and a size (as the untagged enum read it), else a `subdir`. An
+    /// object's `hash` is its ETag and, when it is an MD5 in hex, the checksum a read is held to.
     fn try_from(raw: RawEntry) -> Result<Entry, &'static str> {
         match (raw.name, raw.bytes, raw.subdir) {
-            (Some(name), Some(bytes), _) => Ok(Entry::Object {
-                name,
-                bytes,
-                hash: raw.hash,
-                content_type: raw.content_type,
-                last_modified: raw.last_modified,
-            }),
-            (_, _, Some(subdir)) => Ok(Entry::Subdir { subdir }),
+            (Some(name), Some(bytes), _) => {
+                let mut meta = ObjectMeta::new(name, bytes);
+                meta.checksum = raw
+                    .hash
+                    .as_deref()
+                    .filter(|h| h.len() == 32 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+                    .map(|h| Checksum::Md5(h.to_ascii_lowercase()));
+                meta.etag = raw.hash;
+                meta.content_type = raw.content_type;
+                meta.last_modified = raw.last_modified;
+                Ok(Entry(ListEntry::Object(meta)))
+            }
+            (_, _, Some(subdir)) => Ok(Entry(ListEntry::Prefix(subdir))),
             _ => Err("an entry has neither a name and a size nor a subdir"),
-        }
-    }
-}
-
-impl Entry {
-    pub(crate) fn name(&self) -> &str {
-        match self {
-            Entry::Object { name, .. } => name,
-            Entry::Subdir { subdir } => subdir,
         }
     }
 }
@@ -73,8 +61,8 @@ pub(crate) struct ContainerEntry {
     pub(crate) count: Option<u64>,
     #[serde(default)]
     pub(crate) bytes: Option<u64>,
-    #[serde(default)]
-    pub(crate) last_modified: Option<String>,
+    #[serde(default, deserialize_with = "cloud_core::time::optional_rfc3339")]
+    pub(crate) last_modified: Option<SystemTime>,
 }
 
 /// The answer to a bulk or SLO delete (`Accept: application/json`).
@@ -104,11 +92,6 @@ pub(crate) fn parse_list<T: for<'a> Deserialize<'a>>(
     })
 }
 
-/// A Swift timestamp (`2026-12-06T19:10:26.329910`, UTC without a zone).
-pub(crate) fn timestamp(value: Option<&str>) -> Option<std::time::SystemTime> {
-    cloud_core::json::timestamp(value?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,10 +105,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            page.iter().map(Entry::name).collect::<Vec<_>>(),
+            page.iter().map(|e| e.0.name()).collect::<Vec<_>>(),
             ["a", "b/"]
         );
-        assert!(timestamp(Some("2026-12-06T19:10:26.329910")).is_some());
+        let ListEntry::Object(meta) = &page[0].0 else {
+            panic!("an object first");
+        };
+        // UTC without a zone, as Swift writes it.
+        assert_eq!(
+            meta.last_modified,
+            cloud_core::time::rfc3339("2026-12-06T19:10:26.329910Z")
+        );
+        assert_eq!(meta.etag.as_deref(), Some("h"));
+        assert_eq!(meta.checksum, None, "not an MD5");
+        assert_eq!(page[1].0, ListEntry::Prefix("b/".into()));
         assert!(parse_list::<Entry>("t", false, b"{}").is_err());
         assert!(
             parse_list::<Entry>("t", false, br#"[{"name":"a"}]"#).is_err(),

@@ -187,29 +187,6 @@ impl SwiftInner {
     }
 }
 
-pub(super) fn entry(item: Entry) -> ListEntry {
-    match item {
-        Entry::Object {
-            name,
-            bytes,
-            hash,
-            content_type,
-            last_modified,
-        } => {
-            let mut meta = ObjectMeta::new(name, bytes);
-            meta.checksum = hash
-                .as_deref()
-                .filter(|h| h.len() == 32 && h.bytes().all(|b| b.is_ascii_hexdigit()))
-                .map(|h| Checksum::Md5(h.to_ascii_lowercase()));
-            meta.etag = hash;
-            meta.content_type = content_type;
-            meta.last_modified = model::timestamp(last_modified.as_deref());
-            ListEntry::Object(meta)
-        }
-        Entry::Subdir { subdir } => ListEntry::Prefix(subdir),
-    }
-}
-
 impl Swift {
     /// Writes the object: one PUT up to the threshold, a Static Large Object above it.
     async fn write(
@@ -319,7 +296,7 @@ impl StorageDriver for Swift {
                     .into_iter()
                     .map(|c| {
                         let mut container = Container::new(c.name);
-                        container.created = model::timestamp(c.last_modified.as_deref());
+                        container.created = c.last_modified;
                         for (field, value) in [("object_count", c.count), ("bytes_used", c.bytes)] {
                             if let Some(value) = value {
                                 container.extra.insert(field.to_owned(), value.to_string());
@@ -401,9 +378,9 @@ impl StorageDriver for Swift {
                 let body = response.into_body().bytes().await?;
                 let page: Vec<Entry> = model::parse_list("ListObjects", empty, &body)?;
                 let next = (page.len() == limit)
-                    .then(|| page.last().map(|e| e.name().to_owned()))
+                    .then(|| page.last().map(|e| e.0.name().to_owned()))
                     .flatten();
-                Ok(Page::new(page.into_iter().map(entry).collect(), next))
+                Ok(Page::new(page.into_iter().map(|e| e.0).collect(), next))
             }
         })
         .boxed()
@@ -514,22 +491,19 @@ mod tests {
 
     #[test]
     fn a_subdir_is_a_prefix_and_an_md5_a_checksum() {
-        let ListEntry::Object(meta) = entry(Entry::Object {
-            name: "a".into(),
-            bytes: 3,
-            hash: Some("5D41402ABC4B2A76B9719D911017C592".into()),
-            content_type: None,
-            last_modified: None,
-        }) else {
+        let page: Vec<Entry> = model::parse_list(
+            "t",
+            false,
+            br#"[{"name":"a","bytes":3,"hash":"5D41402ABC4B2A76B9719D911017C592"},{"subdir":"b/"}]"#,
+        )
+        .unwrap();
+        let ListEntry::Object(meta) = &page[0].0 else {
             panic!("an object");
         };
         assert_eq!(
             meta.checksum,
             Some(Checksum::Md5("5d41402abc4b2a76b9719d911017c592".into()))
         );
-        let prefix = entry(Entry::Subdir {
-            subdir: "b/".into(),
-        });
-        assert_eq!(prefix, ListEntry::Prefix("b/".into()));
+        assert_eq!(page[1].0, ListEntry::Prefix("b/".into()));
     }
 }
