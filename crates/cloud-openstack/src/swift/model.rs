@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use cloud_core::{Error, Result};
+use cloud_core::Result;
 use cloud_storage::{Checksum, ListEntry, ObjectMeta};
 use serde::Deserialize;
 
@@ -75,21 +75,15 @@ pub(crate) struct BulkDelete {
 }
 
 /// Parses a listing page of `operation`; 204 (no content) is an empty page.
-pub(crate) fn parse_list<T: for<'a> Deserialize<'a>>(
+pub(crate) fn parse_list<'a, T: Deserialize<'a>>(
     operation: &str,
     no_content: bool,
-    body: &[u8],
+    body: &'a [u8],
 ) -> Result<Vec<T>> {
     if no_content {
         return Ok(Vec::new());
     }
-    serde_json::from_slice(body).map_err(|e| {
-        Error::unexpected(format!(
-            "{operation} answered with something other than a JSON listing (line {}, column {})",
-            e.line(),
-            e.column()
-        ))
-    })
+    cloud_core::json::parse(operation, body)
 }
 
 #[cfg(test)]
