@@ -159,7 +159,9 @@ impl Inner {
 
     /// Every item of a listing at `path` (which carries its own query, if any), page by page. Another
     /// page is asked for only while the API links one, the last page was full, and fewer items than
-    /// its `total` were seen: a server that links pages forever cannot hold a listing forever.
+    /// its `total` were seen: a server that links pages forever cannot hold a listing forever. A page
+    /// that links another without the `meta.total` the API documents could go on without end: its
+    /// items are listed, then the listing ends with an error.
     pub(crate) fn list<L: Listing>(
         self: &Arc<Self>,
         operation: &'static str,
@@ -168,17 +170,27 @@ impl Inner {
         let inner = self.clone();
         let separator = if path.contains('?') { '&' } else { '?' };
         let path = format!("{path}{separator}per_page={PER_PAGE}");
-        paginate(move |cursor: Option<(u32, u64)>| {
+        // The next page and the items seen so far; `None` as the page when it may not be read.
+        paginate(move |cursor: Option<(Option<u32>, u64)>| {
             let inner = inner.clone();
             let path = path.clone();
             async move {
-                let (page, seen) = cursor.unwrap_or((1, 0));
+                let (page, seen) = cursor.unwrap_or((Some(1), 0));
+                let Some(page) = page else {
+                    return Err(Error::unexpected(format!(
+                        "{operation} linked page after page without the total the API documents                          (meta.total); stopped after {seen} items rather than read without end"
+                    )));
+                };
                 let page_list: L = inner.get(operation, &format!("{path}&page={page}")).await?;
                 let (items, linked, total) = page_list.into_parts();
                 let seen = seen + items.len() as u64;
                 let full = items.len() as u64 == u64::from(PER_PAGE);
-                let more = linked && full && total.is_none_or(|total| seen < total);
-                Ok(Page::new(items, more.then_some((page + 1, seen))))
+                let next = match total {
+                    _ if !(linked && full) => None,
+                    Some(total) => (seen < total).then_some((Some(page + 1), seen)),
+                    None => Some((None, seen)),
+                };
+                Ok(Page::new(items, next))
             }
         })
         .boxed()
