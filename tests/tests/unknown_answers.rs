@@ -1,6 +1,6 @@
 //! Answers the drivers do not understand are errors that say what was expected and what came, never
-//! an empty success: S3 and EC2 documents with another root, an EC2 error document sent with `200`, and
-//! a listing whose server hands out the same continuation token again.
+//! an empty success: S3 and EC2 documents with another root, an EC2 error document sent with `200`, a
+//! listing whose server hands out the same continuation token again, and one of empty pages without end.
 
 use cloud_compute::ComputeDriver;
 use cloud_core::ErrorKind;
@@ -64,6 +64,36 @@ async fn an_s3_listing_that_repeats_its_token_ends_with_an_error() {
     assert_eq!(err.kind(), ErrorKind::Unexpected);
     assert!(err.to_string().contains("continuation token"), "{err}");
     assert_eq!(server.requests(), 2);
+}
+
+#[tokio::test]
+async fn an_s3_listing_of_empty_pages_without_end_ends_with_an_error() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let page = std::sync::Arc::new(AtomicUsize::new(0));
+    // Truncated and empty, each page with a token of its own.
+    let server = TestServer::start(move |_| {
+        let n = page.fetch_add(1, Ordering::SeqCst);
+        async move {
+            Ok(text(
+                200,
+                format!(
+                    "<ListBucketResult><Name>bucket</Name><IsTruncated>true</IsTruncated>\
+                     <NextContinuationToken>t{n}</NextContinuationToken></ListBucketResult>"
+                ),
+            ))
+        }
+    })
+    .await;
+    let listed = s3(&server).list_objects("bucket", &ListOptions::new());
+    let within = std::time::Duration::from_secs(60);
+    let listed: Result<Vec<_>, _> = tokio::time::timeout(within, listed.try_collect())
+        .await
+        .expect("the listing ends");
+    let err = listed.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unexpected, "{err}");
+    assert!(err.to_string().contains("empty pages"), "{err}");
+    let pages = cloud_core::pagination::EMPTY_PAGES_IN_A_ROW as usize;
+    assert_eq!(server.requests(), pages);
 }
 
 #[tokio::test]

@@ -38,6 +38,11 @@ use pin_project_lite::pin_project;
 
 use crate::error::{Error, Result};
 
+/// Empty pages in a row, each linking another, after which a listing ends with an error. Services do
+/// send an empty page with a token now and then (a scan that ran out of time); a server that never
+/// stops doing so would hold the consumer forever without a single item or error.
+pub const EMPTY_PAGES_IN_A_ROW: u32 = 1000;
+
 /// One page of results and the token for the next page, if there is one.
 #[derive(Clone, Debug)]
 pub struct Page<T, K> {
@@ -80,6 +85,7 @@ where
         items: Vec::new().into_iter(),
         cursor: Cursor::Start,
         seen: (RandomState::new(), HashSet::new()),
+        empty: 0,
         wake: Arc::new(FetchWake::default()),
     }
 }
@@ -113,6 +119,8 @@ pin_project! {
         cursor: Cursor<K>,
         // Tokens already followed, by hash: a server that hands one out again would loop forever.
         seen: (RandomState, HashSet<u64>),
+        // Empty pages in a row so far.
+        empty: u32,
         wake: Arc<FetchWake>,
     }
 }
@@ -161,8 +169,19 @@ where
             }
             match this.fetched.take() {
                 Some(Ok(page)) => {
+                    *this.empty = if page.items.is_empty() {
+                        *this.empty + 1
+                    } else {
+                        0
+                    };
                     *this.items = page.items.into_iter();
                     *this.cursor = match page.next {
+                        Some(_) if *this.empty >= EMPTY_PAGES_IN_A_ROW => {
+                            Cursor::Fail(Error::unexpected(format!(
+                                "the server sent {EMPTY_PAGES_IN_A_ROW} empty pages in a row, each \
+                                 linking another: the listing stops rather than wait without end"
+                            )))
+                        }
                         Some(next) if !this.seen.1.insert(this.seen.0.hash_one(&next)) => {
                             Cursor::Fail(Error::unexpected(
                                 "the server sent a continuation token it had sent before: \
@@ -299,6 +318,43 @@ mod tests {
         });
         let items: Vec<u32> = stream.map(|r| r.unwrap()).collect().await;
         assert_eq!(items, [0, 2]);
+    }
+
+    #[tokio::test]
+    async fn empty_pages_without_end_end_the_listing_with_an_error() {
+        let calls = Cell::new(0u32);
+        // One item, then empty pages, each with a new token, for ever.
+        let stream = paginate(|token: Option<u32>| {
+            calls.set(calls.get() + 1);
+            async move {
+                let page = token.unwrap_or(0);
+                let items = if page == 0 { vec![7] } else { vec![] };
+                Ok(Page::new(items, Some(page + 1)))
+            }
+        });
+        let results: Vec<_> = stream.collect().await;
+        assert_eq!(results.len(), 2, "the item, then the error");
+        assert_eq!(*results[0].as_ref().unwrap(), 7);
+        let err = results[1].as_ref().unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Unexpected);
+        assert!(err.to_string().contains("empty pages"), "{err}");
+        assert_eq!(calls.get(), 1 + EMPTY_PAGES_IN_A_ROW);
+    }
+
+    #[tokio::test]
+    async fn an_item_between_empty_pages_starts_the_count_again() {
+        // Empty pages, with an item on every 999th, then the end.
+        let stream = paginate(|token: Option<u32>| async move {
+            let page = token.unwrap_or(0);
+            let items = if page % 999 == 998 {
+                vec![page]
+            } else {
+                vec![]
+            };
+            Ok(Page::new(items, (page < 5000).then_some(page + 1)))
+        });
+        let items: Vec<u32> = stream.map(|r| r.unwrap()).collect().await;
+        assert_eq!(items, [998, 1997, 2996, 3995, 4994]);
     }
 
     #[tokio::test]
