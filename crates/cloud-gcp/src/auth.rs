@@ -1,6 +1,6 @@
 //! Access tokens for Google APIs: a service account's RS256-signed JWT exchanged at its token URI
-//! (RFC 7523), a user's refresh token, or the metadata server; all cached and shared through
-//! [`BearerAuth`].
+//! (RFC 7523), a user's refresh token, an external account's token exchanged at Google's STS, or the
+//! metadata server; all cached and shared through [`BearerAuth`].
 
 use std::fmt;
 use std::sync::Arc;
@@ -21,6 +21,7 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::PrivatePkcs8KeyDer;
 
 use crate::credentials::{Credentials, ServiceAccountKey};
+use crate::external::ExternalTokens;
 
 /// Read and write objects and buckets.
 pub const STORAGE_SCOPE: &str = "https://www.googleapis.com/auth/devstorage.full_control";
@@ -225,6 +226,14 @@ impl Auth {
                     client_secret: client_secret.clone(),
                     refresh_token: refresh_token.clone(),
                     token_uri: token_uri.clone(),
+                    clock: clock.clone(),
+                };
+                (Arc::new(source), None)
+            }
+            Credentials::ExternalAccount(account) => {
+                let source = ExternalTokens {
+                    http: tokens,
+                    account: account.clone(),
                     clock: clock.clone(),
                 };
                 (Arc::new(source), None)

@@ -1,10 +1,13 @@
 //! Google credentials as Google hands them out: a service account's JSON key, a user's
-//! `gcloud auth application-default login` file, the metadata server of a VM, or none (the emulator).
+//! `gcloud auth application-default login` file, a workload identity federation file
+//! (`external_account`), the metadata server of a VM, or none (the emulator).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use cloud_core::{Error, ErrorKind, Result, Secret};
+
+use crate::external::ExternalAccount;
 use serde::Deserialize;
 
 /// The token endpoint service accounts and users exchange their grants at.
@@ -27,6 +30,9 @@ pub enum Credentials {
         /// Where to exchange it ([`TOKEN_URI`] unless the file says otherwise).
         token_uri: String,
     },
+    /// Workload identity federation (`"type": "external_account"`): another identity provider's token
+    /// (GitHub Actions, Kubernetes, Azure, …) exchanged for Google's.
+    ExternalAccount(ExternalAccount),
     /// The metadata server of a Compute Engine VM, GKE pod or Cloud Run service.
     Metadata {
         /// `http://metadata.google.internal` unless `GCE_METADATA_HOST` names another.
@@ -109,9 +115,15 @@ impl Credentials {
                     token_uri: file.token_uri.unwrap_or_else(default_token_uri),
                 })
             }
+            "external_account" => {
+                ExternalAccount::from_json(text).map(Credentials::ExternalAccount)
+            }
             other => Err(Error::new(
                 ErrorKind::Unsupported,
-                format!("Google credentials of type {other:?} are not supported (service_account and authorized_user are)"),
+                format!(
+                    "Google credentials of type {other:?} are not supported \
+                     (service_account, authorized_user and external_account are)"
+                ),
             )),
         }
     }
@@ -205,6 +217,9 @@ impl fmt::Debug for Credentials {
                 .debug_struct("Metadata")
                 .field("endpoint", endpoint)
                 .finish(),
+            Credentials::ExternalAccount(account) => {
+                f.debug_tuple("ExternalAccount").field(account).finish()
+            }
             Credentials::Anonymous => f.write_str("Anonymous"),
         }
     }
@@ -234,6 +249,8 @@ mod tests {
             "{shown}"
         );
         let err = Credentials::from_json(r#"{"type":"external_account"}"#).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "no source: {err}");
+        let err = Credentials::from_json(r#"{"type":"impersonated_service_account"}"#).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Unsupported);
         let err = Credentials::from_json(r#"{"type":"service_account","private_key":"SECRETKEY"}"#)
             .unwrap_err();

@@ -22,14 +22,15 @@
 //! ```
 //!
 //! Environment variables read by [`GcsBuilder::from_env`]: `STORAGE_EMULATOR_HOST` (an emulator,
-//! without authorization), `GOOGLE_APPLICATION_CREDENTIALS` (a service account's JSON key or an
-//! `authorized_user` file), `CLOUDSDK_CONFIG` (where gcloud keeps
+//! without authorization), `GOOGLE_APPLICATION_CREDENTIALS` (a service account's JSON key, an
+//! `authorized_user` file, or an `external_account` file for workload identity federation), `CLOUDSDK_CONFIG` (where gcloud keeps
 //! `application_default_credentials.json`, `~/.config/gcloud` by default), `GCE_METADATA_HOST` (the
 //! metadata server, when no file is found), `GOOGLE_CLOUD_PROJECT` (or `GCLOUD_PROJECT`; the project
 //! buckets are listed and created in) and `GCS_ENDPOINT` (another endpoint).
 
 mod auth;
 mod credentials;
+mod external;
 #[cfg(feature = "gcs")]
 mod gcs;
 
@@ -46,5 +47,6 @@ pub mod fuzzing {
 
 pub use auth::STORAGE_SCOPE;
 pub use credentials::{Credentials, ServiceAccountKey, TOKEN_URI};
+pub use external::{ExternalAccount, SubjectToken, STS_TOKEN_URL};
 #[cfg(feature = "gcs")]
 pub use gcs::{Gcs, GcsBuilder};
