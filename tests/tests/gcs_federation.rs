@@ -1,8 +1,8 @@
-//! Workload identity federation on the wire: a loopback Google that follows the protocols the
-//! credentials file names: a Security Token Service that checks an RFC 8693 exchange field by field
+//! Workload identity federation and service account impersonation on the wire: a loopback Google that
+//! follows the protocols the credentials file names: a Security Token Service that checks an RFC 8693 exchange field by field
 //! (grant type, audience, scope, token types, the subject token it expects), an IAM Credentials
-//! `generateAccessToken` that wants the federated token, a GitHub-Actions-like token URL that wants
-//! its request token, and a storage API that accepts only the token it is meant to see.
+//! `generateAccessToken` that wants the federated token or a user's, a GitHub-Actions-like token URL
+//! that wants its request token, and a storage API that accepts only the token it is meant to see.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -19,6 +19,7 @@ const AUDIENCE: &str =
 const JWT: &str = "urn:ietf:params:oauth:token-type:jwt";
 const FEDERATED: &str = "ya29.federated-by-sts";
 const IMPERSONATED: &str = "ya29.of-the-service-account";
+const USER: &str = "ya29.of-the-gcloud-user";
 const ACCOUNT_PATH: &str =
     "/v1/projects/-/serviceAccounts/ci@proj.iam.gserviceaccount.com:generateAccessToken";
 const REQUEST_SECRET: &str = "ACTIONS-REQUEST-SECRET";
@@ -73,9 +74,20 @@ async fn google(
                         ),
                     )
                 }
+                // gcloud's user login, as the source of an impersonation.
+                "/user-token" => {
+                    let form = form(&body);
+                    if field(&form, "grant_type") != Some("refresh_token")
+                        || field(&form, "refresh_token") != Some("REFRESH-SECRET")
+                    {
+                        return reply(400, r#"{"error":"invalid_grant"}"#);
+                    }
+                    reply(200, format!(r#"{{"access_token":"{USER}","expires_in":3600}}"#))
+                }
                 ACCOUNT_PATH => {
                     let asked: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-                    if auth != format!("Bearer {FEDERATED}") || asked["scope"][0] != STORAGE_SCOPE {
+                    let callers = [format!("Bearer {FEDERATED}"), format!("Bearer {USER}")];
+                    if !callers.contains(&auth) || asked["scope"][0] != STORAGE_SCOPE {
                         return reply(
                             403,
                             r#"{"error":{"code":403,"message":"Permission 'iam.serviceAccounts.getAccessToken' denied","status":"PERMISSION_DENIED"}}"#,
@@ -189,6 +201,33 @@ async fn a_token_url_in_json_is_exchanged_then_impersonates_a_service_account() 
     let seen = seen.lock().unwrap();
     assert_eq!(seen.subjects, ["eyJ.github-oidc"]);
     assert_eq!(seen.impersonations, 1);
+}
+
+#[tokio::test]
+async fn gclouds_impersonation_file_acts_as_the_service_account_through_the_users_login() {
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let server = google(Arc::default(), IMPERSONATED, seen.clone()).await;
+    let file = serde_json::json!({
+        "type": "impersonated_service_account",
+        "service_account_impersonation_url": server.url(ACCOUNT_PATH),
+        "source_credentials": {
+            "type": "authorized_user",
+            "client_id": "client-1",
+            "client_secret": "CLIENT-SECRET",
+            "refresh_token": "REFRESH-SECRET",
+            "token_uri": server.url("/user-token"),
+        },
+        "delegates": [],
+    });
+    let credentials = Credentials::from_json(&file.to_string()).unwrap();
+    let shown = format!("{credentials:?}");
+    assert!(!shown.contains("SECRET"), "{shown}");
+    let gcs = gcs(&server, credentials, Arc::default());
+    gcs.get_container("box")
+        .await
+        .expect("the service account's token");
+    gcs.get_container("box").await.unwrap();
+    assert_eq!(seen.lock().unwrap().impersonations, 1, "then cached");
 }
 
 #[tokio::test]

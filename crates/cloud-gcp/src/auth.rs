@@ -1,6 +1,7 @@
 //! Access tokens for Google APIs: a service account's RS256-signed JWT exchanged at its token URI
-//! (RFC 7523), a user's refresh token, an external account's token exchanged at Google's STS, or the
-//! metadata server; all cached and shared through [`BearerAuth`].
+//! (RFC 7523), a user's refresh token, an external account's token exchanged at Google's STS, a
+//! service account's token asked for by another identity, or the metadata server; all cached and
+//! shared through [`BearerAuth`].
 
 use std::fmt;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use rustls_pki_types::PrivatePkcs8KeyDer;
 
 use crate::credentials::{Credentials, ServiceAccountKey};
 use crate::external::ExternalTokens;
+use crate::impersonated::{ImpersonatedTokens, CLOUD_PLATFORM_SCOPE};
 
 /// Read and write objects and buckets.
 pub const STORAGE_SCOPE: &str = "https://www.googleapis.com/auth/devstorage.full_control";
@@ -102,6 +104,7 @@ struct ServiceAccountTokens {
     http: HttpService,
     signer: Arc<Signer>,
     token_uri: String,
+    scope: &'static str,
     clock: Arc<dyn Clock>,
 }
 
@@ -113,7 +116,7 @@ impl Provide<Secret> for ServiceAccountTokens {
             .system_time()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        let assertion = Secret::new(self.signer.assertion(&self.token_uri, STORAGE_SCOPE, now)?);
+        let assertion = Secret::new(self.signer.assertion(&self.token_uri, self.scope, now)?);
         let body = form(&[
             ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
             ("assertion", assertion.expose()),
@@ -197,61 +200,103 @@ impl Auth {
         tokens: HttpService,
         clock: Arc<dyn Clock>,
     ) -> Result<Auth> {
-        let (source, signer): (Arc<dyn Provide<Secret>>, _) = match credentials {
-            Credentials::Anonymous => {
-                return Ok(Auth {
+        Ok(
+            match token_source(credentials, tokens, &clock, STORAGE_SCOPE)? {
+                None => Auth {
                     authorizer: Arc::new(NoAuth),
                     signer: None,
-                })
-            }
-            Credentials::ServiceAccount(key) => {
-                let signer = Arc::new(Signer::new(key)?);
-                let source = ServiceAccountTokens {
-                    http: tokens,
-                    signer: signer.clone(),
-                    token_uri: key.token_uri.clone(),
-                    clock: clock.clone(),
-                };
-                (Arc::new(source), Some(signer))
-            }
-            Credentials::AuthorizedUser {
-                client_id,
-                client_secret,
-                refresh_token,
-                token_uri,
-            } => {
-                let source = RefreshTokens {
-                    http: tokens,
-                    client_id: client_id.clone(),
-                    client_secret: client_secret.clone(),
-                    refresh_token: refresh_token.clone(),
-                    token_uri: token_uri.clone(),
-                    clock: clock.clone(),
-                };
-                (Arc::new(source), None)
-            }
-            Credentials::ExternalAccount(account) => {
-                let source = ExternalTokens {
-                    http: tokens,
-                    account: account.clone(),
-                    clock: clock.clone(),
-                };
-                (Arc::new(source), None)
-            }
-            Credentials::Metadata { endpoint } => {
-                let source = MetadataTokens {
-                    http: tokens,
-                    endpoint: endpoint.clone(),
-                    clock: clock.clone(),
-                };
-                (Arc::new(source), None)
-            }
-        };
-        Ok(Auth {
-            authorizer: Arc::new(BearerAuth::new(source, clock)),
-            signer,
-        })
+                },
+                Some((source, signer)) => Auth {
+                    authorizer: Arc::new(BearerAuth::new(source, clock)),
+                    signer,
+                },
+            },
+        )
     }
+}
+
+/// Where tokens come from, and the key that signs URLs when there is one.
+type Source = (Arc<dyn Provide<Secret>>, Option<Arc<Signer>>);
+
+/// Where `credentials` get their tokens (a service account's for `scope`); `None` for anonymous
+/// credentials.
+fn token_source(
+    credentials: &Credentials,
+    http: HttpService,
+    clock: &Arc<dyn Clock>,
+    scope: &'static str,
+) -> Result<Option<Source>> {
+    let clock = clock.clone();
+    let source: Source = match credentials {
+        Credentials::Anonymous => return Ok(None),
+        Credentials::ServiceAccount(key) => {
+            let signer = Arc::new(Signer::new(key)?);
+            let source = ServiceAccountTokens {
+                http,
+                signer: signer.clone(),
+                token_uri: key.token_uri.clone(),
+                scope,
+                clock,
+            };
+            (Arc::new(source), Some(signer))
+        }
+        Credentials::AuthorizedUser {
+            client_id,
+            client_secret,
+            refresh_token,
+            token_uri,
+        } => {
+            let source = RefreshTokens {
+                http,
+                client_id: client_id.clone(),
+                client_secret: client_secret.clone(),
+                refresh_token: refresh_token.clone(),
+                token_uri: token_uri.clone(),
+                clock,
+            };
+            (Arc::new(source), None)
+        }
+        Credentials::ExternalAccount(account) => {
+            let source = ExternalTokens {
+                http,
+                account: account.clone(),
+                clock,
+            };
+            (Arc::new(source), None)
+        }
+        Credentials::Impersonated(impersonated) => {
+            // The source calls generateAccessToken, which wants the cloud-platform scope. URLs are
+            // not signed with the source's key: they would be the source's, not the account's.
+            let Some((caller, _)) = token_source(
+                &impersonated.source,
+                http.clone(),
+                &clock,
+                CLOUD_PLATFORM_SCOPE,
+            )?
+            else {
+                return Err(Error::invalid_input(
+                    "impersonating a service account needs source credentials, not anonymous ones",
+                ));
+            };
+            let source = ImpersonatedTokens {
+                http,
+                source: caller,
+                url: impersonated.service_account_impersonation_url.clone(),
+                delegates: impersonated.delegates.clone(),
+                clock,
+            };
+            (Arc::new(source), None)
+        }
+        Credentials::Metadata { endpoint } => {
+            let source = MetadataTokens {
+                http,
+                endpoint: endpoint.clone(),
+                clock,
+            };
+            (Arc::new(source), None)
+        }
+    };
+    Ok(Some(source))
 }
 
 impl fmt::Debug for Auth {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use cloud_core::{Error, ErrorKind, Result, Secret};
 
 use crate::external::ExternalAccount;
+use crate::impersonated::Impersonated;
 use serde::Deserialize;
 
 /// The token endpoint service accounts and users exchange their grants at.
@@ -33,6 +34,9 @@ pub enum Credentials {
     /// Workload identity federation (`"type": "external_account"`): another identity provider's token
     /// (GitHub Actions, Kubernetes, Azure, …) exchanged for Google's.
     ExternalAccount(ExternalAccount),
+    /// Another identity acting as a service account (`"type": "impersonated_service_account"`, from
+    /// `gcloud auth application-default login --impersonate-service-account`).
+    Impersonated(Impersonated),
     /// The metadata server of a Compute Engine VM, GKE pod or Cloud Run service.
     Metadata {
         /// `http://metadata.google.internal` unless `GCE_METADATA_HOST` names another.
@@ -118,11 +122,14 @@ impl Credentials {
             "external_account" => {
                 ExternalAccount::from_json(text).map(Credentials::ExternalAccount)
             }
+            "impersonated_service_account" => {
+                Impersonated::from_json(text).map(Credentials::Impersonated)
+            }
             other => Err(Error::new(
                 ErrorKind::Unsupported,
                 format!(
                     "Google credentials of type {other:?} are not supported \
-                     (service_account, authorized_user and external_account are)"
+                     (service_account, authorized_user, external_account and impersonated_service_account are)"
                 ),
             )),
         }
@@ -220,6 +227,9 @@ impl fmt::Debug for Credentials {
             Credentials::ExternalAccount(account) => {
                 f.debug_tuple("ExternalAccount").field(account).finish()
             }
+            Credentials::Impersonated(impersonated) => {
+                f.debug_tuple("Impersonated").field(impersonated).finish()
+            }
             Credentials::Anonymous => f.write_str("Anonymous"),
         }
     }
@@ -250,7 +260,7 @@ mod tests {
         );
         let err = Credentials::from_json(r#"{"type":"external_account"}"#).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "no source: {err}");
-        let err = Credentials::from_json(r#"{"type":"impersonated_service_account"}"#).unwrap_err();
+        let err = Credentials::from_json(r#"{"type":"gdch_service_account"}"#).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Unsupported);
         let err = Credentials::from_json(r#"{"type":"service_account","private_key":"SECRETKEY"}"#)
             .unwrap_err();

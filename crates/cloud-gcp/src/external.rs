@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use cloud_core::oauth::{form, request_token};
@@ -18,13 +17,10 @@ use cloud_core::{
 use http::{HeaderName, HeaderValue, Method};
 use serde::Deserialize;
 
-use crate::auth::STORAGE_SCOPE;
+use crate::impersonated::{generate_access_token, CLOUD_PLATFORM_SCOPE};
 
 /// Google's Security Token Service, where external tokens are exchanged.
 pub const STS_TOKEN_URL: &str = "https://sts.googleapis.com/v1/token";
-/// The scope the exchanged token carries: all a service account may be granted, which
-/// `generateAccessToken` requires of the token that calls it.
-const CLOUD_PLATFORM_SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
 
 /// An `external_account` credentials file.
 #[derive(Clone)]
@@ -203,7 +199,9 @@ impl Provide<Secret> for ExternalTokens {
             request_token(&self.http, &self.account.token_url, body, &*self.clock).await?;
         match &self.account.service_account_impersonation_url {
             None => Ok(federated),
-            Some(url) => self.impersonate(url, &federated.token).await,
+            Some(url) => {
+                generate_access_token(&self.http, url, &federated.token, &[], &*self.clock).await
+            }
         }
     }
 }
@@ -272,44 +270,6 @@ impl ExternalTokens {
             ));
         }
         Ok(Secret::new(token))
-    }
-
-    /// The service account's token, asked for with the federated one.
-    async fn impersonate(&self, url: &str, federated: &Secret) -> Result<TemporaryToken<Secret>> {
-        let body = serde_json::json!({"scope": [STORAGE_SCOPE], "lifetime": "3600s"});
-        let mut req = cloud_core::json::request(Method::POST, url, &body)?;
-        let mut bearer =
-            HeaderValue::try_from(format!("Bearer {}", federated.expose())).map_err(|_| {
-                Error::unexpected("the token service answered with a token no header can hold")
-            })?;
-        bearer.set_sensitive(true);
-        req.headers_mut()
-            .insert(http::header::AUTHORIZATION, bearer);
-        let response = self
-            .http
-            .send_buffered(Operation::new("GenerateAccessToken").idempotent(true), req)
-            .await?;
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Answer {
-            access_token: String,
-            expire_time: String,
-        }
-        let body = response.into_body().bytes().await?;
-        let answer: Answer = serde_json::from_slice(&body).map_err(|_| {
-            Error::unexpected("generateAccessToken answered without an accessToken and expireTime")
-        })?;
-        let lifetime = cloud_core::time::rfc3339(&answer.expire_time)
-            .and_then(|at| at.duration_since(self.clock.system_time()).ok())
-            .filter(|left| *left > Duration::ZERO && !answer.access_token.is_empty())
-            .ok_or_else(|| {
-                Error::unexpected("generateAccessToken answered with an empty or expired token")
-            })?;
-        Ok(TemporaryToken::expiring_in(
-            Secret::new(answer.access_token),
-            lifetime,
-            &*self.clock,
-        ))
     }
 }
 

@@ -23,7 +23,8 @@
 //!
 //! Environment variables read by [`GcsBuilder::from_env`]: `STORAGE_EMULATOR_HOST` (an emulator,
 //! without authorization), `GOOGLE_APPLICATION_CREDENTIALS` (a service account's JSON key, an
-//! `authorized_user` file, or an `external_account` file for workload identity federation), `CLOUDSDK_CONFIG` (where gcloud keeps
+//! `authorized_user` file, an `external_account` file for workload identity federation, or an
+//! `impersonated_service_account` file), `CLOUDSDK_CONFIG` (where gcloud keeps
 //! `application_default_credentials.json`, `~/.config/gcloud` by default), `GCE_METADATA_HOST` (the
 //! metadata server, when no file is found), `GOOGLE_CLOUD_PROJECT` (or `GCLOUD_PROJECT`; the project
 //! buckets are listed and created in) and `GCS_ENDPOINT` (another endpoint).
@@ -33,6 +34,7 @@ mod credentials;
 mod external;
 #[cfg(feature = "gcs")]
 mod gcs;
+mod impersonated;
 
 /// Entry points for fuzzing every parser of what GCS sends (the `fuzzing` feature, for
 /// `cargo xtask fuzz`).
@@ -50,3 +52,4 @@ pub use credentials::{Credentials, ServiceAccountKey, TOKEN_URI};
 pub use external::{ExternalAccount, SubjectToken, STS_TOKEN_URL};
 #[cfg(feature = "gcs")]
 pub use gcs::{Gcs, GcsBuilder};
+pub use impersonated::Impersonated;
