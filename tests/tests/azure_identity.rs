@@ -391,11 +391,12 @@ fn the_environment_picks_the_identity_as_azures_sdks_do() {
     ] {
         std::env::remove_var(name);
     }
-    assert_eq!(Identity::from_env(), Identity::managed());
+    let managed_or_cli = Identity::FirstOf(vec![Identity::managed(), Identity::azure_cli()]);
+    assert_eq!(Identity::from_env(), managed_or_cli);
     std::env::set_var("AZURE_CLIENT_ID", CLIENT);
     assert_eq!(
         Identity::from_env(),
-        Identity::managed().with_client_id(CLIENT),
+        managed_or_cli.with_client_id(CLIENT),
         "a user-assigned identity"
     );
     std::env::set_var("IDENTITY_ENDPOINT", "http://127.0.0.1:41234/msi/token");
@@ -437,4 +438,88 @@ fn the_environment_picks_the_identity_as_azures_sdks_do() {
         shown.contains("ClientSecret") && !shown.contains(SECRET),
         "{shown}"
     );
+}
+
+/// A stand-in for the Azure CLI first on PATH: it writes its arguments to `dir/args`, prints `stdout`
+/// and `stderr`, and exits with `code`. (Each test runs in a process of its own under nextest.)
+fn fake_az(dir: &std::path::Path, stdout: &str, stderr: &str, code: i32) {
+    use std::os::unix::fs::PermissionsExt;
+    let script = dir.join("az");
+    // Inside the script's single quotes, a quote is '\''.
+    let (stdout, stderr) = (stdout.replace('\'', "'\\''"), stderr.replace('\'', "'\\''"));
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$@\" > {}\nprintf '%s' '{stdout}'\nprintf '%s' '{stderr}' >&2\nexit {code}\n",
+            dir.join("args").display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = std::env::var("PATH").unwrap_or_default();
+    std::env::set_var("PATH", format!("{}:{path}", dir.display()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_azure_cli_login_serves_where_no_managed_identity_answers() {
+    for name in [
+        "AZURE_CLIENT_ID",
+        "AZURE_CLIENT_SECRET",
+        "AZURE_FEDERATED_TOKEN_FILE",
+        "IDENTITY_ENDPOINT",
+        "IDENTITY_HEADER",
+    ] {
+        std::env::remove_var(name);
+    }
+    std::env::set_var("AZURE_TENANT_ID", TENANT);
+    let dir = tempfile::tempdir().unwrap();
+    let expires = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600;
+    let printed = format!(
+        r#"{{"accessToken":"{}","expiresOn":"2026-12-08 10:00:00.000000","expires_on":{expires},"tokenType":"Bearer"}}"#,
+        jwt("https://storage.azure.com")
+    );
+    fake_az(dir.path(), &printed, "", 0);
+    // From the environment: IMDS first (no one answers here), then the CLI.
+    let blob = driver(Identity::from_env(), None);
+    let container = unique("cli");
+    blob.create_container(&container)
+        .await
+        .expect("the CLI's token");
+    blob.delete_container(&container).await.unwrap();
+    let args = std::fs::read_to_string(dir.path().join("args")).unwrap();
+    assert_eq!(
+        args.trim(),
+        format!("account get-access-token --output json --resource https://storage.azure.com/ --tenant {TENANT}")
+    );
+    assert!(
+        !format!("{blob:?}").contains(&jwt("x")[..20]),
+        "no token shown"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cli_without_a_login_says_to_run_az_login_after_the_managed_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    fake_az(
+        dir.path(),
+        "",
+        "ERROR: Please run 'az login' to setup account.",
+        1,
+    );
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nowhere = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let identity = Identity::FirstOf(vec![Identity::managed().at(nowhere), Identity::azure_cli()]);
+    let err = containers(&driver(identity, None)).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthenticated, "{err}");
+    let shown = err.to_string();
+    assert!(
+        shown.contains("no managed identity endpoint answered"),
+        "{shown}"
+    );
+    assert!(shown.contains("run `az login`"), "{shown}");
 }

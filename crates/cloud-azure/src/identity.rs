@@ -1,11 +1,14 @@
 //! Microsoft Entra ID (formerly Azure AD) identities and the OAuth tokens they get for Azure Storage:
-//! a service principal's client secret, a workload identity's federated token (AKS), and managed
+//! a service principal's client secret, a workload identity's federated token (AKS), managed
 //! identities (virtual machines through IMDS; App Service, Functions and Container Apps through their
-//! local identity endpoint). Tokens are cached and shared by every clone of a driver.
+//! local identity endpoint), and the Azure CLI's login. Tokens are cached and shared by every clone
+//! of a driver.
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use cloud_core::oauth::{form, parse_token, request_token};
@@ -59,6 +62,15 @@ pub enum Identity {
         /// App Service's `IDENTITY_HEADER`; `None` means the endpoint speaks IMDS's protocol.
         header: Option<Secret>,
     },
+    /// The Azure CLI's login (`az login`): `az account get-access-token`, run when a token is needed.
+    AzureCli {
+        /// The tenant to ask a token in; the login's default when `None`.
+        tenant_id: Option<String>,
+    },
+    /// The first of these that is available here, as Azure's `DefaultAzureCredential` tries them: a
+    /// managed identity whose endpoint does not answer a connection within a second, or a CLI with
+    /// no login, passes to the next. The one that gave a token is kept.
+    FirstOf(Vec<Identity>),
 }
 
 fn var(name: &str) -> Option<String> {
@@ -113,25 +125,46 @@ impl Identity {
         }
     }
 
+    /// The Azure CLI's login, in its default tenant.
+    pub fn azure_cli() -> Identity {
+        Identity::AzureCli { tenant_id: None }
+    }
+
     /// A different token authority (sovereign clouds, or a test endpoint); for managed identities,
-    /// a different identity endpoint.
+    /// a different identity endpoint. The CLI keeps its own.
     pub fn at(mut self, url: impl Into<String>) -> Identity {
+        let url = url.into();
         match &mut self {
             Identity::ClientSecret { authority, .. } | Identity::Workload { authority, .. } => {
-                *authority = url.into();
+                *authority = url;
             }
-            Identity::Managed { endpoint, .. } => *endpoint = url.into(),
+            Identity::Managed { endpoint, .. } => *endpoint = url,
+            Identity::AzureCli { .. } => {}
+            Identity::FirstOf(all) => {
+                *all = std::mem::take(all)
+                    .into_iter()
+                    .map(|i| i.at(url.clone()))
+                    .collect();
+            }
         }
         self
     }
 
-    /// A user-assigned managed identity, chosen by its client ID.
+    /// A user-assigned managed identity, chosen by its client ID (the CLI's login has its own).
     pub fn with_client_id(mut self, id: impl Into<String>) -> Identity {
+        let id = id.into();
         match &mut self {
             Identity::ClientSecret { client_id, .. } | Identity::Workload { client_id, .. } => {
-                *client_id = id.into();
+                *client_id = id;
             }
-            Identity::Managed { client_id, .. } => *client_id = Some(id.into()),
+            Identity::Managed { client_id, .. } => *client_id = Some(id),
+            Identity::AzureCli { .. } => {}
+            Identity::FirstOf(all) => {
+                *all = std::mem::take(all)
+                    .into_iter()
+                    .map(|i| i.with_client_id(id.clone()))
+                    .collect();
+            }
         }
         self
     }
@@ -139,8 +172,9 @@ impl Identity {
     /// The identity the environment describes, as Azure's SDKs read it: a client secret
     /// (`AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`), else a workload identity
     /// (`AZURE_FEDERATED_TOKEN_FILE` with the tenant and client IDs), else the managed identity
-    /// (`IDENTITY_ENDPOINT` and `IDENTITY_HEADER` on App Service, IMDS elsewhere; `AZURE_CLIENT_ID`
-    /// picks a user-assigned one). `AZURE_AUTHORITY_HOST` changes the authority.
+    /// (`IDENTITY_ENDPOINT` and `IDENTITY_HEADER` on App Service; elsewhere IMDS, and when no IMDS
+    /// answers, the Azure CLI's login; `AZURE_CLIENT_ID` picks a user-assigned identity,
+    /// `AZURE_TENANT_ID` the CLI's tenant). `AZURE_AUTHORITY_HOST` changes the authority.
     pub fn from_env() -> Identity {
         let authority = var("AZURE_AUTHORITY_HOST").unwrap_or_else(|| AUTHORITY_HOST.to_owned());
         let (tenant, client) = (var("AZURE_TENANT_ID"), var("AZURE_CLIENT_ID"));
@@ -154,7 +188,10 @@ impl Identity {
         }
         let managed = match (var("IDENTITY_ENDPOINT"), var("IDENTITY_HEADER")) {
             (Some(endpoint), Some(header)) => Identity::app_service(endpoint, header),
-            _ => Identity::managed(),
+            _ => Identity::FirstOf(vec![
+                Identity::managed(),
+                Identity::AzureCli { tenant_id: tenant },
+            ]),
         };
         match client {
             Some(client) => managed.with_client_id(client),
@@ -172,6 +209,7 @@ impl Identity {
             identity: self.clone(),
             http,
             clock,
+            chosen: AtomicUsize::new(NONE_CHOSEN),
         })
     }
 }
@@ -213,6 +251,11 @@ impl fmt::Debug for Identity {
                 .field("endpoint", endpoint)
                 .field("header", &header.as_ref().map(|_| "***"))
                 .finish(),
+            Identity::AzureCli { tenant_id } => f
+                .debug_struct("AzureCli")
+                .field("tenant_id", tenant_id)
+                .finish(),
+            Identity::FirstOf(all) => f.debug_tuple("FirstOf").field(all).finish(),
         }
     }
 }
@@ -222,7 +265,13 @@ struct EntraTokens {
     identity: Identity,
     http: HttpService,
     clock: Arc<dyn Clock>,
+    /// Which of a [`Identity::FirstOf`] gave a token, once one has.
+    chosen: AtomicUsize,
 }
+
+const NONE_CHOSEN: usize = usize::MAX;
+/// How long a chain waits for a managed identity endpoint to take a connection.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
 impl fmt::Debug for EntraTokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -243,7 +292,74 @@ fn token_url(authority: &str, tenant_id: &str) -> String {
 #[async_trait]
 impl Provide<Secret> for EntraTokens {
     async fn provide(&self) -> Result<TemporaryToken<Secret>> {
-        match &self.identity {
+        let Identity::FirstOf(all) = &self.identity else {
+            return self.one(&self.identity).await;
+        };
+        if let Some(chosen) = all.get(self.chosen.load(Ordering::Acquire)) {
+            return self.one(chosen).await;
+        }
+        let mut reasons = Vec::new();
+        for (i, identity) in all.iter().enumerate() {
+            if let Identity::Managed {
+                endpoint,
+                header: None,
+                ..
+            } = identity
+            {
+                if !answers(endpoint).await {
+                    reasons.push(format!(
+                        "no managed identity endpoint answered at {endpoint}"
+                    ));
+                    continue;
+                }
+            }
+            match self.one(identity).await {
+                Ok(token) => {
+                    self.chosen.store(i, Ordering::Release);
+                    return Ok(token);
+                }
+                Err(err) => {
+                    reasons.push(err.message().map_or_else(|| err.to_string(), str::to_owned))
+                }
+            }
+        }
+        Err(Error::new(
+            ErrorKind::Unauthenticated,
+            format!(
+                "no Azure credentials: no storage key, SAS token or service principal in the \
+                 environment; {}",
+                reasons.join("; ")
+            ),
+        ))
+    }
+}
+
+/// Whether something takes a connection at `endpoint`'s host and port within [`PROBE_TIMEOUT`].
+async fn answers(endpoint: &str) -> bool {
+    let Ok(uri) = endpoint.parse::<http::Uri>() else {
+        return false;
+    };
+    let Some(host) = uri.host() else {
+        return false;
+    };
+    let port = uri
+        .port_u16()
+        .unwrap_or(if uri.scheme_str() == Some("https") {
+            443
+        } else {
+            80
+        });
+    let connect = tokio::net::TcpStream::connect((host.trim_matches(['[', ']']), port));
+    matches!(
+        tokio::time::timeout(PROBE_TIMEOUT, connect).await,
+        Ok(Ok(_))
+    )
+}
+
+impl EntraTokens {
+    /// A token for `identity`, one that is not a chain.
+    async fn one(&self, identity: &Identity) -> Result<TemporaryToken<Secret>> {
+        match identity {
             Identity::ClientSecret {
                 tenant_id,
                 client_id,
@@ -297,11 +413,15 @@ impl Provide<Secret> for EntraTokens {
                 self.managed(client_id.as_deref(), endpoint, header.as_ref())
                     .await
             }
+            Identity::AzureCli { tenant_id } => {
+                crate::cli::token(tenant_id.as_deref(), &*self.clock).await
+            }
+            Identity::FirstOf(_) => Err(Error::invalid_input(
+                "an Identity::FirstOf inside another: list its identities in one",
+            )),
         }
     }
-}
 
-impl EntraTokens {
     /// IMDS (`Metadata: true`, API 2018-02-01) or App Service (`X-IDENTITY-HEADER`, API 2019-08-01).
     async fn managed(
         &self,

@@ -26,7 +26,7 @@
 //! `AZURE_STORAGE_USE_EMULATOR`. With an account and no key or SAS token, the Entra ID identity
 //! [`Identity::from_env`] describes: `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`,
 //! `AZURE_FEDERATED_TOKEN_FILE`, `AZURE_AUTHORITY_HOST`, `IDENTITY_ENDPOINT` and `IDENTITY_HEADER`,
-//! else the managed identity through IMDS.
+//! else the managed identity through IMDS, else the Azure CLI's login (`az login`).
 
 mod auth;
 #[cfg(feature = "blob")]
@@ -42,6 +42,7 @@ pub mod fuzzing {
         crate::blob::fuzzing::targets()
     }
 }
+mod cli;
 mod credentials;
 mod identity;
 

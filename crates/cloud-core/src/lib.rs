@@ -55,6 +55,7 @@ pub mod oauth;
 pub mod pagination;
 pub mod pipeline;
 pub mod poll;
+pub mod process;
 pub mod redact;
 pub mod request;
 mod resource;

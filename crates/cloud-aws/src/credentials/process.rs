@@ -66,34 +66,13 @@ pub(crate) async fn run(
     clock: &dyn Clock,
 ) -> Result<TemporaryToken<Credentials>> {
     let what = format!("the credential_process of profile {profile:?}");
-    let child = tokio::process::Command::new("sh")
+    let mut shell = tokio::process::Command::new("sh");
+    // Its messages (a prompt, a warning) are the user's to see.
+    shell
         .arg("-c")
         .arg(command)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        // Its messages (a prompt, a warning) are the user's to see.
-        .stderr(std::process::Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| {
-            Error::new(
-                ErrorKind::Unauthenticated,
-                format!("{what} could not start"),
-            )
-            .with_source(e)
-        })?;
-    let output = tokio::time::timeout(PROCESS_TIMEOUT, child.wait_with_output())
-        .await
-        .map_err(|_| {
-            Error::new(
-                ErrorKind::Timeout,
-                format!(
-                    "{what} gave no answer within {} s",
-                    PROCESS_TIMEOUT.as_secs()
-                ),
-            )
-        })?
-        .map_err(|e| Error::new(ErrorKind::Unauthenticated, what.clone()).with_source(e))?;
+        .stderr(std::process::Stdio::inherit());
+    let output = cloud_core::process::output(&what, shell, PROCESS_TIMEOUT).await?;
     if !output.status.success() {
         return Err(Error::new(
             ErrorKind::Unauthenticated,
