@@ -66,7 +66,8 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Unauthenticated);
         assert!(err.to_string().contains("not installed"), "{err}");
-        let err = output("the tool", sh("sleep 5"), Duration::from_millis(100))
+        // `exec`, so that the process killed is the one sleeping, not a shell that leaves it behind.
+        let err = output("the tool", sh("exec sleep 5"), Duration::from_millis(100))
             .await
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
