@@ -27,7 +27,7 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::clock::Clock;
 use crate::error::Result;
@@ -57,6 +57,15 @@ impl<T> TemporaryToken<T> {
             token,
             expires_at: clock.now().checked_add(lifetime),
         }
+    }
+
+    /// A token valid until `at`, a time on `clock`'s wall clock (as credential answers write their
+    /// expiry); one whose time has passed is expired already.
+    pub fn expiring_at(token: T, at: SystemTime, clock: &dyn Clock) -> TemporaryToken<T> {
+        let lifetime = at
+            .duration_since(clock.system_time())
+            .unwrap_or(Duration::ZERO);
+        TemporaryToken::expiring_in(token, lifetime, clock)
     }
 }
 
@@ -195,6 +204,17 @@ mod tests {
     use crate::clock::ManualClock;
     use crate::error::{Error, ErrorKind};
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn a_token_valid_until_a_wall_clock_time_ends_then_or_has_ended() {
+        let clock = ManualClock::new();
+        let in_a_minute = clock.system_time() + Duration::from_secs(60);
+        let token = TemporaryToken::expiring_at("t", in_a_minute, &clock);
+        assert_eq!(token.expires_at, Some(clock.now() + Duration::from_secs(60)));
+        let a_minute_ago = clock.system_time() - Duration::from_secs(60);
+        let token = TemporaryToken::expiring_at("t", a_minute_ago, &clock);
+        assert_eq!(token.expires_at, Some(clock.now()), "expired already");
+    }
 
     #[test]
     fn a_lifetime_past_what_the_clock_counts_never_expires() {

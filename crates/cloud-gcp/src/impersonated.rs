@@ -5,7 +5,6 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use cloud_core::{Clock, Error, HttpService, Operation, Provide, Result, Secret, TemporaryToken};
@@ -136,15 +135,14 @@ pub(crate) async fn generate_access_token(
     let answer: Answer = serde_json::from_slice(&body).map_err(|_| {
         Error::unexpected("generateAccessToken answered without an accessToken and expireTime")
     })?;
-    let lifetime = cloud_core::time::rfc3339(&answer.expire_time)
-        .and_then(|at| at.duration_since(clock.system_time()).ok())
-        .filter(|left| *left > Duration::ZERO && !answer.access_token.is_empty())
+    let expires = cloud_core::time::rfc3339(&answer.expire_time)
+        .filter(|at| *at > clock.system_time() && !answer.access_token.is_empty())
         .ok_or_else(|| {
             Error::unexpected("generateAccessToken answered with an empty or expired token")
         })?;
-    Ok(TemporaryToken::expiring_in(
+    Ok(TemporaryToken::expiring_at(
         Secret::new(answer.access_token),
-        lifetime,
+        expires,
         clock,
     ))
 }

@@ -52,10 +52,7 @@ impl CredentialsJson {
                 "{what} gave an Expiration that is not an RFC 3339 time: {expiration:?}"
             ))
         })?;
-        let lifetime = at
-            .duration_since(clock.system_time())
-            .unwrap_or(Duration::ZERO);
-        Ok(TemporaryToken::expiring_in(credentials, lifetime, clock))
+        Ok(TemporaryToken::expiring_at(credentials, at, clock))
     }
 }
 

@@ -155,12 +155,9 @@ pub(crate) async fn role_credentials(
     })?;
     let role = answer.role_credentials;
     let expires = UNIX_EPOCH + Duration::from_millis(role.expiration);
-    let lifetime = expires
-        .duration_since(clock.system_time())
-        .unwrap_or(Duration::ZERO);
     let credentials = Credentials::new(role.access_key_id, role.secret_access_key)
         .with_session_token(Secret::new(role.session_token));
-    Ok(TemporaryToken::expiring_in(credentials, lifetime, &*clock))
+    Ok(TemporaryToken::expiring_at(credentials, expires, &*clock))
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 //! (`AssumeRole`, signed with them), and `GetCallerIdentity` (who a set of credentials is).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use cloud_core::{
     Body, Clock, Error, ErrorKind, HttpClient, HttpService, Operation, Result, Secret,
@@ -119,12 +118,9 @@ fn into_token(
 ) -> Result<TemporaryToken<Credentials>> {
     let expires = cloud_core::time::rfc3339(&credentials.expiration)
         .ok_or_else(|| Error::unexpected("STS answered with an Expiration that is not a time"))?;
-    let lifetime = expires
-        .duration_since(clock.system_time())
-        .unwrap_or(Duration::ZERO);
     let credentials = Credentials::new(credentials.access_key_id, credentials.secret_access_key)
         .with_session_token(Secret::new(credentials.session_token));
-    Ok(TemporaryToken::expiring_in(credentials, lifetime, clock))
+    Ok(TemporaryToken::expiring_at(credentials, expires, clock))
 }
 
 /// Reads every answer of STS the credential chain asks for, as a fuzz target.
