@@ -62,7 +62,7 @@ pub fn rfc3339(text: &str) -> Option<SystemTime> {
 /// assert_eq!(entry.updated, None);
 /// assert!(serde_json::from_str::<Entry>(r#"{"updated": 7}"#).is_err());
 /// ```
-#[cfg(any(feature = "json", feature = "xml"))]
+#[cfg(feature = "json")]
 pub fn optional_rfc3339<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> std::result::Result<Option<SystemTime>, D::Error> {

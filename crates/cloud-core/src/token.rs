@@ -210,7 +210,10 @@ mod tests {
         let clock = ManualClock::new();
         let in_a_minute = clock.system_time() + Duration::from_secs(60);
         let token = TemporaryToken::expiring_at("t", in_a_minute, &clock);
-        assert_eq!(token.expires_at, Some(clock.now() + Duration::from_secs(60)));
+        assert_eq!(
+            token.expires_at,
+            Some(clock.now() + Duration::from_secs(60))
+        );
         let a_minute_ago = clock.system_time() - Duration::from_secs(60);
         let token = TemporaryToken::expiring_at("t", a_minute_ago, &clock);
         assert_eq!(token.expires_at, Some(clock.now()), "expired already");

@@ -1,15 +1,16 @@
 //! Google credentials as Google hands them out: a service account's JSON key, a user's
-//! `gcloud auth application-default login` file, a workload identity federation file
-//! (`external_account`), the metadata server of a VM, or none (the emulator).
+//! `gcloud auth application-default login` file (also with `--impersonate-service-account`), a
+//! workload identity federation file (`external_account`), the metadata server of a VM, or none (the
+//! emulator).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use cloud_core::{Error, ErrorKind, Result, Secret};
+use serde::Deserialize;
 
 use crate::external::ExternalAccount;
 use crate::impersonated::Impersonated;
-use serde::Deserialize;
 
 /// The token endpoint service accounts and users exchange their grants at.
 pub const TOKEN_URI: &str = "https://oauth2.googleapis.com/token";

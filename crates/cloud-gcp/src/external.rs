@@ -23,7 +23,7 @@ use crate::impersonated::{generate_access_token, CLOUD_PLATFORM_SCOPE};
 pub const STS_TOKEN_URL: &str = "https://sts.googleapis.com/v1/token";
 
 /// An `external_account` credentials file.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct ExternalAccount {
     /// The workload identity pool provider (`//iam.googleapis.com/projects/…/providers/…`).
     pub audience: String,
@@ -245,7 +245,7 @@ impl ExternalTokens {
                     .send_buffered(Operation::new("GetSubjectToken").idempotent(true), req)
                     .await?;
                 let body = response.into_body().bytes().await?;
-                let text = String::from_utf8(body.to_vec()).map_err(|_| {
+                let text = std::str::from_utf8(&body).map_err(|_| {
                     Error::unexpected("the subject token URL answered with text that is not UTF-8")
                 })?;
                 (Secret::new(text), json_field, "URL's answer")
@@ -270,21 +270,6 @@ impl ExternalTokens {
             ));
         }
         Ok(Secret::new(token))
-    }
-}
-
-impl fmt::Debug for ExternalAccount {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ExternalAccount")
-            .field("audience", &self.audience)
-            .field("subject_token_type", &self.subject_token_type)
-            .field("token_url", &self.token_url)
-            .field(
-                "service_account_impersonation_url",
-                &self.service_account_impersonation_url,
-            )
-            .field("source", &self.source)
-            .finish()
     }
 }
 
