@@ -7,10 +7,11 @@
 use std::sync::Arc;
 
 use cloud_compute::ComputeDriver;
-use cloud_core::ErrorKind;
+use cloud_core::{Body, ErrorKind, ServiceConfig};
 use cloud_digitalocean::{Droplets, DropletsBuilder};
+use cloud_tests::forms::{field, pairs};
 use cloud_tests::scripted::one_attempt_client;
-use cloud_tests::server::{reply, Seen, TestServer};
+use cloud_tests::server::{reply, TestServer};
 use cloud_tests::servers::prism;
 use futures_util::{StreamExt, TryStreamExt};
 use serde_json::{json, Value};
@@ -20,27 +21,17 @@ const PER_PAGE: usize = 200;
 
 /// The document's example droplet, as Prism serves it.
 async fn example_droplet() -> Value {
-    let endpoint = prism::digitalocean();
-    let authority = endpoint.trim_start_matches("http://").trim_end_matches('/');
-    let stream = tokio::net::TcpStream::connect(authority)
+    let url = format!("{}/v2/droplets/3164444", prism::digitalocean());
+    let mut req = cloud_core::request::request(http::Method::GET, url, Body::empty()).unwrap();
+    let bearer = format!("Bearer {}", prism::TOKEN);
+    req.headers_mut()
+        .insert("authorization", bearer.parse().unwrap());
+    let prism = one_attempt_client().service(ServiceConfig::new("prism"));
+    let response = prism
+        .send_buffered("GetDroplet", req)
         .await
-        .unwrap_or_else(|e| panic!("Prism at {endpoint}: {e}"));
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake::<_, String>(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .unwrap();
-    tokio::spawn(connection);
-    let request = http::Request::get("/v2/droplets/3164444")
-        .header("host", authority)
-        .header("authorization", format!("Bearer {}", prism::TOKEN))
-        .body(String::new())
-        .unwrap();
-    let response = sender.send_request(request).await.unwrap();
-    assert_eq!(response.status(), 200, "Prism's example droplet");
-    let body = http_body_util::BodyExt::collect(response.into_body())
-        .await
-        .unwrap()
-        .to_bytes();
+        .expect("Prism's example droplet");
+    let body = response.into_body().bytes().await.unwrap();
     let answer: Value = serde_json::from_slice(&body).unwrap();
     answer["droplet"].clone()
 }
@@ -65,24 +56,10 @@ fn page(example: &Value, first: usize, count: usize, total: usize, next: Option<
 }
 
 /// The `page` a request asked for, having checked that it asked for the driver's page size.
-fn asked_page(seen: &Seen) -> usize {
-    let query = seen.uri.query().unwrap_or_default();
-    let value = |name: &str| {
-        query
-            .split('&')
-            .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
-            .map(str::to_owned)
-    };
-    assert_eq!(value("per_page").as_deref(), Some("200"), "{}", seen.uri);
-    value("page").and_then(|p| p.parse().ok()).unwrap()
-}
-
-fn seen(req: &http::Request<hyper::body::Incoming>) -> Seen {
-    Seen {
-        method: req.method().clone(),
-        uri: req.uri().clone(),
-        headers: req.headers().clone(),
-    }
+fn asked_page(uri: &http::Uri) -> usize {
+    let query = pairs(uri.query().unwrap_or_default());
+    assert_eq!(field(&query, "per_page"), Some("200"), "{uri}");
+    field(&query, "page").and_then(|p| p.parse().ok()).unwrap()
 }
 
 fn droplets(server: &TestServer) -> Droplets {
@@ -101,7 +78,7 @@ async fn serving(total: usize) -> TestServer {
     TestServer::start(move |req| {
         let example = example.clone();
         async move {
-            let n = asked_page(&seen(&req));
+            let n = asked_page(req.uri());
             let first = (n - 1) * PER_PAGE;
             let count = total.saturating_sub(first).min(PER_PAGE);
             let next = (first + count < total).then_some(n + 1);
@@ -128,7 +105,7 @@ async fn four_hundred_and_fifty_droplets_are_listed_across_three_pages_in_order(
     let expected: Vec<String> = (0..450).map(|i| (1_000_000 + i).to_string()).collect();
     assert_eq!(ids, expected);
     assert_eq!(nodes[449].name, "node-449");
-    let pages: Vec<usize> = server.seen().iter().map(asked_page).collect();
+    let pages: Vec<usize> = server.seen().iter().map(|s| asked_page(&s.uri)).collect();
     assert_eq!(pages, [1, 2, 3], "one request a page, none past the last");
 }
 
@@ -193,7 +170,7 @@ async fn a_page_that_is_not_a_listing_ends_it_with_an_error_after_the_pages_befo
     let server = TestServer::start(move |req| {
         let example = example.clone();
         async move {
-            if asked_page(&seen(&req)) == 2 {
+            if asked_page(req.uri()) == 2 {
                 // An error document sent with 200: not an empty page.
                 return reply(200, r#"{"id": "server_error", "message": "try again"}"#);
             }

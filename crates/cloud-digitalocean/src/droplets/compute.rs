@@ -122,6 +122,15 @@ pub(crate) fn image_ref(image: &str) -> Value {
     }
 }
 
+/// Where a listing goes on from, with the items seen so far.
+#[derive(Hash)]
+enum Next {
+    /// The page to ask for.
+    Page(u32, u64),
+    /// A full page linked another but gave no total: reading on could go on without end.
+    Unbounded(u64),
+}
+
 impl Inner {
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base.expose())
@@ -170,16 +179,19 @@ impl Inner {
         let inner = self.clone();
         let separator = if path.contains('?') { '&' } else { '?' };
         let path = format!("{path}{separator}per_page={PER_PAGE}");
-        // The next page and the items seen so far; `None` as the page when it may not be read.
-        paginate(move |cursor: Option<(Option<u32>, u64)>| {
+        paginate(move |cursor: Option<Next>| {
             let inner = inner.clone();
             let path = path.clone();
             async move {
-                let (page, seen) = cursor.unwrap_or((Some(1), 0));
-                let Some(page) = page else {
-                    return Err(Error::unexpected(format!(
-                        "{operation} linked page after page without the total the API documents                          (meta.total); stopped after {seen} items rather than read without end"
-                    )));
+                let (page, seen) = match cursor.unwrap_or(Next::Page(1, 0)) {
+                    Next::Page(page, seen) => (page, seen),
+                    Next::Unbounded(seen) => {
+                        return Err(Error::unexpected(format!(
+                            "{operation} linked page after page without the total the API \
+                             documents (meta.total); stopped after {seen} items rather than read \
+                             without end"
+                        )))
+                    }
                 };
                 let page_list: L = inner.get(operation, &format!("{path}&page={page}")).await?;
                 let (items, linked, total) = page_list.into_parts();
@@ -187,8 +199,8 @@ impl Inner {
                 let full = items.len() as u64 == u64::from(PER_PAGE);
                 let next = match total {
                     _ if !(linked && full) => None,
-                    Some(total) => (seen < total).then_some((Some(page + 1), seen)),
-                    None => Some((None, seen)),
+                    Some(total) => (seen < total).then_some(Next::Page(page + 1, seen)),
+                    None => Some(Next::Unbounded(seen)),
                 };
                 Ok(Page::new(items, next))
             }
