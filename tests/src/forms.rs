@@ -1,10 +1,12 @@
 //! Reading `application/x-www-form-urlencoded` bodies and query strings, as the loopback token
 //! endpoints do.
 
-/// The decoded `name=value` pairs of `text`, in order.
+/// The decoded `name=value` pairs of `text`, in order (`name` alone has an empty value).
 pub fn pairs(text: &str) -> Vec<(String, String)> {
     text.split('&')
-        .filter_map(|pair| pair.split_once('='))
+        .filter(|pair| !pair.is_empty())
+        // A name without `=` has an empty value, as URL parsers read it.
+        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
         .map(|(k, v)| {
             let decode = |s: &str| {
                 percent_encoding::percent_decode_str(s)

@@ -3,6 +3,7 @@
 
 pub mod conformance;
 pub mod counting;
+pub mod files;
 pub mod forms;
 pub mod fuzz;
 pub mod redaction;

@@ -10,6 +10,7 @@ use cloud::storage::{
 };
 use cloud::ErrorKind;
 use cloud_tests::conformance::storage::pattern;
+use cloud_tests::files::overwrite_keeping_time;
 
 #[test]
 fn one_storage_serves_many_threads_at_once() {
@@ -76,33 +77,28 @@ fn a_reader_is_held_to_the_checksum_unless_it_skips_it() {
     store.create_container("c").unwrap();
     let data = pattern(2 << 20);
     store.put_bytes("c", "k", data.clone()).unwrap();
-    let path = root.path().join("c/k");
-    let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
     let mut changed = data.to_vec();
     changed[12345] ^= 1;
-    std::fs::write(&path, &changed).unwrap();
-    let file = std::fs::File::options().write(true).open(&path).unwrap();
-    file.set_modified(modified).unwrap();
-    let mut back = Vec::new();
-    let err = store
-        .reader("c", "k")
-        .unwrap()
-        .read_to_end(&mut back)
-        .unwrap_err();
+    overwrite_keeping_time(&root.path().join("c/k"), &changed);
+    let err = read_all(&store, "k", &GetOptions::new()).unwrap_err();
     let inner = err.get_ref().and_then(|e| e.downcast_ref::<cloud::Error>());
     assert_eq!(
         inner.map(cloud::Error::kind),
         Some(ErrorKind::ChecksumMismatch),
         "{err}"
     );
-    let mut back = Vec::new();
     let unchecked = GetOptions::new().skip_checksum(true);
+    assert_eq!(read_all(&store, "k", &unchecked).unwrap(), changed);
+}
+
+/// Everything a reader of `c/key` with `options` reads, or the error it ends with.
+fn read_all(store: &Storage, key: &str, options: &GetOptions) -> std::io::Result<Vec<u8>> {
+    let mut back = Vec::new();
     store
-        .reader_with("c", "k", &unchecked)
+        .reader_with("c", key, options)
         .unwrap()
-        .read_to_end(&mut back)
-        .unwrap();
-    assert_eq!(back, changed);
+        .read_to_end(&mut back)?;
+    Ok(back)
 }
 
 #[test]
@@ -114,12 +110,7 @@ fn a_body_cut_short_is_an_unexpected_eof() {
     ));
     store.create_container("c").unwrap();
     store.put_bytes("c", "k", pattern(100)).unwrap();
-    let mut back = Vec::new();
-    let err = store
-        .reader("c", "k")
-        .unwrap()
-        .read_to_end(&mut back)
-        .unwrap_err();
+    let err = read_all(&store, "k", &GetOptions::new()).unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
 }
 

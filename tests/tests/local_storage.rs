@@ -9,6 +9,7 @@ use bytes::Bytes;
 use cloud_core::ErrorKind;
 use cloud_local::LocalStorage;
 use cloud_storage::{StorageDriver, StorageExt};
+use cloud_tests::files::overwrite_keeping_time;
 
 fn tree(root: &Path) -> BTreeSet<String> {
     walk(root, root)
@@ -136,17 +137,9 @@ async fn a_file_changed_under_the_same_size_and_time_fails_its_whole_read() {
     for (key, len) in [("small", 4096), ("large", (3 << 20) + 5)] {
         let data = Bytes::from(vec![b'a'; len]);
         store.put_bytes("c", key, data.clone()).await.unwrap();
-        let path = root.path().join("c").join(key);
-        let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
         let mut changed = data.to_vec();
         changed[len - 2] = b'b';
-        std::fs::write(&path, &changed).unwrap();
-        std::fs::File::options()
-            .write(true)
-            .open(&path)
-            .unwrap()
-            .set_modified(modified)
-            .unwrap();
+        overwrite_keeping_time(&root.path().join("c").join(key), &changed);
         assert!(store
             .head_object("c", key)
             .await

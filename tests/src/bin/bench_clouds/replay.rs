@@ -150,17 +150,11 @@ fn kind(method: &Method, uri: &Uri) -> String {
         .split('/')
         .map(|s| if numbered(s) { "k#" } else { s })
         .collect();
-    let mut params: Vec<String> = uri
-        .query()
-        .unwrap_or("")
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            match name {
-                "alt" | "comp" | "restype" | "format" | "uploadType" => format!("{name}={value}"),
-                _ => name.to_owned(),
-            }
+    let mut params: Vec<String> = cloud_tests::forms::pairs(uri.query().unwrap_or(""))
+        .into_iter()
+        .map(|(name, value)| match name.as_str() {
+            "alt" | "comp" | "restype" | "format" | "uploadType" => format!("{name}={value}"),
+            _ => name,
         })
         .collect();
     params.sort();
