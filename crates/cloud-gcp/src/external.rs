@@ -171,6 +171,7 @@ impl ExternalAccount {
 }
 
 /// Tokens for an external account: the subject token read, exchanged, and impersonated.
+#[derive(Debug)]
 pub(crate) struct ExternalTokens {
     pub(crate) http: HttpService,
     pub(crate) account: ExternalAccount,
@@ -295,14 +296,6 @@ impl fmt::Debug for SubjectToken {
                     .finish()
             }
         }
-    }
-}
-
-impl fmt::Debug for ExternalTokens {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ExternalTokens")
-            .field("account", &self.account)
-            .finish_non_exhaustive()
     }
 }
 

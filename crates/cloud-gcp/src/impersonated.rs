@@ -3,7 +3,6 @@
 //! (`"type": "impersonated_service_account"`), and the last step of an external account that names
 //! a service account to impersonate.
 
-use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -69,6 +68,7 @@ impl Impersonated {
 }
 
 /// Tokens of the impersonated account, asked for with the source's.
+#[derive(Debug)]
 pub(crate) struct ImpersonatedTokens {
     pub(crate) http: HttpService,
     pub(crate) source: Arc<dyn Provide<Secret>>,
@@ -89,15 +89,6 @@ impl Provide<Secret> for ImpersonatedTokens {
             &*self.clock,
         )
         .await
-    }
-}
-
-impl fmt::Debug for ImpersonatedTokens {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ImpersonatedTokens")
-            .field("url", &self.url)
-            .field("delegates", &self.delegates)
-            .finish_non_exhaustive()
     }
 }
 
