@@ -23,7 +23,7 @@ fn s3(server: &S3sServer, http2: bool) -> S3 {
         .build()
         .expect("HTTP client");
     S3Builder::new()
-        .endpoint(server.https_endpoint())
+        .endpoint(server.endpoint())
         .credentials(Credentials::new(ACCESS_KEY, SECRET_KEY))
         .http_client(client)
         .build()

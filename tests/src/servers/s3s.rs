@@ -22,6 +22,7 @@ pub const SECRET_KEY: &str = "cloud-rs-s3s-test-secret/0123456789abcdef";
 /// A running s3s-fs server; stopped, and its folder removed, when dropped.
 pub struct S3sServer {
     addr: SocketAddr,
+    scheme: &'static str,
     accept_loop: JoinHandle<()>,
     _root: tempfile::TempDir,
 }
@@ -40,7 +41,7 @@ pub struct Seen {
 impl S3sServer {
     /// Starts a server over a new, empty folder.
     pub async fn start() -> S3sServer {
-        S3sServer::serving(|service, stream| async move {
+        S3sServer::serving("http", |service, stream| async move {
             let _ = stream.set_nodelay(true);
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
@@ -51,10 +52,10 @@ impl S3sServer {
 
     /// Starts a server over TLS (the certificate of [`tls`](crate::servers::tls), for `127.0.0.1`) that
     /// offers HTTP/2 and HTTP/1.1 by ALPN and serves whichever the client picks; `seen` counts what
-    /// it served. Its endpoint is [`https_endpoint`](S3sServer::https_endpoint).
+    /// it served. Its endpoint is `https`.
     pub async fn start_tls(seen: Arc<Seen>) -> S3sServer {
         let acceptor = crate::servers::tls::acceptor(&[b"h2", b"http/1.1"]);
-        S3sServer::serving(move |service, stream| {
+        S3sServer::serving("https", move |service, stream| {
             let (acceptor, seen) = (acceptor.clone(), seen.clone());
             async move {
                 let Ok(tls) = acceptor.accept(stream).await else {
@@ -87,8 +88,8 @@ impl S3sServer {
     }
 
     /// A server on `127.0.0.1:0` over a new, empty folder, where `connection` serves each connection
-    /// (in a task of its own) with the S3 service.
-    async fn serving<F, Fut>(connection: F) -> S3sServer
+    /// (in a task of its own) with the S3 service; its endpoint's scheme is `scheme`.
+    async fn serving<F, Fut>(scheme: &'static str, connection: F) -> S3sServer
     where
         F: Fn(S3Service, TcpStream) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
@@ -109,19 +110,16 @@ impl S3sServer {
         });
         S3sServer {
             addr,
+            scheme,
             accept_loop,
             _root: root,
         }
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT`, or `https://…` for a server started with
+    /// [`start_tls`](S3sServer::start_tls).
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// `https://127.0.0.1:PORT`, for a server started with [`start_tls`](S3sServer::start_tls).
-    pub fn https_endpoint(&self) -> String {
-        format!("https://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 }
 
