@@ -15,17 +15,21 @@ use cloud_tests::servers::s3s::{S3sServer, Seen, ACCESS_KEY, SECRET_KEY};
 use futures_util::future::try_join_all;
 use futures_util::TryStreamExt;
 
-fn s3(server: &S3sServer, http2: bool) -> S3 {
-    let client = HttpClient::builder()
+/// A client that trusts the test certificate, offering HTTP/2 when `http2` is set.
+fn client(http2: bool) -> HttpClient {
+    HttpClient::builder()
         .http2(http2)
         .add_root_certificate(TEST_CA.to_vec())
         .proxies(ProxyConfig::none())
         .build()
-        .expect("HTTP client");
+        .expect("HTTP client")
+}
+
+fn s3(server: &S3sServer, http2: bool) -> S3 {
     S3Builder::new()
         .endpoint(server.endpoint())
         .credentials(Credentials::new(ACCESS_KEY, SECRET_KEY))
-        .http_client(client)
+        .http_client(client(http2))
         .build()
         .expect("S3 driver")
 }
@@ -122,16 +126,10 @@ async fn a_stream_reset_after_its_last_byte_is_a_whole_read() {
             Ok(http::Response::from_parts(head, body))
         })
         .await;
-        let client = HttpClient::builder()
-            .http2(true)
-            .add_root_certificate(TEST_CA.to_vec())
-            .proxies(ProxyConfig::none())
-            .build()
-            .unwrap();
         let s3 = S3Builder::new()
             .endpoint(server.url(""))
             .credentials(Credentials::new("AKID", "secret"))
-            .http_client(client)
+            .http_client(client(true))
             .build()
             .unwrap();
         let got = s3.get_bytes("bucket", "k").await;
